@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint format
+.PHONY: venv run test lint format html serve doctest
 
 venv: $(STAMP)
 
@@ -29,3 +29,18 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+SPHINX := $(VENV)/bin/sphinx-build
+BOOK_FLAGS := -W -n --keep-going -c . book
+
+html: venv  ## the strict book build into _build/html
+	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
+	@! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' _build/html --include='*.html' \
+		|| { echo "the pages above load something from the network"; exit 1; }
+
+serve: venv  ## rebuild the book on save and serve it on http://127.0.0.1:8001
+	$(VENV)/bin/sphinx-autobuild --host 127.0.0.1 --port 8001 --watch minigun --watch tests \
+		--watch conf.py $(BOOK_FLAGS) _build/html
+
+doctest: venv  ## run the book's {doctest} blocks against the real package
+	$(SPHINX) -b doctest $(BOOK_FLAGS) _build/doctest

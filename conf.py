@@ -1,0 +1,94 @@
+"""Sphinx configuration for the minigun book.
+
+The configuration lives at the repository root and the chapters in ``book/``:
+``sphinx-build -b html -W -n --keep-going -c . book _build/html``. Sphinx resolves
+static and template paths against this folder, so they are written as ``book/...``;
+using the root itself as the source folder would drag every Markdown file of the
+repository (README, CONTRIBUTING, exercises) into the build.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent
+# The package for autodoc and the settings page; book/_ext for the book's extension;
+# the root also makes ``tests`` importable as a package for the included listings.
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+import minigun  # noqa: E402  (needs the sys.path above)
+
+project = "minigun"
+author = "the minigun authors"
+copyright = "2026, the minigun authors"
+release = minigun.__version__
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx.ext.doctest",
+    "sphinx_copybutton",
+    "sphinxcontrib.svgbob",
+    "minigun_book",
+]
+
+# No intersphinx: it downloads inventories at build time, and the book builds offline.
+
+source_suffix = {".md": "markdown"}
+root_doc = "index"
+exclude_patterns = ["_build", "_ext", "README.md"]
+language = "en"
+
+# MyST: ```{svgbob} fences become diagrams; the rest are ordinary MyST.
+myst_enable_extensions = ["colon_fence", "deflist", "substitution"]
+myst_fence_as_directive = ["svgbob"]
+myst_heading_anchors = 3
+myst_substitutions = {"version": release}
+
+# Strict build: -n makes every {py:...} role that misses an object an error. These
+# are the standard-library and third-party names that type hints mention but that
+# the book has no page for (no intersphinx, see above).
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(socket|signal|os|io|types|typing|collections\.abc|enum)\..*"),
+    (r"py:.*", r"(logging|pathlib|argparse|selectors|threading|datetime)\..*"),
+    (r"py:.*", r"(concurrent\.futures|email|http|ssl|collections|tempfile)\..*"),
+    (r"py:class", r"(socket|Path|Callable|Iterator|Iterable|Any|Mapping|Sequence)"),
+    (r"py:class", r"(Namespace|ArgumentParser|Logger|FrameType|Signals|TextIO)"),
+    (r"py:class", r"(BinaryIO|IO|TypeAlias|Self|NoReturn|Enum|IntEnum|StrEnum)"),
+    (r"py:class", r"(WSGIApp|WSGIApplication_t|StartResponse|Environ|Headers)"),
+    (r"py:class", r"(ExcInfo|Hook|Validator|Address|Selector|ThreadPoolExecutor)"),
+    (r"py:class", r"(NoneType|ellipsis|Ellipsis|_io\..*|_thread\..*)"),
+    (r"py:(class|obj|data)", r"minigun\..*\.(T|P|R)"),
+]
+
+# autodoc: members in source order, because source order is reading order.
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_typehints = "description"
+autodoc_typehints_format = "short"
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+
+# Theme: furo. It ships its fonts and scripts inside the package (the pages work
+# offline from _build/html, no CDN), it has a good search box and a dark mode, and
+# its wide, quiet layout suits long listings with line numbers. sphinx-book-theme's
+# margin notes would be nice, but it is not installed and furo reads well.
+html_theme = "furo"
+html_title = f"minigun {release}: a pre-fork server, read from the source"
+html_static_path = ["book/_static"]
+html_css_files = ["minigun.css"]
+html_theme_options = {"navigation_with_keys": True}
+html_last_updated_fmt = None
+html_show_sourcelink = False
+
+# Copy buttons copy the command, not the prompt or the output.
+copybutton_prompt_text = r"\$ |>>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+
+# The doctest builder runs {doctest} blocks against the real package.
+doctest_global_setup = "import minigun"
