@@ -1,0 +1,215 @@
+"""Applications: where a Config gets its values, and what the arbiter is handed.
+
+The chapter's question: between typing ``minigun -w 4 myapp:app`` and the first fork,
+who decides what ``cfg.workers`` is, and who knows how to load ``myapp:app``?
+
+Two classes split the answer, as in gunicorn:
+
+- :class:`BaseApplication` is the contract the arbiter relies on: ``cfg`` (a
+  :class:`~minigun.config.Config`), ``load()`` (returns the WSGI callable), ``wsgi()``
+  (loads it once), ``reload()`` (re-reads the configuration on SIGHUP) and ``run()``.
+  A program that embeds minigun subclasses it and fills ``cfg`` from a dict
+  (``examples/custom_app.py``).
+- :class:`Application` fills ``cfg`` the way the command does, from four sources,
+  lowest precedence first: the defaults (which read ``PORT`` and
+  ``WEB_CONCURRENCY``), the config file, ``MINIGUN_CMD_ARGS``, the command line.
+
+Rules: configuration errors are raised as :class:`~minigun.errors.ConfigError`, never
+turned into an exit here; the entry point (``minigun.app.wsgiapp.run``) prints them.
+``run()`` returns the exit status for the entry point to pass to ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import runpy
+import shlex
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from minigun import util
+from minigun.config import Config
+from minigun.errors import AppImportError, ConfigError
+
+WSGIApp = Callable[..., Any]
+
+DEFAULT_CONFIG_FILE = "minigun.conf.py"
+"""Read from the working directory when no ``-c`` is given."""
+
+CMD_ARGS_ENV = "MINIGUN_CMD_ARGS"
+"""Extra command-line arguments from the environment (gunicorn: GUNICORN_CMD_ARGS)."""
+
+PYTHON_MODULE_PREFIX = "python:"
+
+
+class BaseApplication:
+    """What the arbiter needs from an application, and nothing about where it came from.
+
+    Subclasses implement :meth:`load_config` (put values into ``self.cfg``) and
+    :meth:`load` (return the WSGI callable).
+    """
+
+    def __init__(self, usage: str | None = None, prog: str | None = None) -> None:
+        self.usage = usage
+        self.prog = prog
+        self.cfg = Config(usage, prog)
+        self.callable: WSGIApp | None = None
+        self.do_load_config()
+
+    def do_load_config(self) -> None:
+        """Start from fresh defaults, then apply this application's sources."""
+        self.load_default_config()
+        self.load_config()
+
+    def load_default_config(self) -> None:
+        self.cfg = Config(self.usage, prog=self.prog)
+
+    def init(
+        self, parser: argparse.ArgumentParser, opts: argparse.Namespace, args: list[str]
+    ) -> Mapping[str, Any] | None:
+        """Look at the parsed command line; may return settings to apply first."""
+        raise NotImplementedError
+
+    def load_config(self) -> None:
+        raise NotImplementedError
+
+    def load(self) -> WSGIApp:
+        raise NotImplementedError
+
+    def reload(self) -> None:
+        """Re-read the configuration (SIGHUP); on an error keep the old one and raise.
+
+        The arbiter calls this in the master, so a typo in an edited config file
+        must not leave a half-loaded ``cfg`` behind.
+        """
+        previous = self.cfg
+        try:
+            self.do_load_config()
+        except ConfigError:
+            self.cfg = previous
+            raise
+
+    def wsgi(self) -> WSGIApp:
+        """The WSGI callable, loaded on first use (in a worker, unless preloaded)."""
+        if self.callable is None:
+            self.callable = self.load()
+        return self.callable
+
+    def run(self) -> int:
+        """Hand this application to a new arbiter; return the exit status."""
+        # Imported here: the arbiter imports the workers, which import this
+        # package's neighbours; importing it at the top would make a cycle.
+        from minigun.arbiter import Arbiter  # noqa: PLC0415
+
+        Arbiter(self).run()
+        return 0
+
+
+class Application(BaseApplication):
+    """An application configured like the ``minigun`` command: file, env, CLI."""
+
+    def __init__(
+        self,
+        usage: str | None = None,
+        prog: str | None = None,
+        argv: list[str] | None = None,
+    ) -> None:
+        self.argv = sys.argv[1:] if argv is None else argv
+        super().__init__(usage, prog)
+
+    def load_config(self) -> None:
+        """Apply the sources in order; a later source overrides an earlier one."""
+        parser = self.cfg.parser()
+        args = parser.parse_args(self.argv)
+        env_args = parser.parse_args(shlex.split(os.environ.get(CMD_ARGS_ENV, "")))
+        app_settings = self.init(parser, args, args.args) or {}
+        # exercise: config-precedence
+        for name, value in app_settings.items():
+            self.cfg.set(name, value)
+        config_file = args.config or env_args.config or find_default_config_file()
+        if config_file:
+            self.cfg.apply_file_settings(load_config_file(config_file))
+        self.apply_command_line(env_args)
+        self.apply_command_line(args)
+        # end-exercise: config-precedence
+        self.chdir()
+
+    def apply_command_line(self, args: argparse.Namespace) -> None:
+        """Set every option that was given; argparse left the others as ``None``."""
+        for name, value in vars(args).items():
+            if name != "args" and value is not None:
+                self.cfg.set(name, value)
+
+    def chdir(self) -> None:
+        """Move to ``cfg.chdir`` and import the app from there, as gunicorn does."""
+        os.chdir(self.cfg.chdir)
+        if self.cfg.chdir not in sys.path:
+            sys.path.insert(0, self.cfg.chdir)
+
+    def add_pythonpath(self) -> None:
+        """Put each ``--pythonpath`` directory first on ``sys.path``."""
+        for path in (self.cfg.pythonpath or "").split(","):
+            directory = os.path.abspath(path.strip()) if path.strip() else ""
+            if directory and directory not in sys.path:
+                sys.path.insert(0, directory)
+
+    def run(self) -> int:
+        """Print or check the configuration, or detach and start the arbiter."""
+        if self.cfg.print_config:
+            print(self.cfg)
+            return 0
+        self.add_pythonpath()
+        if self.cfg.check_config:
+            return self.check_config()
+        if self.cfg.daemon:
+            util.daemonize(self.cfg.enable_stdio_inheritance)
+        return super().run()
+
+    def check_config(self) -> int:
+        """Exit status 0 if the app and the worker class load, else 1 and why."""
+        try:
+            self.load()
+            self.cfg.worker_class  # noqa: B018 (loading the class is the check)
+        except (ConfigError, AppImportError) as error:
+            print(f"Error: {error}", file=sys.stderr)
+            return 1
+        return 0
+
+
+def find_default_config_file() -> str | None:
+    """``./minigun.conf.py`` if it exists."""
+    path = os.path.join(os.getcwd(), DEFAULT_CONFIG_FILE)
+    return path if os.path.exists(path) else None
+
+
+def load_config_file(location: str) -> dict[str, Any]:
+    """Run a config file (or import ``python:module``) and return its top-level names.
+
+    Raises:
+        ConfigError: naming the file when it is missing or raises.
+    """
+    if location.startswith(PYTHON_MODULE_PREFIX):
+        return load_config_module(location.removeprefix(PYTHON_MODULE_PREFIX))
+    if not os.path.isfile(location):
+        raise ConfigError(f"The config file {location!r} does not exist.")
+    try:
+        return runpy.run_path(location, run_name="__config__")
+    except Exception as error:
+        raise ConfigError(
+            f"The config file {location!r} raised {type(error).__name__}: {error} "
+            f"({util.where_raised(error)})."
+        ) from error
+
+
+def load_config_module(module_name: str) -> dict[str, Any]:
+    """The names of an importable config module (``-c python:myproject.conf``)."""
+    try:
+        return vars(importlib.import_module(module_name))
+    except Exception as error:
+        raise ConfigError(
+            f"The config module {module_name!r} could not be imported: "
+            f"{type(error).__name__}: {error}."
+        ) from error

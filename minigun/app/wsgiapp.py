@@ -1,0 +1,70 @@
+"""The ``minigun`` command: serve the WSGI application named on the command line.
+
+The chapter's question: what is the shortest path from ``minigun myapp:app`` to a
+running server? :func:`run` builds a :class:`WSGIApplication`, whose parents read the
+settings, and calls its ``run()``. This module adds only what is particular to a WSGI
+app named by ``MODULE:VARIABLE``: remembering that name (``app_uri``) and importing it
+with :func:`minigun.util.import_app`.
+
+:func:`run` is the one place that turns errors into an exit status: a
+:class:`~minigun.errors.ConfigError` or :class:`~minigun.errors.AppImportError`
+becomes one ``Error:`` line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from minigun import util
+from minigun.app.base import Application, WSGIApp
+from minigun.errors import AppImportError, ConfigError
+
+USAGE = "%(prog)s [OPTIONS] [APP_MODULE]"
+EXIT_FAILURE = 1
+
+
+class WSGIApplication(Application):
+    """An application given as ``MODULE:VARIABLE`` on the command line or in a file."""
+
+    app_uri: str | None = None
+
+    def init(
+        self, parser: argparse.ArgumentParser, opts: argparse.Namespace, args: list[str]
+    ) -> Mapping[str, Any] | None:
+        """Take the positional ``MODULE:VARIABLE``; it also names the processes."""
+        self.app_uri = None
+        if args:
+            self.app_uri = args[0]
+            self.cfg.set("default_proc_name", args[0])
+        return None
+
+    def load_config(self) -> None:
+        """Read the settings; fall back to the ``wsgi_app`` setting for the app."""
+        super().load_config()
+        if self.app_uri is None:
+            if self.cfg.wsgi_app is None:
+                raise ConfigError(
+                    "No application given: pass MODULE:VARIABLE or set wsgi_app."
+                )
+            self.app_uri = self.cfg.wsgi_app
+            self.cfg.set("default_proc_name", self.app_uri)
+
+    def load_wsgiapp(self) -> WSGIApp:
+        assert self.app_uri is not None  # load_config made sure of it
+        return util.import_app(self.app_uri)
+
+    def load(self) -> WSGIApp:
+        return self.load_wsgiapp()
+
+
+def run(prog: str | None = None) -> None:
+    """The entry point of ``minigun`` and ``python -m minigun``."""
+    try:
+        status = WSGIApplication(USAGE, prog=prog).run()
+    except (ConfigError, AppImportError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        status = EXIT_FAILURE
+    sys.exit(status)

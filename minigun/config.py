@@ -1,0 +1,1347 @@
+"""The settings registry: one list gives the CLI, the config file and the docs.
+
+The chapter's question: a server has some seventy knobs that can be turned from four
+places (built-in defaults, a config file, an environment variable, the command line).
+How do we keep the knobs, their validation and their documentation from drifting apart?
+
+The answer here, as in gunicorn, is one registry. Every knob is a :class:`Setting`, a
+frozen value holding its name, its section, its command-line flags, its validator, its
+default and its documentation; :data:`SETTINGS` is the one ordered list of them. From
+that list come the argparse parser (:meth:`Config.parser`), the loading of a config
+file (:meth:`Config.apply_file_settings`), the ``--print-config`` listing and the
+book's settings reference. Unlike gunicorn there is no metaclass collecting subclasses:
+the list is written out, in the order ``--help`` shows it.
+
+Rules:
+
+- A value enters a :class:`Config` only through :meth:`Config.set`, which runs the
+  setting's validator; a bad value becomes a :class:`~minigun.errors.ConfigError`
+  whose one-line message names the setting and the value.
+- Validators take the raw value (a string from the command line, or any Python value
+  from a config file) and return the value the rest of minigun reads.
+- Hooks are settings too: their value is a callable, checked for how many arguments
+  it accepts when it is set, not when the server first calls it hours later.
+- Settings marked "minigun extension" in their description do not exist in gunicorn.
+
+This module is longer than the others because the registry is one table: splitting
+it would mean a reader has to look in two places for one knob.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+import importlib
+import inspect
+import ipaddress
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from minigun import __version__, util
+from minigun.errors import ConfigError
+
+Validator = Callable[[Any], Any]
+
+# The sections, in the order ``--help`` and the book list them.
+CONFIG_FILE = "Config File"
+SERVER_SOCKET = "Server Socket"
+WORKER_PROCESSES = "Worker Processes"
+HTTP_PARSING = "HTTP Parsing"
+SERVER_MECHANICS = "Server Mechanics"
+SECURITY = "Security"
+LOGGING = "Logging"
+PROCESS_NAMING = "Process Naming"
+SERVER_HOOKS = "Server Hooks"
+
+GUNICORN_ONLY_SETTINGS = frozenset(
+    {
+        "ca_certs",
+        "cert_reqs",
+        "certfile",
+        "ciphers",
+        "disable_redirect_access_to_syslog",
+        "do_handshake_on_connect",
+        "dogstatsd_tags",
+        "enable_backlog_metric",
+        "initgroups",
+        "keyfile",
+        "logconfig",
+        "logconfig_dict",
+        "logconfig_json",
+        "logger_class",
+        "paste",
+        "raw_paste_global_conf",
+        "reload_engine",
+        "reload_extra_files",
+        "spew",
+        "ssl_context",
+        "ssl_version",
+        "statsd_host",
+        "statsd_prefix",
+        "suppress_ragged_eofs",
+        "syslog",
+        "syslog_addr",
+        "syslog_facility",
+        "syslog_prefix",
+        "tmp_upload_dir",
+    }
+)
+"""Real gunicorn settings minigun does not implement: a config file naming one gets a
+warning (it was probably written for gunicorn), not silence and not a failure."""
+
+GUNICORN_ONLY_WORKERS = frozenset(
+    {"eventlet", "gevent", "gevent_wsgi", "gevent_pywsgi", "tornado"}
+)
+"""gunicorn's asynchronous worker classes; minigun warns and uses ``sync`` instead."""
+
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "off"})
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+HEADER_MAP_CHOICES = ("drop", "refuse", "dangerous")
+PROXY_PROTOCOL_MODES = ("off", "v1", "auto")
+ONE_GIBIBYTE = 1024**3
+
+DEFAULT_HOST = "127.0.0.1"
+ALL_INTERFACES = "0.0.0.0"
+
+
+def warn(message: str) -> None:
+    """Print one warning line on stderr; used before any logger exists."""
+    print(f"minigun: warning: {message}", file=sys.stderr)
+
+
+def describe(value: Any) -> str:
+    """One line for a value: a function by its dotted name, anything else by repr."""
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
+
+
+# --- validators: raw value in, the value minigun reads out ---------------------------
+
+
+def validate_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise ValueError("expected true or false")
+
+
+def validate_non_negative_int(value: Any) -> int:
+    number = _to_int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def validate_positive_int(value: Any) -> int:
+    number = _to_int(value)
+    if number < 1:
+        raise ValueError("must be 1 or more")
+    return number
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError("expected a whole number")
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def validate_seconds(value: Any) -> float:
+    """A duration that may have a fraction, e.g. ``0.5``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("expected a number of seconds")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+    if seconds < 0:
+        raise ValueError("must be 0 or more")
+    return seconds
+
+
+def validate_string(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value.strip()
+
+
+def validate_string_list(value: Any) -> list[str]:
+    """A list of strings; a single string becomes a one-item list."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(item, str) for item in value
+    ):
+        raise TypeError("expected a string or a list of strings")
+    return [item.strip() for item in value]
+
+
+def validate_bind(value: Any) -> list[str]:
+    """Bind addresses, each checked now so a typo fails at start-up, not at bind."""
+    addresses = validate_string_list(value)
+    for address in addresses:
+        util.parse_address(address)
+    return addresses
+
+
+def validate_ip_list(value: Any) -> list[str]:
+    """Comma-separated addresses or networks (``10.0.0.0/8``), or ``*`` for any."""
+    addresses = validate_comma_list(value)
+    for address in addresses:
+        if address != "*":
+            ipaddress.ip_network(address, strict=False)
+    return addresses
+
+
+def validate_comma_list(value: Any) -> list[str]:
+    """``"A,B"`` or ``["A", "B"]`` as a list of stripped, non-empty names."""
+    items = value.split(",") if isinstance(value, str) else validate_string_list(value)
+    return [item.strip() for item in items if item.strip()]
+
+
+def validate_header_dict(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(key, str) and isinstance(val, str) for key, val in value.items()
+    ):
+        raise TypeError("expected a dict of header name to value")
+    return {key.upper(): val for key, val in value.items()}
+
+
+def validate_choice(choices: tuple[str, ...]) -> Validator:
+    """A validator accepting one of ``choices``, compared case-insensitively."""
+
+    def validate(value: Any) -> str:
+        if not isinstance(value, str) or value.lower() not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return value.lower()
+
+    return validate
+
+
+def validate_proxy_protocol(value: Any) -> str:
+    """``off``, ``v1`` or ``auto``; gunicorn's boolean ``True`` means ``auto``."""
+    if isinstance(value, bool):
+        return "auto" if value else "off"
+    if isinstance(value, str) and value.lower() in TRUE_WORDS | FALSE_WORDS:
+        return "auto" if validate_bool(value) else "off"
+    return str(validate_choice(PROXY_PROTOCOL_MODES)(value))
+
+
+def validate_chdir(value: Any) -> str:
+    path = os.path.abspath(os.path.expanduser(str(validate_string(value))))
+    if not os.path.isdir(path):
+        raise ValueError(f"{path} is not a directory")
+    return path
+
+
+def validate_user(value: Any) -> int:
+    return util.user_to_uid(value if isinstance(value, int) else str(value))
+
+
+def validate_group(value: Any) -> int:
+    return util.group_to_gid(value if isinstance(value, int) else str(value))
+
+
+def validate_umask(value: Any) -> int:
+    """An int, or text in octal (``022``, ``0o22``) or hex (``0x12``)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if len(text) > 1 and text[0] == "0" and text[1].isdigit():
+            text = "0o" + text[1:]
+        value = int(text, 0)
+    return validate_non_negative_int(value)
+
+
+def validate_raw_env(value: Any) -> list[str]:
+    pairs = validate_string_list(value)
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError(f"{pair!r} is not KEY=VALUE")
+    return pairs
+
+
+def validate_worker_class(value: Any) -> str | type:
+    """A short name, a dotted path or a class; gunicorn's async workers fall back."""
+    if isinstance(value, type):
+        return value
+    name = validate_string(value) or "sync"
+    if name in GUNICORN_ONLY_WORKERS:
+        warn(f"worker_class {name!r} is a gunicorn worker minigun lacks; using 'sync'")
+        return "sync"
+    return name
+
+
+def validate_reload(value: Any) -> bool:
+    """``reload`` is accepted so gunicorn config files load, but does nothing."""
+    enabled = validate_bool(value)
+    if enabled:
+        warn("reload is not implemented in minigun; restart or send HUP instead")
+    return enabled
+
+
+def resolve_callable(value: Any) -> Callable[..., Any]:
+    """A callable, or a dotted path ``package.module.function`` imported now."""
+    if isinstance(value, str):
+        module_name, _, attribute = value.rpartition(".")
+        try:
+            value = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError, ValueError) as error:
+            raise ValueError(f"cannot import {value!r}: {error}") from None
+    if not callable(value):
+        raise TypeError("expected a callable")
+    return value  # type: ignore[no-any-return]
+
+
+def accepts_positional(function: Callable[..., Any], count: int) -> bool:
+    """True if ``function`` can be called with ``count`` positional arguments."""
+    try:
+        inspect.signature(function).bind(*range(count))
+    except TypeError:
+        return False
+    except ValueError:  # no signature (some builtins): trust the caller
+        return True
+    return True
+
+
+def validate_hook(*params: str) -> Validator:
+    """A validator for a hook called as ``hook(*params)``."""
+
+    def validate(value: Any) -> Callable[..., Any]:
+        hook = resolve_callable(value)
+        if not accepts_positional(hook, len(params)):
+            raise TypeError(
+                f"the hook must accept {len(params)} parameters "
+                f"({', '.join(params)}), but its signature is {_signature(hook)}"
+            )
+        return hook
+
+    return validate
+
+
+def _signature(function: Callable[..., Any]) -> str:
+    try:
+        return str(inspect.signature(function))
+    except ValueError:
+        return "(unknown)"
+
+
+POST_REQUEST_PARAMS = ("worker", "req", "environ", "resp")
+
+
+def validate_post_request(value: Any) -> Callable[..., Any]:
+    """``post_request`` may take 2, 3 or 4 parameters; wrap it to always take 4."""
+    hook = resolve_callable(value)
+    for count in (4, 3, 2):
+        if accepts_positional(hook, count):
+            return hook if count == len(POST_REQUEST_PARAMS) else _first(count, hook)
+    raise TypeError(
+        "the hook must accept 2 to 4 parameters (worker, req[, environ[, resp]]), "
+        f"but its signature is {_signature(hook)}"
+    )
+
+
+def _first(count: int, hook: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``hook`` so that it is called with only the first ``count`` arguments."""
+
+    @functools.wraps(hook)
+    def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> Any:
+        return hook(*(worker, req, environ, resp)[:count])
+
+    return post_request
+
+
+# --- default hooks: what runs when the user configured nothing -----------------------
+
+
+def on_starting(server: Any) -> None:
+    pass
+
+
+def on_reload(server: Any) -> None:
+    pass
+
+
+def when_ready(server: Any) -> None:
+    pass
+
+
+def pre_fork(server: Any, worker: Any) -> None:
+    pass
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    pass
+
+
+def post_worker_init(worker: Any) -> None:
+    pass
+
+
+def worker_ready(server: Any, worker: Any) -> None:
+    pass
+
+
+def worker_int(worker: Any) -> None:
+    pass
+
+
+def worker_abort(worker: Any) -> None:
+    pass
+
+
+def pre_exec(server: Any) -> None:
+    pass
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    worker.log.debug("%s %s", req.method, req.path)
+
+
+def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+    pass
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    pass
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    pass
+
+
+def nworkers_changed(server: Any, new_value: int, old_value: int | None) -> None:
+    pass
+
+
+def on_exit(server: Any) -> None:
+    pass
+
+
+# --- defaults read from the environment when a Config is created ---------------------
+
+
+def default_bind() -> list[str]:
+    """``0.0.0.0:$PORT`` on platforms that set ``PORT`` (Heroku), else local 8000."""
+    port = os.environ.get("PORT")
+    if port:
+        return [f"{ALL_INTERFACES}:{port}"]
+    return [f"{DEFAULT_HOST}:{util.DEFAULT_PORT}"]
+
+
+def default_workers() -> str:
+    return os.environ.get("WEB_CONCURRENCY", "1")
+
+
+def default_forwarded_allow_ips() -> str:
+    return os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+# --- the registry ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One knob: where it is set from, how it is checked, what it means.
+
+    Attributes:
+        name: the config-file name and the ``cfg.<name>`` attribute.
+        section: the ``--help`` group and the book's heading.
+        short: one line for ``--help``.
+        desc: the long description for the book.
+        validator: turns a raw value into the value minigun reads.
+        default: the value when nothing sets it.
+        cli: command-line flags; empty for config-file-only settings.
+        meta: the placeholder ``--help`` shows after the flag.
+        action: the argparse action (``store``, ``store_true``, ``append``, ...).
+        nargs: argparse ``nargs``, for a flag whose value is optional.
+        const: the value of a flag given without its optional value.
+        default_factory: computes the default when a Config is created (it reads
+            the environment), overriding ``default``.
+        default_doc: how the book shows a default that ``default_factory`` computes.
+    """
+
+    name: str
+    section: str
+    short: str
+    desc: str
+    validator: Validator
+    default: Any = None
+    cli: tuple[str, ...] = ()
+    meta: str | None = None
+    action: str = "store"
+    nargs: str | None = None
+    const: Any = None
+    default_factory: Callable[[], Any] | None = None
+    default_doc: str | None = None
+
+    def initial_value(self) -> Any:
+        """The raw default for a new Config (validated by ``Config.set``)."""
+        if self.default_factory is not None:
+            return self.default_factory()
+        return copy.deepcopy(self.default)
+
+    def default_text(self) -> str:
+        """The default as the book shows it: source code for a hook, else a repr."""
+        if self.default_doc is not None:
+            return self.default_doc
+        if inspect.isfunction(self.default):
+            return textwrap.dedent(inspect.getsource(self.default)).strip()
+        return repr(self.default)
+
+    def add_option(self, group: argparse._ArgumentGroup) -> None:
+        """Add this setting's flags to ``group``; ``dest`` is the setting's name.
+
+        The default is ``None`` so that "not given" can be told apart from any
+        value, and a lower-precedence source is not overwritten.
+        """
+        options: dict[str, Any] = {"dest": self.name, "default": None}
+        options["action"] = self.action
+        options["help"] = self.short
+        if self.action in ("store", "append"):
+            options["metavar"] = self.meta
+        if self.nargs is not None:
+            options["nargs"] = self.nargs
+            options["const"] = self.const
+        group.add_argument(*self.cli, **options)
+
+
+def hook_setting(
+    name: str, default: Callable[..., Any], short: str, desc: str
+) -> Setting:
+    """A server hook setting: its parameters are read from the default's signature."""
+    params = tuple(inspect.signature(default).parameters)
+    validator = (
+        validate_post_request if name == "post_request" else validate_hook(*params)
+    )
+    return Setting(name, SERVER_HOOKS, short, desc, validator, default)
+
+
+SETTINGS: list[Setting] = [
+    # Config File
+    Setting(
+        "config",
+        CONFIG_FILE,
+        "The config file: a path, or python:MODULE.",
+        "A Python file whose top-level names are settings (``workers = 4``, "
+        "``def post_fork(server, worker): ...``), or ``python:package.module``. "
+        "Without it, ``./minigun.conf.py`` is read if present. A gunicorn.conf.py "
+        "loads unchanged; names that are not settings are ignored.",
+        validate_string,
+        cli=("-c", "--config"),
+        meta="CONFIG",
+        default_doc="'./minigun.conf.py' if that file exists",
+    ),
+    Setting(
+        "wsgi_app",
+        CONFIG_FILE,
+        "The application, MODULE:VARIABLE, when not given on the command line.",
+        "The same as the positional APP_MODULE argument, for config files.",
+        validate_string,
+    ),
+    Setting(
+        "check_config",
+        CONFIG_FILE,
+        "Check the configuration and that the app imports, then exit.",
+        "Exit status 0 if the settings are valid and the application imports, "
+        "1 (with the reason) if not. Nothing is bound or forked.",
+        validate_bool,
+        False,
+        cli=("--check-config",),
+        action="store_true",
+    ),
+    Setting(
+        "print_config",
+        CONFIG_FILE,
+        "Print every resolved setting, sorted, then exit.",
+        "Shows ``name = value`` for each setting after the defaults, the config "
+        "file, MINIGUN_CMD_ARGS and the command line were applied: the quickest "
+        "way to see which source won.",
+        validate_bool,
+        False,
+        cli=("--print-config",),
+        action="store_true",
+    ),
+    # Server Socket
+    Setting(
+        "bind",
+        SERVER_SOCKET,
+        "An address to listen on: HOST:PORT, [V6]:PORT, unix:PATH or fd://N.",
+        "Repeat the flag to listen on several addresses. Port 0 asks the kernel for "
+        "a free port. If the environment sets PORT the default is 0.0.0.0:$PORT.",
+        validate_bind,
+        cli=("-b", "--bind"),
+        meta="ADDRESS",
+        action="append",
+        default_factory=default_bind,
+        default_doc="['127.0.0.1:8000'] (['0.0.0.0:$PORT'] if PORT is set)",
+    ),
+    Setting(
+        "backlog",
+        SERVER_SOCKET,
+        "How many connections may wait to be accepted.",
+        "The ``listen()`` backlog. The kernel may cap it (net.core.somaxconn).",
+        validate_positive_int,
+        2048,
+        cli=("--backlog",),
+        meta="INT",
+    ),
+    Setting(
+        "reuse_port",
+        SERVER_SOCKET,
+        "Set SO_REUSEPORT on the listening sockets.",
+        "Lets several independent servers bind the same port; rarely needed.",
+        validate_bool,
+        False,
+        cli=("--reuse-port",),
+        action="store_true",
+    ),
+    # Worker Processes
+    Setting(
+        "workers",
+        WORKER_PROCESSES,
+        "How many worker processes serve requests.",
+        "A sync worker handles one request at a time, so this is the number of "
+        "requests served at once. Start with 2 to 4 per core. The default is "
+        "$WEB_CONCURRENCY if set.",
+        validate_positive_int,
+        cli=("-w", "--workers"),
+        meta="INT",
+        default_factory=default_workers,
+        default_doc="1 (or $WEB_CONCURRENCY)",
+    ),
+    Setting(
+        "worker_class",
+        WORKER_PROCESSES,
+        "The worker type: sync, gthread, or a dotted class path.",
+        "``sync`` handles one request at a time; ``gthread`` runs a thread pool "
+        "per worker. ``sync`` with threads > 1 becomes ``gthread``, as in gunicorn. "
+        "gunicorn's eventlet, gevent and tornado workers are not available.",
+        validate_worker_class,
+        "sync",
+        cli=("-k", "--worker-class"),
+        meta="STRING",
+    ),
+    Setting(
+        "threads",
+        WORKER_PROCESSES,
+        "Threads per worker (gthread worker).",
+        "More than 1 switches the sync worker to gthread.",
+        validate_positive_int,
+        1,
+        cli=("--threads",),
+        meta="INT",
+    ),
+    Setting(
+        "worker_connections",
+        WORKER_PROCESSES,
+        "The most connections one gthread worker holds open at once.",
+        "Connections beyond this wait in the listen backlog.",
+        validate_positive_int,
+        1000,
+        cli=("--worker-connections",),
+        meta="INT",
+    ),
+    Setting(
+        "max_requests",
+        WORKER_PROCESSES,
+        "Restart a worker after this many requests (0: never).",
+        "A cheap cure for memory leaks in the application.",
+        validate_non_negative_int,
+        0,
+        cli=("--max-requests",),
+        meta="INT",
+    ),
+    Setting(
+        "max_requests_jitter",
+        WORKER_PROCESSES,
+        "Add up to this many requests at random to max_requests.",
+        "So that workers started together do not all restart together.",
+        validate_non_negative_int,
+        0,
+        cli=("--max-requests-jitter",),
+        meta="INT",
+    ),
+    Setting(
+        "timeout",
+        WORKER_PROCESSES,
+        "Seconds of silence after which the master kills a worker.",
+        "A worker touches its heartbeat file while it is alive; one that stays "
+        "silent longer (a request stuck in the app) gets SIGABRT, then SIGKILL.",
+        validate_non_negative_int,
+        30,
+        cli=("-t", "--timeout"),
+        meta="INT",
+    ),
+    Setting(
+        "graceful_timeout",
+        WORKER_PROCESSES,
+        "Seconds workers get to finish their requests on a graceful stop.",
+        "After SIGTERM (or a HUP or a TTOU), workers that are still busy this "
+        "long afterwards are killed.",
+        validate_non_negative_int,
+        30,
+        cli=("--graceful-timeout",),
+        meta="INT",
+    ),
+    Setting(
+        "keepalive",
+        WORKER_PROCESSES,
+        "Seconds to wait for the next request on a kept-alive connection.",
+        "The sync worker closes every connection after one response; gthread keeps "
+        "it open this long.",
+        validate_non_negative_int,
+        2,
+        cli=("--keep-alive",),
+        meta="INT",
+    ),
+    Setting(
+        "abort_grace",
+        WORKER_PROCESSES,
+        "Seconds a timed-out worker gets for worker_abort before SIGKILL.",
+        "minigun extension. When a worker misses its heartbeat the master sends "
+        "SIGABRT so the worker_abort hook can log a stack trace, and sends SIGKILL "
+        "if the worker is still there this many seconds later.",
+        validate_seconds,
+        1.0,
+        cli=("--abort-grace",),
+        meta="SECONDS",
+    ),
+    # HTTP Parsing
+    Setting(
+        "limit_request_line",
+        HTTP_PARSING,
+        "The longest request line, in bytes (0: unlimited).",
+        "A longer request line is answered with 414 URI Too Long.",
+        validate_non_negative_int,
+        4094,
+        cli=("--limit-request-line",),
+        meta="INT",
+    ),
+    Setting(
+        "limit_request_fields",
+        HTTP_PARSING,
+        "The most header fields in one request.",
+        "More are answered with 431 Request Header Fields Too Large.",
+        validate_non_negative_int,
+        100,
+        cli=("--limit-request-fields",),
+        meta="INT",
+    ),
+    Setting(
+        "limit_request_field_size",
+        HTTP_PARSING,
+        "The longest header field, in bytes (0: unlimited).",
+        "A longer field is answered with 431 Request Header Fields Too Large.",
+        validate_non_negative_int,
+        8190,
+        cli=("--limit-request-field_size", "--limit-request-field-size"),
+        meta="INT",
+    ),
+    Setting(
+        "limit_request_body",
+        HTTP_PARSING,
+        "The largest request body, in bytes (0: unlimited).",
+        "minigun extension. A larger body is answered with 413 Content Too Large. "
+        "The default, 1 GiB, lets any ordinary upload through but stops a client "
+        "from streaming a chunked body into a worker forever.",
+        validate_non_negative_int,
+        ONE_GIBIBYTE,
+        cli=("--limit-request-body",),
+        meta="BYTES",
+    ),
+    Setting(
+        "request_timeout",
+        HTTP_PARSING,
+        "Seconds a client has to send the request head and body (0: no limit).",
+        "minigun extension. Counted from the first byte of the request, so a slow "
+        "client cannot hold a sync worker by dribbling bytes. The default, 10, is "
+        "well inside ``timeout`` so the worker answers 408 before the master kills it.",
+        validate_seconds,
+        10.0,
+        cli=("--request-timeout",),
+        meta="SECONDS",
+    ),
+    Setting(
+        "header_map",
+        HTTP_PARSING,
+        "What to do with a header whose name has '_': drop, refuse or dangerous.",
+        "In the environ, X-Forwarded-For and X_Forwarded_For would both become "
+        "HTTP_X_FORWARDED_FOR, so a client could forge a proxy's header. ``drop`` "
+        "discards such headers, ``refuse`` answers 400, ``dangerous`` keeps them.",
+        validate_choice(HEADER_MAP_CHOICES),
+        "drop",
+        cli=("--header-map",),
+        meta="MODE",
+    ),
+    Setting(
+        "permit_obsolete_folding",
+        HTTP_PARSING,
+        "Accept headers continued on the next line (obsolete line folding).",
+        "RFC 9112 section 5.2 says a server must reject or replace obs-fold; "
+        "minigun refuses it unless this is set.",
+        validate_bool,
+        False,
+        cli=("--permit-obsolete-folding",),
+        action="store_true",
+    ),
+    Setting(
+        "casefold_http_method",
+        HTTP_PARSING,
+        "Accept lower-case methods and upper-case them.",
+        "Methods are case-sensitive (RFC 9110 section 9.1); off by default.",
+        validate_bool,
+        False,
+        cli=("--casefold-http-method",),
+        action="store_true",
+    ),
+    Setting(
+        "permit_unconventional_http_method",
+        HTTP_PARSING,
+        "Accept methods that are not upper-case letters of 3 to 20 characters.",
+        "Any RFC 9110 token is then a method.",
+        validate_bool,
+        False,
+        cli=("--permit-unconventional-http-method",),
+        action="store_true",
+    ),
+    Setting(
+        "permit_unconventional_http_version",
+        HTTP_PARSING,
+        "Accept HTTP versions other than 1.0 and 1.1.",
+        "Otherwise such requests get 505 HTTP Version Not Supported.",
+        validate_bool,
+        False,
+        cli=("--permit-unconventional-http-version",),
+        action="store_true",
+    ),
+    Setting(
+        "strip_header_spaces",
+        HTTP_PARSING,
+        "Strip spaces between a header name and its colon (dangerous).",
+        "RFC 9112 section 5.1 requires a 400 for such headers; stripping them lets "
+        "one request be read differently by a proxy and by minigun.",
+        validate_bool,
+        False,
+        cli=("--strip-header-spaces",),
+        action="store_true",
+    ),
+    Setting(
+        "proxy_protocol",
+        HTTP_PARSING,
+        "Read a PROXY protocol line first: off, v1 or auto.",
+        "``v1`` requires every connection to start with a PROXY v1 line from a load "
+        "balancer; ``auto`` reads one if present (gunicorn's ``proxy_protocol = "
+        "True``). The flag without a value means ``auto``.",
+        validate_proxy_protocol,
+        "off",
+        cli=("--proxy-protocol",),
+        meta="MODE",
+        nargs="?",
+        const="auto",
+    ),
+    Setting(
+        "proxy_allow_ips",
+        HTTP_PARSING,
+        "Addresses allowed to send a PROXY line (comma-separated, or *).",
+        "A PROXY line from any other peer is refused.",
+        validate_ip_list,
+        "127.0.0.1,::1",
+        cli=("--proxy-allow-from",),
+        meta="IPS",
+    ),
+    # Server Mechanics
+    Setting(
+        "preload_app",
+        SERVER_MECHANICS,
+        "Load the app in the master before forking.",
+        "Workers then share the app's memory pages and start fast, but a HUP no "
+        "longer reloads the code, and the app must not open sockets or threads "
+        "at import.",
+        validate_bool,
+        False,
+        cli=("--preload",),
+        action="store_true",
+    ),
+    Setting(
+        "reload",
+        SERVER_MECHANICS,
+        "Restart workers when code changes (not implemented).",
+        "Accepted so that gunicorn config files load; setting it true only prints a "
+        "warning. Send HUP to reload by hand.",
+        validate_reload,
+        False,
+        cli=("--reload",),
+        action="store_true",
+    ),
+    Setting(
+        "chdir",
+        SERVER_MECHANICS,
+        "Change to this directory before loading the app.",
+        "It is also put first on sys.path, so the app module is found there.",
+        validate_chdir,
+        cli=("--chdir",),
+        meta="DIR",
+        default_factory=util.getcwd,
+        default_doc="the current directory",
+    ),
+    Setting(
+        "pythonpath",
+        SERVER_MECHANICS,
+        "Comma-separated directories to add to sys.path.",
+        "Added before the app is imported, e.g. '/srv/lib,/srv/app'.",
+        validate_string,
+        cli=("--pythonpath",),
+        meta="STRING",
+    ),
+    Setting(
+        "daemon",
+        SERVER_MECHANICS,
+        "Detach from the terminal and run in the background.",
+        "Use a pidfile to find the master afterwards.",
+        validate_bool,
+        False,
+        cli=("-D", "--daemon"),
+        action="store_true",
+    ),
+    Setting(
+        "raw_env",
+        SERVER_MECHANICS,
+        "Set an environment variable in the workers: KEY=VALUE.",
+        "Repeat the flag for several variables.",
+        validate_raw_env,
+        [],
+        cli=("-e", "--env"),
+        meta="ENV",
+        action="append",
+    ),
+    Setting(
+        "pidfile",
+        SERVER_MECHANICS,
+        "Write the master's pid to this file.",
+        "Removed again on a clean exit.",
+        validate_string,
+        cli=("-p", "--pid"),
+        meta="FILE",
+    ),
+    Setting(
+        "worker_tmp_dir",
+        SERVER_MECHANICS,
+        "Where workers keep their heartbeat files.",
+        "Defaults to the system temporary directory; a tmpfs (/dev/shm) avoids "
+        "disk writes on every heartbeat.",
+        validate_string,
+        cli=("--worker-tmp-dir",),
+        meta="DIR",
+    ),
+    Setting(
+        "user",
+        SERVER_MECHANICS,
+        "Run workers as this user (name or uid).",
+        "Only root can switch users; the master keeps its own.",
+        validate_user,
+        cli=("-u", "--user"),
+        meta="USER",
+        default_factory=os.geteuid,
+        default_doc="the current user",
+    ),
+    Setting(
+        "group",
+        SERVER_MECHANICS,
+        "Run workers as this group (name or gid).",
+        "Only root can switch groups.",
+        validate_group,
+        cli=("-g", "--group"),
+        meta="GROUP",
+        default_factory=os.getegid,
+        default_doc="the current group",
+    ),
+    Setting(
+        "umask",
+        SERVER_MECHANICS,
+        "The file mode creation mask of the workers, e.g. 022.",
+        "Also applies to Unix sockets the master creates.",
+        validate_umask,
+        0,
+        cli=("-m", "--umask"),
+        meta="INT",
+    ),
+    Setting(
+        "sendfile",
+        SERVER_MECHANICS,
+        "Turn off sendfile() for file responses.",
+        "Without the flag, wsgi.file_wrapper responses may use sendfile().",
+        validate_bool,
+        True,
+        cli=("--no-sendfile",),
+        action="store_false",
+    ),
+    Setting(
+        "forwarder_headers",
+        SERVER_MECHANICS,
+        "Headers a trusted proxy may use to set SCRIPT_NAME and PATH_INFO.",
+        "Only honoured from forwarded_allow_ips.",
+        validate_comma_list,
+        "SCRIPT_NAME,PATH_INFO",
+        cli=("--forwarder-headers",),
+        meta="STRING",
+    ),
+    # Security
+    Setting(
+        "forwarded_allow_ips",
+        SECURITY,
+        "Proxies trusted to set the scheme headers (comma-separated, or *).",
+        "Only requests from these peers may use secure_scheme_headers to say the "
+        "original request was HTTPS. The default is $FORWARDED_ALLOW_IPS if set.",
+        validate_ip_list,
+        cli=("--forwarded-allow-ips",),
+        meta="IPS",
+        default_factory=default_forwarded_allow_ips,
+        default_doc="'127.0.0.1,::1' (or $FORWARDED_ALLOW_IPS)",
+    ),
+    Setting(
+        "secure_scheme_headers",
+        SECURITY,
+        "Headers, and their values, by which a proxy says the request was HTTPS.",
+        "From a trusted proxy, any of these sets wsgi.url_scheme to https.",
+        validate_header_dict,
+        {
+            "X-FORWARDED-PROTOCOL": "ssl",
+            "X-FORWARDED-PROTO": "https",
+            "X-FORWARDED-SSL": "on",
+        },
+    ),
+    # Logging
+    Setting(
+        "accesslog",
+        LOGGING,
+        "The access log file; '-' is stdout.",
+        "No access log unless set.",
+        validate_string,
+        cli=("--access-logfile",),
+        meta="FILE",
+    ),
+    Setting(
+        "access_log_format",
+        LOGGING,
+        "The access log line format.",
+        "%-style atoms: h remote address, l '-', u user, t time, r request line, "
+        "s status, b response length, f referer, a user agent, and more.",
+        validate_string,
+        '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
+        cli=("--access-logformat",),
+        meta="STRING",
+    ),
+    Setting(
+        "errorlog",
+        LOGGING,
+        "The error log file; '-' is stderr.",
+        "Where the master and the workers log what they do and what went wrong.",
+        validate_string,
+        "-",
+        cli=("--error-logfile", "--log-file"),
+        meta="FILE",
+    ),
+    Setting(
+        "loglevel",
+        LOGGING,
+        "The error log level: debug, info, warning, error or critical.",
+        "debug also logs every request (the default pre_request hook).",
+        validate_choice(LOG_LEVELS),
+        "info",
+        cli=("--log-level",),
+        meta="LEVEL",
+    ),
+    Setting(
+        "capture_output",
+        LOGGING,
+        "Send the app's stdout and stderr to the error log.",
+        "Only when errorlog is a file.",
+        validate_bool,
+        False,
+        cli=("--capture-output",),
+        action="store_true",
+    ),
+    Setting(
+        "enable_stdio_inheritance",
+        LOGGING,
+        "Keep stdout and stderr when daemonizing.",
+        "Useful when they are already redirected to files.",
+        validate_bool,
+        False,
+        cli=("-R", "--enable-stdio-inheritance"),
+        action="store_true",
+    ),
+    # Process Naming
+    Setting(
+        "proc_name",
+        PROCESS_NAMING,
+        "The name in ps and top (needs setproctitle).",
+        "Defaults to default_proc_name, the app's MODULE:VARIABLE.",
+        validate_string,
+        cli=("-n", "--name"),
+        meta="STRING",
+    ),
+    Setting(
+        "default_proc_name",
+        PROCESS_NAMING,
+        "The name used when proc_name is not set (internal).",
+        "Set by the application from its MODULE:VARIABLE.",
+        validate_string,
+        "minigun",
+    ),
+    # Server Hooks
+    hook_setting(
+        "on_starting",
+        on_starting,
+        "Called in the master just before it initializes.",
+        "Receives the Arbiter.",
+    ),
+    hook_setting(
+        "on_reload",
+        on_reload,
+        "Called in the master on SIGHUP, before workers are recycled.",
+        "Receives the Arbiter.",
+    ),
+    hook_setting(
+        "when_ready",
+        when_ready,
+        "Called in the master once the listeners are bound.",
+        "Receives the Arbiter; the workers are about to be spawned.",
+    ),
+    hook_setting(
+        "pre_fork",
+        pre_fork,
+        "Called in the master just before a worker is forked.",
+        "Receives the Arbiter and the new Worker object.",
+    ),
+    hook_setting(
+        "post_fork",
+        post_fork,
+        "Called in the worker just after it was forked.",
+        "Receives the Arbiter and the Worker.",
+    ),
+    hook_setting(
+        "post_worker_init",
+        post_worker_init,
+        "Called in the worker once it has loaded the application.",
+        "Receives the Worker.",
+    ),
+    hook_setting(
+        "worker_ready",
+        worker_ready,
+        "Called in the master when a worker has finished booting.",
+        "minigun extension. Receives the Arbiter and the Worker. gunicorn has no "
+        "master-side hook for this moment; post_worker_init runs in the worker.",
+    ),
+    hook_setting(
+        "worker_int",
+        worker_int,
+        "Called in the worker when it gets SIGINT or SIGQUIT.",
+        "Receives the Worker.",
+    ),
+    hook_setting(
+        "worker_abort",
+        worker_abort,
+        "Called in the worker when it gets SIGABRT (usually a timeout).",
+        "Receives the Worker; a good place to log the stuck stack.",
+    ),
+    hook_setting(
+        "pre_exec",
+        pre_exec,
+        "Called in the new master just before it execs itself (USR2).",
+        "Receives the Arbiter.",
+    ),
+    hook_setting(
+        "pre_request",
+        pre_request,
+        "Called in the worker just before it handles a request.",
+        "Receives the Worker and the Request; the default logs the method and "
+        "path at debug level.",
+    ),
+    hook_setting(
+        "post_request",
+        post_request,
+        "Called in the worker after it handled a request.",
+        "Receives the Worker, the Request, the environ and the Response; a hook "
+        "taking only the first two or three parameters is accepted too.",
+    ),
+    hook_setting(
+        "child_exit",
+        child_exit,
+        "Called in the master after a worker exited.",
+        "Receives the Arbiter and the exited Worker.",
+    ),
+    hook_setting(
+        "worker_exit",
+        worker_exit,
+        "Called in the worker just before it exits.",
+        "Receives the Arbiter and the Worker.",
+    ),
+    hook_setting(
+        "nworkers_changed",
+        nworkers_changed,
+        "Called in the master when the number of workers changed.",
+        "Receives the Arbiter, the new number and the old one (None the first time).",
+    ),
+    hook_setting(
+        "on_exit",
+        on_exit,
+        "Called in the master just before minigun exits.",
+        "Receives the Arbiter.",
+    ),
+]
+"""Every setting, in ``--help`` order."""
+
+
+class Config:
+    """The resolved value of every setting, plus the values derived from them.
+
+    ``cfg.workers`` reads a value through :meth:`__getattr__`, which Python calls only
+    when normal lookup fails: it delegates to ``self.values``. That small delegation
+    is what lets a hook written for gunicorn say ``server.cfg.workers``; the derived
+    values (``address``, ``worker_class``, ...) are ordinary properties and take
+    precedence over a setting of the same name.
+    """
+
+    def __init__(self, usage: str | None = None, prog: str | None = None) -> None:
+        self.usage = usage
+        self.prog = prog or os.path.basename(sys.argv[0])
+        self.settings: dict[str, Setting] = {s.name: s for s in SETTINGS}
+        self.values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            self.set(setting.name, setting.initial_value())
+
+    def __getattr__(self, name: str) -> Any:
+        """``cfg.<name>``: the resolved value of the setting ``name``."""
+        values = self.__dict__.get("values", {})
+        if name not in values:
+            raise AttributeError(f"no setting named {name!r}")
+        return values[name]
+
+    def get(self, name: str) -> Any:
+        return self.values[name]
+
+    def set(self, name: str, value: Any) -> None:
+        """Validate and store one value.
+
+        Raises:
+            ConfigError: one line naming the setting, the bad value and the reason.
+        """
+        setting = self.settings.get(name)
+        if setting is None:
+            raise ConfigError(f"No such setting: {name}")
+        try:
+            self.values[name] = setting.validator(value)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(
+                f"Invalid value for {name}: {describe(value)}: {error}"
+            ) from None
+
+    def apply_file_settings(self, namespace: Mapping[str, Any]) -> None:
+        """Set every setting a config file defines; warn about gunicorn-only ones.
+
+        A config file is plain Python, so it also defines modules, helper functions
+        and constants: names that are not settings are ignored.
+        """
+        for name, value in namespace.items():
+            if name in self.settings:
+                self.set(name, value)
+            elif name in GUNICORN_ONLY_SETTINGS:
+                warn(
+                    f"{name} is a gunicorn setting minigun does not implement; ignored"
+                )
+
+    def parser(self) -> argparse.ArgumentParser:
+        """The command-line parser, one ``--help`` group per section."""
+        parser = argparse.ArgumentParser(
+            prog=self.prog,
+            usage=self.usage,
+            description="minigun: a pre-fork WSGI server",
+        )
+        parser.add_argument(
+            "-v", "--version", action="version", version=f"minigun {__version__}"
+        )
+        parser.add_argument(
+            "args", nargs="*", metavar="APP_MODULE", help="the app as MODULE:VARIABLE"
+        )
+        groups: dict[str, argparse._ArgumentGroup] = {}
+        for setting in SETTINGS:
+            if setting.cli:
+                if setting.section not in groups:
+                    groups[setting.section] = parser.add_argument_group(setting.section)
+                setting.add_option(groups[setting.section])
+        return parser
+
+    def __str__(self) -> str:
+        """Every setting as ``name = value``, sorted by name (``--print-config``)."""
+        width = max(len(name) for name in self.values)
+        return "\n".join(
+            f"{name:{width}} = {describe(self.values[name])}"
+            for name in sorted(self.values)
+        )
+
+    # --- derived values ------------------------------------------------------------
+
+    @property
+    def address(self) -> list[tuple[str, int] | str | int]:
+        """The binds parsed: ``(host, port)``, a Unix socket path, or an fd number."""
+        return [util.parse_address(bind) for bind in self.values["bind"]]
+
+    @property
+    def worker_class_str(self) -> str:
+        """The worker class as text; ``sync`` with threads > 1 reads ``gthread``."""
+        value = self.values["worker_class"]
+        if isinstance(value, type):
+            return f"{value.__module__}.{value.__qualname__}"
+        if value == "sync" and self.values["threads"] > 1:
+            return "gthread"
+        return str(value)
+
+    @property
+    def worker_class(self) -> type:
+        """The worker class itself, imported now.
+
+        Raises:
+            ConfigError: naming the class that cannot be loaded.
+        """
+        value = self.values["worker_class"]
+        uri = value if isinstance(value, type) else self.worker_class_str
+        try:
+            return util.load_class(uri)
+        except ImportError as error:
+            raise ConfigError(f"Invalid value for worker_class: {error}") from None
+
+    @property
+    def proc_name(self) -> str:
+        return str(self.values["proc_name"] or self.values["default_proc_name"])
+
+    @property
+    def env(self) -> dict[str, str]:
+        """``raw_env`` as a dict: the variables to set in the workers."""
+        pairs = (item.partition("=") for item in self.values["raw_env"])
+        return {key.strip(): value for key, _, value in pairs}
+
+    @property
+    def uid(self) -> int:
+        return int(self.values["user"])
+
+    @property
+    def gid(self) -> int:
+        return int(self.values["group"])
+
+    @property
+    def is_ssl(self) -> bool:
+        """Always False: minigun does not terminate TLS (put a proxy in front)."""
+        return False

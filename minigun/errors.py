@@ -1,0 +1,47 @@
+"""The errors that cross module boundaries, and the exit codes that carry them.
+
+minigun's processes talk about failure in two ways. Inside one process, an exception
+class says *what* went wrong and its message says it in one line a person can act on.
+Between processes, a worker has only its exit status to tell the master why it died;
+the two codes below are that vocabulary, shared by the arbiter and the workers so that
+neither hard-codes a number the other has to guess.
+"""
+
+WORKER_BOOT_ERROR = 3
+"""A worker could not boot (``init_process`` failed): respawning would fail again."""
+
+APP_LOAD_ERROR = 4
+"""A worker could not import the application: the master halts instead of respawning."""
+
+
+class HaltServer(Exception):
+    """Ask the arbiter to stop the whole server with a reason and an exit status.
+
+    Raised inside the master (never in a worker) when going on makes no sense: a
+    worker reported ``WORKER_BOOT_ERROR`` or ``APP_LOAD_ERROR``, or a pid file shows
+    another master is running.
+    """
+
+    def __init__(self, reason: str, exit_status: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.exit_status = exit_status
+
+    def __str__(self) -> str:
+        return f"<HaltServer {self.reason!r} {self.exit_status}>"
+
+
+class ConfigError(Exception):
+    """A setting has a value minigun cannot use; the message names the setting.
+
+    The entry point prints the message as one line and exits with status 1: a
+    traceback would only bury the name of the setting the user has to fix.
+    """
+
+
+class AppImportError(Exception):
+    """The ``MODULE:VARIABLE`` application could not be imported or is not callable.
+
+    The message is one paragraph that names what failed (the module, the attribute,
+    the factory) so the user does not have to read minigun's own stack frames.
+    """

@@ -1,0 +1,394 @@
+"""Small helpers the other modules share: loading the app, parsing addresses, OS calls.
+
+The chapter's question: given the text ``myproject.wsgi:application`` on a command
+line, how does a server find the Python object to call? :func:`import_app` answers it
+in three steps (split, import, fetch) and turns every way those steps can fail into an
+:class:`~minigun.errors.AppImportError` whose message names what failed. The factory
+form ``module:create_app('x', 1)`` takes *literal* arguments only: the text is parsed
+with :mod:`ast` and never evaluated, because a command line must not run code.
+
+The rest are thin wrappers around POSIX calls, each named for what the caller wants
+(``close_on_exec``, ``set_non_blocking``, ``daemonize``) rather than for the flags it
+sets.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import email.utils
+import fcntl
+import grp
+import importlib
+import os
+import pwd
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from minigun.errors import AppImportError
+
+DEFAULT_APP_VARIABLE = "application"
+"""The variable ``import_app("module")`` looks for, as in gunicorn and mod_wsgi."""
+
+DEFAULT_PORT = 8000
+"""The TCP port of a bind that names only a host."""
+
+MAX_PORT = 65535
+
+WORKER_CLASSES: Mapping[str, str] = {
+    "sync": "minigun.workers.sync.SyncWorker",
+    "gthread": "minigun.workers.gthread.ThreadWorker",
+}
+"""Short worker-class names and the classes they stand for."""
+
+HOP_BY_HOP_HEADERS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+"""RFC 9110 section 7.6.1: headers about one connection, never set by a WSGI app."""
+
+
+# --- loading the application ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppExpression:
+    """What follows the colon in ``module:expression``: a name, maybe called."""
+
+    name: str
+    is_factory: bool = False
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def import_app(uri: str) -> Callable[..., Any]:
+    """Import and return the WSGI callable named by ``uri``.
+
+    ``uri`` is ``module``, ``module:variable`` or ``module:factory(literal, ...)``.
+
+    Raises:
+        AppImportError: with a message naming the module, attribute or factory
+            that failed, and why.
+    """
+    # exercise: load-app
+    module_name, _, expression_text = uri.partition(":")
+    expression = parse_app_expression(expression_text or DEFAULT_APP_VARIABLE, uri)
+    module = import_app_module(module_name)
+    app = find_app_attribute(module, expression.name)
+    # end-exercise: load-app
+    if expression.is_factory:
+        app = call_app_factory(app, uri, expression)
+    if not callable(app):
+        raise AppImportError(
+            f"The application object {uri!r} must be callable, "
+            f"but it is {type(app).__name__} {app!r}."
+        )
+    return app
+
+
+def parse_app_expression(text: str, uri: str) -> AppExpression:
+    """Read ``name`` or ``name(literal, key=literal)`` without evaluating anything."""
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        node = None
+    if isinstance(node, ast.Name):
+        return AppExpression(node.id)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        try:
+            args = tuple(ast.literal_eval(arg) for arg in node.args)
+            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords}
+        except ValueError:
+            raise AppImportError(
+                f"The factory call in {uri!r} may only have literal arguments "
+                "(strings, numbers, tuples, lists, dicts, True, False, None)."
+            ) from None
+        if None in kwargs:
+            raise AppImportError(f"The factory call in {uri!r} cannot use **kwargs.")
+        return AppExpression(node.func.id, True, args, kwargs)  # type: ignore[arg-type]
+    raise AppImportError(
+        f"Failed to parse {text!r} in {uri!r} as a variable name or a function call."
+    )
+
+
+def import_app_module(module_name: str) -> ModuleType:
+    """Import the app's module, telling "it is missing" apart from "it is broken"."""
+    if not module_name:
+        raise AppImportError("No module given: use MODULE:VARIABLE, e.g. 'myapp:app'.")
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if _names_the_module_itself(error.name, module_name):
+            raise AppImportError(
+                f"Failed to find the module {module_name!r}: there is no such module "
+                f"on sys.path (the working directory is {os.getcwd()})."
+            ) from None
+        raise AppImportError(
+            f"The module {module_name!r} was found, but an import inside it failed: "
+            f"{error} ({where_raised(error)})."
+        ) from error
+    except Exception as error:
+        raise AppImportError(
+            f"Importing the module {module_name!r} raised "
+            f"{type(error).__name__}: {error} ({where_raised(error)})."
+        ) from error
+
+
+def _names_the_module_itself(missing: str | None, module_name: str) -> bool:
+    """True if the missing module is ``module_name`` or one of its parent packages."""
+    if missing is None:
+        return False
+    return missing == module_name or module_name.startswith(missing + ".")
+
+
+def where_raised(error: BaseException) -> str:
+    """``file:line`` of the innermost frame of the error's traceback."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "location unknown"
+    last = frames[-1]
+    return f"at {last.filename}:{last.lineno}"
+
+
+def find_app_attribute(module: ModuleType, name: str) -> Any:
+    """Fetch ``name`` from the module, or say which module lacks it."""
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise AppImportError(
+            f"Failed to find the attribute {name!r} in the module {module.__name__!r}."
+        ) from None
+
+
+def call_app_factory(factory: Any, uri: str, expression: AppExpression) -> Any:
+    """Call ``create_app(...)`` and report a failure as the factory's own."""
+    if not callable(factory):
+        raise AppImportError(
+            f"{expression.name!r} in {uri!r} is {type(factory).__name__}, "
+            "not a function, so it cannot be called as an app factory."
+        )
+    try:
+        app = factory(*expression.args, **expression.kwargs)
+    except Exception as error:
+        raise AppImportError(
+            f"The app factory {expression.name!r} in {uri!r} raised "
+            f"{type(error).__name__}: {error} ({where_raised(error)})."
+        ) from error
+    if app is None:
+        raise AppImportError(
+            f"The app factory {expression.name!r} in {uri!r} returned None: "
+            "it must return the WSGI application."
+        )
+    return app
+
+
+def load_class(
+    uri: str | type,
+    default: str = "sync",
+    section: Mapping[str, str] = WORKER_CLASSES,
+) -> type:
+    """Resolve a class from a short name in ``section`` or from a dotted path.
+
+    Args:
+        uri: a class (returned as is), a short name such as ``"sync"``, or a
+            dotted path such as ``"minigun.workers.gthread.ThreadWorker"``.
+        default: the short name used when ``uri`` is empty.
+        section: the table of short names to dotted paths (gunicorn keeps the same
+            idea in an entry-point section, hence the name).
+
+    Raises:
+        ImportError: naming the class that could not be loaded and why.
+    """
+    if isinstance(uri, type):
+        return uri
+    path = section.get(uri or default, uri or default)
+    module_name, _, class_name = path.rpartition(".")
+    if not module_name:
+        known = ", ".join(sorted(section))
+        raise ImportError(
+            f"{path!r} is neither a known name ({known}) nor a dotted path"
+        )
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, class_name)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as error:
+        raise ImportError(f"cannot load the class {path!r}: {error}") from error
+
+
+# --- addresses -----------------------------------------------------------------------
+
+
+def parse_address(
+    netloc: str, default_port: int = DEFAULT_PORT
+) -> tuple[str, int] | str | int:
+    """Turn one ``bind`` value into what ``socket.bind`` (or an fd adoption) takes.
+
+    ``unix:PATH`` and ``unix://PATH`` give the path (a ``str``); ``fd://N`` gives the
+    descriptor (an ``int``); ``HOST:PORT``, ``[V6]:PORT``, ``HOST`` and ``:PORT`` give
+    a ``(host, port)`` tuple. Port 0 asks the kernel for a free port.
+
+    Raises:
+        ValueError: for an unreadable port or descriptor.
+    """
+    if netloc.startswith("unix://"):
+        return netloc.removeprefix("unix://")
+    if netloc.startswith("unix:"):
+        return netloc.removeprefix("unix:")
+    if netloc.startswith("fd://"):
+        return _parse_number(netloc.removeprefix("fd://"), "file descriptor", netloc)
+    netloc = netloc.removeprefix("tcp://")
+    if netloc.startswith("["):
+        host, _, rest = netloc[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    elif netloc.count(":") == 1:
+        host, _, port_text = netloc.partition(":")
+    else:
+        host, port_text = netloc, ""
+    port = _parse_number(port_text, "port", netloc) if port_text else default_port
+    if port > MAX_PORT:
+        raise ValueError(f"port {port} out of range in {netloc!r}")
+    return (host.lower() or "0.0.0.0", port)
+
+
+def _parse_number(text: str, what: str, netloc: str) -> int:
+    if not text.isdigit():
+        raise ValueError(f"{what} {text!r} is not a number in {netloc!r}")
+    return int(text)
+
+
+def is_ipv6(address: str) -> bool:
+    """True for a textual IPv6 address such as ``::1``."""
+    try:
+        import socket  # noqa: PLC0415 (only this helper needs it)
+
+        socket.inet_pton(socket.AF_INET6, address)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+# --- file descriptors and processes --------------------------------------------------
+
+
+def close_on_exec(fd: int) -> None:
+    """Keep ``fd`` from leaking into a program started with ``exec``."""
+    flags = fcntl.fcntl(fd, fcntl.F_GETFD)
+    fcntl.fcntl(fd, fcntl.F_SETFD, flags | fcntl.FD_CLOEXEC)
+
+
+def set_non_blocking(fd: int) -> None:
+    """Make reads and writes on ``fd`` return at once instead of waiting."""
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+
+
+def http_date(timestamp: float | None = None) -> str:
+    """The ``Date`` header value: ``Sun, 22 Nov 2026 01:00:00 GMT`` (RFC 9110 5.6.7)."""
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+def is_hoppish(header_name: str) -> bool:
+    """True for a hop-by-hop header, which a WSGI app must not set (PEP 3333)."""
+    return header_name.lower() in HOP_BY_HOP_HEADERS
+
+
+def setproctitle(title: str) -> None:
+    """Name the process in ``ps`` output (``minigun: worker [app]``), if possible."""
+    try:
+        import setproctitle as spt  # noqa: PLC0415 (optional at run time)
+    except ImportError:
+        return
+    spt.setproctitle(title)
+
+
+def getcwd() -> str:
+    """The working directory as the user typed it: ``$PWD`` if it is a symlink to it.
+
+    ``os.getcwd()`` resolves symlinks; a deploy that swaps a ``current`` symlink
+    needs the unresolved path so that a re-exec picks up the new release.
+    """
+    cwd = os.getcwd()
+    pwd_env = os.environ.get("PWD")
+    if pwd_env and os.path.exists(pwd_env) and os.path.samefile(pwd_env, cwd):
+        return pwd_env
+    return cwd
+
+
+def unlink(path: str) -> None:
+    """Remove a file that may already be gone."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def chown(path: str, uid: int, gid: int) -> None:
+    """Give ``path`` to the user the workers run as, so they can still use it."""
+    os.chown(path, uid, gid)
+
+
+def user_to_uid(user: str | int) -> int:
+    """A user name or number as a uid; raises ``ValueError`` for an unknown user."""
+    if isinstance(user, int) or user.isdigit():
+        return int(user)
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        raise ValueError(f"no such user {user!r}") from None
+
+
+def group_to_gid(group: str | int) -> int:
+    """A group name or number as a gid; raises ``ValueError`` for an unknown group."""
+    if isinstance(group, int) or group.isdigit():
+        return int(group)
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise ValueError(f"no such group {group!r}") from None
+
+
+def set_owner_process(uid: int, gid: int) -> None:
+    """Drop to ``uid``/``gid`` in a worker; the group first, while still allowed to."""
+    if gid != os.getegid():
+        os.setgid(gid)
+    if uid != os.geteuid():
+        os.setuid(uid)
+
+
+def daemonize(enable_stdio_inheritance: bool = False) -> None:
+    """Detach from the terminal: fork, new session, fork again, stdio to /dev/null.
+
+    The first fork lets the shell's child exit, so the daemon is not a process-group
+    leader and ``setsid`` can succeed; the second fork makes sure the daemon can never
+    acquire a controlling terminal again. With ``enable_stdio_inheritance`` stdout and
+    stderr are kept (useful when they are already redirected to files).
+    """
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    os.umask(0o22)
+    _redirect_stdio(keep_output=enable_stdio_inheritance)
+
+
+def _redirect_stdio(keep_output: bool) -> None:
+    """Point stdin (and unless kept, stdout and stderr) at ``/dev/null``."""
+    null = os.open(os.devnull, os.O_RDWR)
+    targets = [sys.stdin] if keep_output else [sys.stdin, sys.stdout, sys.stderr]
+    for stream in targets:
+        try:
+            os.dup2(null, stream.fileno())
+        except (AttributeError, OSError, ValueError):
+            continue  # a replaced stream (as under pytest) has no real descriptor
+    os.close(null)
