@@ -1,0 +1,255 @@
+"""The student's commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``solution``.
+
+Each takes the project's :class:`Layout`, the exercise asked for (an id, a number, or
+None for "the first unsolved one") and the stream to write to, and returns an exit
+status. No progress file exists: the first unsolved exercise is found by running the
+tests of every work copy, and an exercise without a work copy is simply not started.
+"""
+
+import difflib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TextIO
+
+from .book import Book
+from .catalogue import Exercise, find_exercise, load_catalogue
+from .layout import Layout
+from .regions import cut, strip_markers
+from .results import Failure, Outcome, run_tests
+from .workcopy import (
+    edit_place,
+    ensure_work_copy,
+    next_hint,
+    reset_work_copy,
+    starter_message,
+)
+
+PROGRESS_WIDTH = 30
+TRACEBACK_LINES = 14
+CLEAR_SCREEN = "\x1b[2J\x1b[H"
+
+
+def show_exercise(layout: Layout, key: str | None, out: TextIO) -> int:
+    """``make exercise [EX=...]``: the exercise, where to edit, what fails, a hint."""
+    present(layout, key, out)
+    return 0
+
+
+def present(layout: Layout, key: str | None, out: TextIO) -> Exercise | None:
+    """Shows one exercise (the first unsolved one unless ``key`` names one)."""
+    exercises = load_catalogue(layout.catalogue)
+    outcomes = survey(layout, exercises)
+    exercise = choose(exercises, outcomes, key)
+    if exercise is None:
+        out.write(f"All {len(exercises)} exercises are solved. Well done!\n")
+        return None
+    if ensure_work_copy(layout, exercise) or exercise.number not in outcomes:
+        outcomes[exercise.number] = run_tests(layout, exercise, layout.work(exercise))
+    out.write(describe(layout, exercise, outcomes[exercise.number]))
+    out.write(progress_bar(len(exercises), outcomes))
+    return exercise
+
+
+def survey(layout: Layout, exercises: list[Exercise]) -> dict[int, Outcome]:
+    """Runs the tests of every exercise that has a work copy, a few at a time."""
+    started = [e for e in exercises if (layout.work(e) / layout.package_name).is_dir()]
+
+    def run(exercise: Exercise) -> Outcome:
+        return run_tests(layout, exercise, layout.work(exercise))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        outcomes = list(pool.map(run, started))
+    return {e.number: outcome for e, outcome in zip(started, outcomes, strict=True)}
+
+
+def choose(
+    exercises: list[Exercise], outcomes: dict[int, Outcome], key: str | None
+) -> Exercise | None:
+    """The exercise named by ``key``, or else the first one not solved yet."""
+    if key:
+        return find_exercise(exercises, key)
+    for exercise in exercises:
+        outcome = outcomes.get(exercise.number)
+        if outcome is None or not outcome.solved:
+            return exercise
+    return None
+
+
+def describe(layout: Layout, exercise: Exercise, outcome: Outcome) -> str:
+    """The heading, the places to read and edit, then the verdict and a hint."""
+    book = Book(layout.book)
+    number = book.number(exercise.chapter)
+    chapter = f"chapter {number}" if number else f"book/{exercise.chapter}.md"
+    total = len(load_catalogue(layout.catalogue))
+    place = edit_place(layout, exercise)
+    lines = [
+        f"Exercise {exercise.number}/{total}: {exercise.title} ({chapter})",
+        f"  task  {layout.relative(layout.folder(exercise) / 'README.md')}",
+        f"  read  {chapter_reference(book, exercise.chapter)}",
+        f"  edit  {layout.relative(place.path)}:{place.line}, in {place.function}",
+        "",
+    ]
+    if outcome.solved:
+        lines += solved_lines(exercise, outcome)
+    else:
+        lines += failure_lines(outcome)
+        lines += ["", f"Hint 1/{len(exercise.hints)}: {exercise.hints[0]}"]
+        lines += [f"  (`make hint EX={exercise.id}` for the next one)"]
+    return "\n".join(lines) + "\n\n"
+
+
+def chapter_reference(book: Book, stem: str) -> str:
+    title = book.title(stem)
+    return f"book/{stem}.md" + (f", {title!r}" if title else "")
+
+
+def solved_lines(exercise: Exercise, outcome: Outcome) -> list[str]:
+    return [
+        f"Solved: all {len(outcome.passed)} tests pass.",
+        f"  `make solution EX={exercise.id}` compares your code with the reference.",
+    ]
+
+
+def failure_lines(outcome: Outcome) -> list[str]:
+    """The first failing test with its short traceback (its last lines), or why none."""
+    if not outcome.failures:
+        tail = outcome.output.strip().splitlines()[-TRACEBACK_LINES:]
+        return [f"The tests did not run: {outcome.meaning}.", *tail]
+    first: Failure = outcome.failures[0]
+    failing = len(outcome.failures)
+    lines = [f"FAILED {first.test} ({failing} of {failing + len(outcome.passed)} fail)"]
+    traceback = first.details.strip().splitlines()[-TRACEBACK_LINES:]
+    return lines + [f"  {line}" for line in traceback]
+
+
+def progress_bar(total: int, outcomes: dict[int, Outcome]) -> str:
+    solved = sum(1 for outcome in outcomes.values() if outcome.solved)
+    filled = PROGRESS_WIDTH * solved // max(total, 1)
+    bar = "#" * filled + "-" * (PROGRESS_WIDTH - filled)
+    return f"Progress [{bar}] {solved}/{total} solved\n"
+
+
+def show_hint(layout: Layout, key: str | None, out: TextIO) -> int:
+    """``make hint [EX=...]``: the next hint each time, cycling back to the first."""
+    exercises = load_catalogue(layout.catalogue)
+    exercise = choose(exercises, {} if key else survey(layout, exercises), key)
+    if exercise is None:
+        out.write("Every exercise is solved: no hint needed.\n")
+        return 0
+    ensure_work_copy(layout, exercise)
+    number = next_hint(layout, exercise)
+    total = len(exercise.hints)
+    out.write(f"Exercise {exercise.number}: {exercise.title}\n")
+    out.write(f"Hint {number}/{total}: {exercise.hints[number - 1]}\n")
+    return 0
+
+
+def reset(layout: Layout, key: str | None, out: TextIO) -> int:
+    """``make reset EX=...``: a fresh starter in place of the student's copy."""
+    if not key:
+        out.write("Say which exercise to reset: make reset EX=<id or number>\n")
+        return 2
+    exercise = find_exercise(load_catalogue(layout.catalogue), key)
+    reset_work_copy(layout, exercise)
+    work = layout.relative(layout.work(exercise) / layout.package_name)
+    out.write(f"Exercise {exercise.number} ({exercise.id}): fresh starter in {work}\n")
+    return 0
+
+
+def show_solution(layout: Layout, key: str | None, out: TextIO) -> int:
+    """``make solution EX=...``: the reference's diff, once the exercise passes."""
+    if not key:
+        out.write("Say which exercise: make solution EX=<id or number>\n")
+        return 2
+    exercise = find_exercise(load_catalogue(layout.catalogue), key)
+    ensure_work_copy(layout, exercise)
+    if not run_tests(layout, exercise, layout.work(exercise)).solved:
+        out.write(
+            f"Exercise {exercise.number} is not solved yet; the solution opens once "
+            f"its tests pass. `make exercise EX={exercise.id}` shows what fails.\n"
+        )
+        return 1
+    out.write(solution_diffs(layout, exercise))
+    return 0
+
+
+def solution_diffs(layout: Layout, exercise: Exercise) -> str:
+    """The reference against the starter, then the student's file against both."""
+    original = (layout.root / exercise.file).read_text(encoding="utf-8")
+    starter = cut(original, exercise.region, starter_message(layout, exercise))
+    reference = strip_markers(original)
+    yours = (layout.work(exercise) / exercise.file).read_text(encoding="utf-8")
+    parts = [f"The reference for {exercise.file}, as a change to the starter:\n"]
+    parts += unified(starter, reference, "starter", "reference")
+    if yours == reference:
+        parts.append("\nYour file is the reference, line for line.\n")
+    else:
+        parts.append("\nYour file against the reference:\n")
+        parts += unified(yours, reference, "yours", "reference")
+    return "".join(parts)
+
+
+def unified(old: str, new: str, old_name: str, new_name: str) -> list[str]:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
+    )
+    return [line if line.endswith("\n") else line + "\n" for line in lines]
+
+
+def watch(
+    layout: Layout,
+    key: str | None,
+    out: TextIO,
+    poll_seconds: float = 0.5,
+    rounds: int | None = None,
+) -> int:
+    """``make watch [EX=...]``: shows the exercise again after every save, until solved.
+
+    Without ``EX`` it follows the student: once an exercise passes, the next save shows
+    the next unsolved one. ``rounds`` bounds the loop for tests; Ctrl-C ends it.
+    """
+    shown = 0
+    while rounds is None or shown < rounds:
+        if out.isatty():
+            out.write(CLEAR_SCREEN)
+        exercise = present(layout, key, out)
+        shown += 1
+        if exercise is None:
+            return 0
+        if rounds is None or shown < rounds:
+            out.write("Watching for saves (Ctrl-C to stop)...\n")
+            out.flush()
+            wait_for_change(layout.folder(exercise), poll_seconds)
+    return 0
+
+
+def wait_for_change(
+    folder: Path, poll_seconds: float, timeout: float | None = None
+) -> bool:
+    """Polls the modification times under ``folder`` until one changes (True)."""
+    before = snapshot(folder)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while deadline is None or time.monotonic() < deadline:
+        time.sleep(poll_seconds)
+        if snapshot(folder) != before:
+            return True
+    return False
+
+
+def snapshot(folder: Path) -> dict[Path, int]:
+    """Every Python file under ``folder`` with its modification time in nanoseconds.
+
+    An editor may replace a file while it is being looked at; a file that vanished
+    between listing and ``stat`` counts as changed at the next poll.
+    """
+    times = {}
+    for path in folder.rglob("*.py"):
+        if "__pycache__" in path.parts:
+            continue
+        try:
+            times[path] = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            times[path] = -1
+    return times
