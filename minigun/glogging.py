@@ -1,0 +1,254 @@
+"""Logging: what the server tells its operator, and the access log.
+
+The chapter's question: how does a server with many processes keep one readable log?
+Every process (master and workers) writes whole lines to the same files, each line
+stamped with its pid, in gunicorn's shape::
+
+    [2026-11-21 12:00:00 +0000] [1234] [INFO] Listening at: http://127.0.0.1:8000 (1234)
+
+Rules of this module:
+
+- ``errorlog`` ``-`` means standard error; ``accesslog`` ``-`` means standard output;
+  no ``accesslog`` means no access log at all.
+- The access log line is ``access_log_format`` filled from a table of *atoms*
+  (``h`` remote address, ``s`` status, ``{user-agent}i`` a request header, ...).
+  An atom with no value renders as ``-``.
+- :meth:`Logger.reopen_files` closes and reopens every log file by name, so that
+  ``logrotate`` can move a file away and send ``SIGUSR1``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+LOG_LEVELS = {
+    "critical": logging.CRITICAL,
+    "error": logging.ERROR,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+}
+ERROR_LINE_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
+ERROR_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+ACCESS_DATE_FORMAT = "[%d/%b/%Y:%H:%M:%S %z]"
+STDERR_NAME = "-"
+MICROSECONDS = 1_000_000
+
+
+class _LocalTimeFormatter(logging.Formatter):
+    """A formatter whose ``%z`` works: ``time.struct_time`` has no offset by default."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        stamp = datetime.datetime.fromtimestamp(record.created).astimezone()
+        return stamp.strftime(datefmt or ERROR_DATE_FORMAT)
+
+
+class _Atoms(dict):
+    """The access log's values; a missing atom (``%(x)s``) renders as ``-``."""
+
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+class Logger:
+    """The error log and the access log of one process.
+
+    The master builds one from its config; a forked worker inherits it (the
+    open files come along with the fork), so every line lands in the same files.
+    """
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.error_log = logging.getLogger("minigun.error")
+        self.error_log.propagate = False
+        self.access_log = logging.getLogger("minigun.access")
+        self.access_log.propagate = False
+        self.setup(cfg)
+
+    def setup(self, cfg: Any) -> None:
+        """(Re)build both logs from ``cfg``: used at start-up and on every HUP."""
+        self.cfg = cfg
+        self.error_log.setLevel(LOG_LEVELS.get(cfg.loglevel.lower(), logging.INFO))
+        self.access_log.setLevel(logging.INFO)
+        error_formatter = _LocalTimeFormatter(ERROR_LINE_FORMAT, ERROR_DATE_FORMAT)
+        _replace_handler(self.error_log, cfg.errorlog or STDERR_NAME, sys.stderr)
+        self.error_log.handlers[0].setFormatter(error_formatter)
+        if cfg.accesslog:
+            _replace_handler(self.access_log, cfg.accesslog, sys.stdout)
+            self.access_log.handlers[0].setFormatter(logging.Formatter("%(message)s"))
+        else:
+            _remove_handlers(self.access_log)
+        if cfg.capture_output and cfg.errorlog not in (None, STDERR_NAME):
+            self._capture_output()
+
+    def _capture_output(self) -> None:
+        """Send the process's own stdout and stderr (prints, C libraries) to the
+        error log file, by pointing file descriptors 1 and 2 at it."""
+        stream = self._error_stream()
+        if stream is None:
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(stream.fileno(), sys.stdout.fileno())
+        os.dup2(stream.fileno(), sys.stderr.fileno())
+
+    def _error_stream(self) -> TextIO | None:
+        handler = self.error_log.handlers[0]
+        return getattr(handler, "stream", None)
+
+    # The error log: the usual levels, all with lazy %-formatting.
+
+    def critical(self, msg: str, *args: object) -> None:
+        self.error_log.critical(msg, *args)
+
+    def error(self, msg: str, *args: object) -> None:
+        self.error_log.error(msg, *args)
+
+    def warning(self, msg: str, *args: object) -> None:
+        self.error_log.warning(msg, *args)
+
+    def info(self, msg: str, *args: object) -> None:
+        self.error_log.info(msg, *args)
+
+    def debug(self, msg: str, *args: object) -> None:
+        self.error_log.debug(msg, *args)
+
+    def exception(self, msg: str, *args: object) -> None:
+        self.error_log.exception(msg, *args)
+
+    # The access log.
+
+    def access(
+        self,
+        resp: Any,
+        req: Any,
+        environ: Mapping[str, Any],
+        request_time: datetime.timedelta,
+    ) -> None:
+        """Write one access-log line, if an access log is configured.
+
+        A broken format must not break the request, so errors are logged, not raised.
+        """
+        if not self.access_log.handlers:
+            return
+        try:
+            atoms = self.atoms(resp, req, environ, request_time)
+            self.access_log.info(self.cfg.access_log_format % atoms)
+        except Exception:
+            self.exception("Failed to write the access log line")
+
+    def atoms(
+        self,
+        resp: Any,
+        req: Any,
+        environ: Mapping[str, Any],
+        request_time: datetime.timedelta,
+    ) -> dict[str, str]:
+        """The values ``access_log_format`` can name, as gunicorn defines them."""
+        status = str(getattr(resp, "status", None) or resp.status_code)
+        sent = getattr(resp, "sent", 0) or 0
+        query = environ.get("QUERY_STRING", "")
+        path = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
+        atoms = _Atoms(
+            h=environ.get("REMOTE_ADDR", "-"),
+            l="-",
+            u=_basic_auth_user(environ),
+            t=time.strftime(ACCESS_DATE_FORMAT),
+            r=_request_line(environ, path),
+            m=environ.get("REQUEST_METHOD", "-"),
+            U=environ.get("PATH_INFO", "-"),
+            q=query,
+            H=environ.get("SERVER_PROTOCOL", "-"),
+            s=status.split(None, 1)[0],
+            B=str(sent),
+            b=str(sent) if sent else "-",
+            f=environ.get("HTTP_REFERER", "-"),
+            a=environ.get("HTTP_USER_AGENT", "-"),
+            T=str(request_time.seconds),
+            D=str(request_time.seconds * MICROSECONDS + request_time.microseconds),
+            M=str(request_time.seconds * 1000 + request_time.microseconds // 1000),
+            L=f"{request_time.total_seconds():.6f}",
+            p=f"<{os.getpid()}>",
+        )
+        atoms.update(_header_atoms(getattr(req, "headers", []), "i"))
+        atoms.update(_header_atoms(getattr(resp, "headers", []), "o"))
+        atoms.update({f"{{{k.lower()}}}e": str(v) for k, v in environ.items()})
+        return atoms
+
+    def reopen_files(self) -> None:
+        """Close and reopen every log file by name (``SIGUSR1``, after rotation)."""
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if isinstance(handler, logging.FileHandler):
+                    _reopen(handler)
+        if self.cfg.capture_output and self.cfg.errorlog not in (None, STDERR_NAME):
+            self._capture_output()
+
+    def close_on_exec(self) -> None:
+        """Keep log files out of a process that ``exec``s (USR2 opens its own)."""
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                if isinstance(handler, logging.FileHandler) and handler.stream:
+                    os.set_inheritable(handler.stream.fileno(), False)
+
+
+def _replace_handler(log: logging.Logger, target: str, std_stream: TextIO) -> None:
+    """Point ``log`` at ``target``: a file name, or ``-`` for ``std_stream``."""
+    _remove_handlers(log)
+    if target == STDERR_NAME:
+        handler: logging.Handler = logging.StreamHandler(std_stream)
+    else:
+        handler = logging.FileHandler(target)
+    log.addHandler(handler)
+
+
+def _remove_handlers(log: logging.Logger) -> None:
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        if isinstance(handler, logging.FileHandler):
+            handler.close()
+
+
+def _reopen(handler: logging.FileHandler) -> None:
+    """Swap the handler's stream for a fresh one on the same path, under its lock."""
+    handler.acquire()
+    try:
+        if handler.stream:
+            handler.stream.close()
+        handler.stream = handler._open()
+    finally:
+        handler.release()
+
+
+def _header_atoms(headers: Any, suffix: str) -> dict[str, str]:
+    """``{name}i`` / ``{name}o`` atoms from a list of ``(name, value)`` pairs."""
+    if isinstance(headers, Mapping):
+        headers = headers.items()
+    return {f"{{{name.lower()}}}{suffix}": str(value) for name, value in headers or []}
+
+
+def _basic_auth_user(environ: Mapping[str, Any]) -> str:
+    """The user name of an HTTP Basic ``Authorization`` header, or ``-``."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = auth.partition(" ")
+    if scheme.lower() != "basic" or not credentials:
+        return "-"
+    try:
+        decoded = base64.b64decode(credentials).decode("latin-1")
+    except (binascii.Error, ValueError):
+        return "-"
+    return decoded.partition(":")[0] or "-"
+
+
+def _request_line(environ: Mapping[str, Any], path: str) -> str:
+    """The ``r`` atom: ``GET /path?query HTTP/1.1``."""
+    method = environ.get("REQUEST_METHOD", "-")
+    return f"{method} {path} {environ.get('SERVER_PROTOCOL', '-')}"

@@ -1,0 +1,162 @@
+"""Listeners: the sockets the master binds once and every worker accepts on.
+
+The chapter's question: how can many processes serve one port? The master binds and
+listens *before* it forks; each child inherits the same listening socket, and the
+kernel hands each new connection to one of the processes blocked in ``accept``.
+
+Rules: ``127.0.0.1:0`` asks the kernel for a free port, and the listener reports the
+real one (``Listening at: http://127.0.0.1:43117``); a listener can also come from an
+inherited file descriptor (a USR2 upgrade, or systemd's socket activation), in which
+case it is adopted as it is, never bound again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import stat
+import time
+from typing import Any
+
+BIND_ATTEMPTS = 5
+BIND_RETRY_DELAY = 1.0
+
+Address = tuple[str, int] | str | int
+
+
+class BaseSocket:
+    """A listening socket plus how to describe it in the log."""
+
+    family: socket.AddressFamily = socket.AF_INET
+
+    def __init__(self, address: Address, cfg: Any, fd: int | None = None) -> None:
+        self.cfg = cfg
+        if fd is None:
+            self.sock = socket.socket(self.family, socket.SOCK_STREAM)
+            self.set_options(self.sock)
+            self.bind(self.sock, address)
+        else:
+            self.sock = socket.socket(fileno=fd)
+        self.sock.listen(cfg.backlog)
+
+    def set_options(self, sock: socket.socket) -> None:
+        """Allow a restart to bind while old connections sit in TIME_WAIT."""
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if getattr(self.cfg, "reuse_port", False):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+
+    def bind(self, sock: socket.socket, address: Address) -> None:
+        sock.bind(address)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def getsockname(self) -> Any:
+        return self.sock.getsockname()
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        return self.sock.accept()
+
+    def setblocking(self, flag: bool) -> None:
+        self.sock.setblocking(flag)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __str__(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+
+class TCPSocket(BaseSocket):
+    """IPv4 TCP; ``TCP_NODELAY`` because responses are written in few large pieces."""
+
+    family = socket.AF_INET
+
+    def set_options(self, sock: socket.socket) -> None:
+        super().set_options(sock)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class TCP6Socket(TCPSocket):
+    family = socket.AF_INET6
+
+    def __str__(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"http://[{host}]:{port}"
+
+
+class UnixSocket(BaseSocket):
+    """A Unix domain socket; a stale socket file left by a dead server is removed."""
+
+    family = socket.AF_UNIX
+
+    def bind(self, sock: socket.socket, address: Address) -> None:
+        assert isinstance(address, str)
+        if os.path.exists(address):
+            if not stat.S_ISSOCK(os.stat(address).st_mode):
+                raise ValueError(f"{address!r}: exists and is not a socket")
+            os.unlink(address)
+        old_umask = os.umask(self.cfg.umask)
+        try:
+            sock.bind(address)
+        finally:
+            os.umask(old_umask)
+
+    def __str__(self) -> str:
+        return f"unix:{self.sock.getsockname()}"
+
+
+def socket_class(address: Address) -> type[BaseSocket]:
+    """Which listener class serves this parsed address."""
+    if isinstance(address, str):
+        return UnixSocket
+    if isinstance(address, tuple) and ":" in address[0]:
+        return TCP6Socket
+    return TCPSocket
+
+
+def create_sockets(
+    cfg: Any, log: Any, fds: list[int] | None = None
+) -> list[BaseSocket]:
+    """Bind every address in ``cfg.address``, or adopt the inherited ``fds``."""
+    if fds:
+        return [_adopt(fd, cfg) for fd in fds]
+    return [_bind_with_retry(address, cfg, log) for address in cfg.address]
+
+
+def _adopt(fd: int, cfg: Any) -> BaseSocket:
+    """Wrap an inherited listening descriptor in the class of its family."""
+    probe = socket.socket(fileno=os.dup(fd))
+    family = probe.family
+    probe.close()
+    cls = {socket.AF_INET6: TCP6Socket, socket.AF_UNIX: UnixSocket}.get(
+        family, TCPSocket
+    )
+    return cls(None, cfg, fd=fd)  # type: ignore[arg-type]
+
+
+def _bind_with_retry(address: Address, cfg: Any, log: Any) -> BaseSocket:
+    """Bind, retrying a few times while the address is still in use (a fast restart)."""
+    cls = socket_class(address)
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        try:
+            return cls(address, cfg)
+        except OSError as error:
+            log.error("Connection in use: %s (%s)", address, error)
+            if attempt == BIND_ATTEMPTS:
+                raise
+            log.error("Retrying in %s second(s).", BIND_RETRY_DELAY)
+            time.sleep(BIND_RETRY_DELAY)
+    raise AssertionError("unreachable")
+
+
+def close_sockets(listeners: list[BaseSocket], unlink: bool = True) -> None:
+    """Close every listener; remove Unix socket files only when told (not on USR2)."""
+    for listener in listeners:
+        path = listener.getsockname() if isinstance(listener, UnixSocket) else None
+        listener.close()
+        if unlink and path:
+            with contextlib.suppress(OSError):
+                os.unlink(path)

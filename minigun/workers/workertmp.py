@@ -1,0 +1,50 @@
+"""The heartbeat file: how a worker tells the master "I am still alive".
+
+A worker busy in a request cannot answer questions, and a pipe per worker would need
+reading. Instead each worker owns an unlinked temporary file and touches it
+(:meth:`WorkerTmp.notify`) whenever its loop comes round; the master only reads the
+file's modification time (:meth:`WorkerTmp.last_update`). A worker whose time stops
+moving for ``timeout`` seconds is stuck, and gets killed.
+
+The file is created by the master *before* the fork with its time set to zero, which
+means "has not notified yet". The worker's first ``notify()`` happens when it has
+finished booting, so the master also learns from this one file when a worker is ready
+(minigun uses that to retire old workers only once new ones can serve).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+NEVER_NOTIFIED = 0.0
+
+
+class WorkerTmp:
+    """An anonymous file whose mtime is the worker's last sign of life."""
+
+    def __init__(self, tmp_dir: str | None = None) -> None:
+        fd, name = tempfile.mkstemp(prefix="minigun-", dir=tmp_dir)
+        os.unlink(name)  # nobody needs the name: master and worker share the descriptor
+        self._fd = fd
+        os.utime(self._fd, (NEVER_NOTIFIED, NEVER_NOTIFIED))
+
+    def notify(self) -> None:
+        """Move the file's modification time to now."""
+        now = time.time()
+        os.utime(self._fd, (now, now))
+
+    def last_update(self) -> float:
+        """Seconds since the epoch of the last :meth:`notify` (0.0 if none yet)."""
+        return os.fstat(self._fd).st_mtime
+
+    def has_notified(self) -> bool:
+        """Whether the worker has notified at least once, i.e. finished booting."""
+        return self.last_update() != NEVER_NOTIFIED
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def close(self) -> None:
+        os.close(self._fd)
