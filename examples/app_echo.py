@@ -8,7 +8,10 @@ def app(environ, start_response):
     body = environ["wsgi.input"].read()
     start_response(
         "200 OK",
-        [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))],
+        [
+            ("Content-Type", "application/octet-stream"),
+            ("Content-Length", str(len(body))),
+        ],
     )
     return [body]
 

@@ -1,0 +1,676 @@
+"""The arbiter: the master process that keeps the right workers alive.
+
+The chapter's question: how does one process keep N others serving, through crashes,
+hangs, reloads and upgrades, without ever serving a request itself? The arbiter binds
+the listeners, forks the workers, and then only *manages*: its loop sleeps until a
+signal or a timer wakes it, reaps dead children, kills silent ones and spawns
+replacements.
+
+Rules of the master:
+
+- A signal handler does nothing but put the signal in a queue and wake the loop
+  (:meth:`Arbiter.signal`); the loop then runs the handler named in one table,
+  :meth:`Arbiter.signal_table`. Nothing complicated ever runs inside a handler.
+- Workers are plain children: ``SIGCHLD`` means "call ``waitpid``"
+  (:meth:`Arbiter.reap_workers`), a dead worker is replaced by
+  :meth:`Arbiter.manage_workers`.
+- A worker that exits with ``WORKER_BOOT_ERROR`` (3) or ``APP_LOAD_ERROR`` (4) would
+  fail again if respawned: the master halts once with the reason instead.
+- Every worker belongs to a *generation*. A reload (``HUP``) starts a new one and
+  retires an old worker only after a new one has booted, so capacity never drops.
+- The only way out is :meth:`Arbiter.halt`, which raises ``SystemExit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import select
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import setproctitle
+
+from minigun import __version__, sock
+from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
+from minigun.glogging import Logger
+from minigun.pidfile import Pidfile
+from minigun.workers.base import Worker
+
+MASTER_TICK = 1.0  # seconds the loop sleeps when nothing happens
+STOP_POLL = 0.1  # seconds between checks while waiting for workers to stop
+MAX_QUEUED_SIGNALS = 5  # more would only repeat what the loop will do anyway
+WAKE_BYTE = b"."
+# USR2: how a new master learns about its parent and inherits the listeners.
+ENV_FDS = "MINIGUN_FD"
+ENV_PID = "MINIGUN_PID"
+SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3): inherited sockets start at descriptor 3
+BOOT_FAILURES = {
+    WORKER_BOOT_ERROR: "Worker failed to boot.",
+    APP_LOAD_ERROR: "App failed to load.",
+}
+
+
+class Stop(enum.Enum):
+    """What a signal means for the workers it stops."""
+
+    GRACEFUL = "graceful: the request in hand finishes"
+    QUICK = "quick: workers leave at once"
+    NONE = "stops nothing"
+
+
+@dataclass(frozen=True)
+class SignalAction:
+    """One row of the signal table: what the master does on a signal."""
+
+    handler: Callable[[], None]
+    stop: Stop
+    meaning: str
+
+
+class Arbiter:
+    """The master process. ``Arbiter(app).run()`` never returns."""
+
+    def __init__(self, app: Any) -> None:
+        self.pid = os.getpid()
+        self.log: Logger | None = None
+        self.workers: dict[int, Worker] = {}
+        self.listeners: list[sock.BaseSocket] = []
+        self.pidfile: Pidfile | None = None
+        self.signal_queue: deque[int] = deque()
+        self.wake_fds: tuple[int, int] | None = None
+        self.worker_age = 0
+        self.generation = 0
+        self.boot_failures: list[tuple[Worker, int]] = []
+        self.stopping = False
+        self._num_workers: int | None = None
+        self.reexec_pid = 0  # the new master we forked on USR2
+        self.master_pid = 0  # our old master, if we are the new one of a USR2
+        self.master_name = "Master"
+        self.systemd = False
+        self.start_dir = os.getcwd()
+        self.setup(app)
+        self.signal_handlers = self.signal_table()
+
+    def signal_table(self) -> dict[signal.Signals, SignalAction]:
+        """Every signal the master handles, its handler, and how it stops workers."""
+        return {
+            signal.SIGHUP: SignalAction(
+                self.handle_hup, Stop.GRACEFUL, "reload: new workers, retire the old"
+            ),
+            signal.SIGTERM: SignalAction(self.handle_term, Stop.GRACEFUL, "shut down"),
+            signal.SIGINT: SignalAction(self.handle_int, Stop.QUICK, "shut down now"),
+            signal.SIGQUIT: SignalAction(self.handle_quit, Stop.QUICK, "shut down now"),
+            signal.SIGTTIN: SignalAction(
+                self.handle_ttin, Stop.NONE, "one more worker"
+            ),
+            signal.SIGTTOU: SignalAction(self.handle_ttou, Stop.GRACEFUL, "one fewer"),
+            signal.SIGUSR1: SignalAction(
+                self.handle_usr1, Stop.NONE, "reopen log files"
+            ),
+            signal.SIGUSR2: SignalAction(
+                self.handle_usr2, Stop.NONE, "exec a new master"
+            ),
+            signal.SIGWINCH: SignalAction(
+                self.handle_winch, Stop.GRACEFUL, "daemon: stop all workers"
+            ),
+            signal.SIGCHLD: SignalAction(self.handle_chld, Stop.NONE, "reap children"),
+        }
+
+    def setup(self, app: Any) -> None:
+        """Take settings from ``app.cfg``: at start-up and again on every HUP."""
+        self.app = app
+        self.cfg = app.cfg
+        if self.log is None:
+            self.log = Logger(self.cfg)
+        else:
+            self.log.setup(self.cfg)
+        self.worker_class = self.cfg.worker_class
+        self.timeout = self.cfg.timeout
+        self.proc_name = self.cfg.proc_name
+        self.num_workers = self.cfg.workers
+        if self.cfg.preload_app:
+            self.app.wsgi()
+
+    @property
+    def num_workers(self) -> int:
+        """How many workers of the current generation the master keeps alive."""
+        return self._num_workers or 0
+
+    @num_workers.setter
+    def num_workers(self, value: int) -> None:
+        old_value, self._num_workers = self._num_workers, value
+        if value != old_value:
+            self.call_hook(
+                "nworkers_changed", self.cfg.nworkers_changed, self, value, old_value
+            )
+
+    # Hooks. Which failures abort: on_starting and when_ready (start-up hooks, via
+    # call_startup_hook), pre_fork (it runs unguarded: the master halts) and, in the
+    # child, post_fork and post_worker_init (the worker fails to boot: exit 3). Every
+    # other hook's exception is logged with its name and the server carries on.
+
+    def call_hook(self, name: str, hook: Callable[..., Any], *args: Any) -> None:
+        """Call ``hook``; one that raises is logged by ``name`` and ignored."""
+        try:
+            hook(*args)
+        except Exception:
+            self.log.exception("Exception in %s hook", name)
+
+    def call_startup_hook(
+        self, name: str, hook: Callable[..., Any], *args: Any
+    ) -> None:
+        """Call a start-up hook; if it raises, the server does not start."""
+        try:
+            hook(*args)
+        except Exception as error:
+            self.log.exception("Exception in %s hook", name)
+            raise HaltServer(f"{name} hook failed: {error}") from error
+
+    # The main loop.
+
+    def run(self) -> None:
+        """Start, then loop: handle signals, sleep, kill the silent, fill the gaps."""
+        try:
+            self.start()
+            setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
+            self.manage_workers()
+            while True:
+                self.maybe_promote_master()
+                self.handle_queued_signals()
+                self.sleep()
+                self.notice_booted_workers()
+                self.murder_workers()
+                self.manage_workers()
+        except HaltServer as halt:
+            self.halt(reason=halt.reason, exit_status=halt.exit_status)
+        except KeyboardInterrupt:
+            self.halt(graceful=False)
+        except SystemExit:
+            raise
+        except Exception:
+            self.log.exception("Unhandled exception in main loop")
+            self.halt(reason="Unhandled exception in main loop", exit_status=1)
+
+    def start(self) -> None:
+        """Bind, write the pidfile, and announce ourselves; no worker exists yet.
+
+        ``on_starting`` and ``when_ready`` raising aborts the start-up: a server
+        whose start-up hook failed is not one the operator asked for.
+        """
+        self.log.info("Starting minigun %s", __version__)
+        self.call_startup_hook("on_starting", self.cfg.on_starting, self)
+        self.init_signals()
+        fds = self.inherited_fds()
+        if self.cfg.pidfile:
+            self.pidfile = Pidfile(self.pidfile_name())
+            self.pidfile.create(self.pid)
+        if not self.listeners:
+            self.listeners = sock.create_sockets(self.cfg, self.log, fds)
+        listening = ",".join(str(listener) for listener in self.listeners)
+        self.log.info("Listening at: %s (%s)", listening, self.pid)
+        self.log.info("Using worker: %s", self.cfg.worker_class_str)
+        self.call_startup_hook("when_ready", self.cfg.when_ready, self)
+
+    def inherited_fds(self) -> list[int] | None:
+        """Listener descriptors handed down by an old master (USR2) or systemd."""
+        if ENV_FDS in os.environ:
+            self.master_pid = int(os.environ.pop(ENV_PID, "0"))
+            self.master_name = "Master (new)" if self.master_pid else "Master"
+            return [int(fd) for fd in os.environ.pop(ENV_FDS).split(",") if fd]
+        if os.environ.get("LISTEN_PID") == str(self.pid):
+            self.systemd = True
+            count = int(os.environ.pop("LISTEN_FDS", "0"))
+            del os.environ["LISTEN_PID"]
+            return list(range(SYSTEMD_FIRST_FD, SYSTEMD_FIRST_FD + count))
+        return None
+
+    def pidfile_name(self) -> str:
+        """A new master writes ``<pidfile>.2`` until its old master is gone."""
+        return f"{self.cfg.pidfile}.2" if self.master_pid else self.cfg.pidfile
+
+    def init_signals(self) -> None:
+        """Make the wake-up pipe and route every signal in the table to the queue."""
+        self.wake_fds = os.pipe()
+        for fd in self.wake_fds:
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
+        for sig in self.signal_handlers:
+            signal.signal(sig, self.signal)
+
+    def signal(self, sig: int, frame: FrameType | None) -> None:
+        """The one handler for every signal: enqueue it and wake the loop."""
+        # exercise: signal-queue
+        if len(self.signal_queue) < MAX_QUEUED_SIGNALS:
+            self.signal_queue.append(sig)
+        # end-exercise: signal-queue
+        self.wakeup()
+
+    def wakeup(self) -> None:
+        """Write a byte to the pipe the loop sleeps on, so ``select`` returns."""
+        if self.wake_fds is None:
+            return
+        with contextlib.suppress(BlockingIOError):  # a full pipe wakes the loop too
+            os.write(self.wake_fds[1], WAKE_BYTE)
+
+    def sleep(self) -> None:
+        """Wait for a wake-up byte or ``MASTER_TICK`` seconds, whichever comes first."""
+        assert self.wake_fds is not None
+        ready, _, _ = select.select([self.wake_fds[0]], [], [], MASTER_TICK)
+        if not ready:
+            return
+        try:
+            while os.read(self.wake_fds[0], 64):
+                pass
+        except BlockingIOError:
+            pass
+
+    def handle_queued_signals(self) -> None:
+        """Run the table's handler for each queued signal, in arrival order."""
+        while self.signal_queue:
+            sig = signal.Signals(self.signal_queue.popleft())
+            if sig != signal.SIGCHLD:
+                self.log.info("Handling signal: %s", sig.name[len("SIG") :].lower())
+            self.signal_handlers[sig].handler()
+
+    # The signal handlers, in the table's order.
+
+    def handle_hup(self) -> None:
+        self.log.info("Hang up: %s", self.master_name)
+        self.reload()
+
+    def handle_term(self) -> None:
+        self.halt()
+
+    def handle_int(self) -> None:
+        self.halt(graceful=False)
+
+    def handle_quit(self) -> None:
+        self.halt(graceful=False)
+
+    def handle_ttin(self) -> None:
+        self.num_workers += 1
+        self.manage_workers()
+
+    def handle_ttou(self) -> None:
+        """One worker fewer, but never fewer than one: TTOU is not a shutdown."""
+        if self.num_workers <= 1:
+            self.log.info("TTOU ignored: already at one worker")
+            return
+        self.num_workers -= 1
+        self.manage_workers()
+
+    def handle_usr1(self) -> None:
+        """Reopen the master's log files, then ask every worker to do the same."""
+        self.log.reopen_files()
+        self.kill_workers(signal.SIGUSR1)
+
+    def handle_usr2(self) -> None:
+        self.reexec()
+
+    def handle_winch(self) -> None:
+        """Daemonized, WINCH stops every worker but keeps the listeners (USR2's
+        step two); in the foreground it is only a terminal being resized."""
+        if not self.cfg.daemon:
+            self.log.info("SIGWINCH ignored. Not daemonized")
+            return
+        self.log.info("graceful stop of workers")
+        self.num_workers = 0
+        self.kill_workers(signal.SIGTERM)
+
+    def handle_chld(self) -> None:
+        self.reap_workers()
+
+    # Shutting down.
+
+    def halt(
+        self, reason: str | None = None, exit_status: int = 0, graceful: bool = True
+    ) -> None:
+        """Stop the workers, clean up, and leave the process: the master's only exit."""
+        self.stop(graceful)
+        self.log.info("Shutting down: %s", self.master_name)
+        if reason is not None:
+            self.log.info("Reason: %s", reason)
+        if self.pidfile is not None:
+            self.pidfile.unlink()
+        self.call_hook("on_exit", self.cfg.on_exit, self)
+        raise SystemExit(exit_status)
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop every worker: TERM (graceful) or QUIT (quick), SIGKILL at the deadline.
+
+        The master closes its copy of the listeners first; the workers keep theirs
+        until they have drained the backlog (see :mod:`minigun.workers.sync`). An
+        INT or QUIT arriving during a graceful wait turns it quick.
+        """
+        self.stopping = True
+        keep_unix_files = bool(self.reexec_pid or self.master_pid or self.systemd)
+        sock.close_sockets(self.listeners, unlink=not keep_unix_files)
+        self.listeners = []
+        # exercise: graceful-stop
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        self.kill_workers(signal.SIGTERM if graceful else signal.SIGQUIT)
+        while self.workers and time.monotonic() < deadline:
+            if graceful and self.quick_stop_requested():
+                graceful = False
+                self.kill_workers(signal.SIGQUIT)
+            time.sleep(STOP_POLL)
+            self.reap_workers()
+        self.kill_workers(signal.SIGKILL)
+        # end-exercise: graceful-stop
+        self.reap_workers()
+
+    def quick_stop_requested(self) -> bool:
+        """Whether an INT or QUIT arrived while we wait for a graceful stop."""
+        quick = {signal.SIGINT, signal.SIGQUIT}
+        return any(sig in quick for sig in self.signal_queue)
+
+    # USR2 and HUP.
+
+    def reexec(self) -> None:
+        """Fork and exec a new master that inherits our listeners (USR2).
+
+        Both masters serve until the operator TERMs one of them. The new one writes
+        ``<pidfile>.2`` and takes over the pidfile's name when we are gone.
+        """
+        if self.reexec_pid:
+            self.log.warning("USR2 signal ignored. Child exists.")
+            return
+        if self.master_pid:
+            self.log.warning("USR2 signal ignored. Parent exists.")
+            return
+        master_pid = os.getpid()
+        self.reexec_pid = os.fork()
+        if self.reexec_pid:
+            return
+        self.call_hook("pre_exec", self.cfg.pre_exec, self)
+        # exercise: reexec
+        environ = dict(os.environ)
+        environ[ENV_PID] = str(master_pid)
+        environ[ENV_FDS] = ",".join(
+            str(listener.fileno()) for listener in self.listeners
+        )
+        for listener in self.listeners:
+            os.set_inheritable(listener.fileno(), True)
+        os.chdir(self.start_dir)
+        # end-exercise: reexec
+        try:
+            os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], environ)
+        except OSError:
+            self.log.exception("USR2: could not exec the new master")
+            os._exit(1)
+
+    def maybe_promote_master(self) -> None:
+        """A new master whose old master exited becomes *the* master: it takes the
+        pidfile's name. We notice because we were reparented."""
+        if not self.master_pid or self.master_pid == os.getppid():
+            return
+        self.log.info("Master has been promoted.")
+        self.master_name = "Master"
+        self.master_pid = 0
+        if self.pidfile is not None:
+            self.pidfile.rename(self.cfg.pidfile)
+        setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
+
+    def reload(self) -> None:
+        """HUP: re-read the configuration, then start a new generation of workers.
+
+        The old generation is retired by :meth:`retire_old_generation` as the new
+        workers boot; if the new application cannot be loaded, the old workers keep
+        serving (see :meth:`raise_if_boot_failed`).
+        """
+        old_address = self.cfg.address
+        old_cfg = self.cfg
+        try:
+            # exercise: hup-reload
+            self.app.reload()
+            self.setup(self.app)
+            self.log.reopen_files()
+            if self.cfg.address != old_address:
+                self.rebind()
+            self.generation += 1
+            # end-exercise: hup-reload
+        except Exception:
+            self.log.exception("Reload failed; the old workers keep serving")
+            self.app.cfg = old_cfg
+            self.setup(self.app)
+            return
+        self.call_hook("on_reload", self.cfg.on_reload, self)
+        setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
+        self.manage_workers()
+
+    def rebind(self) -> None:
+        """Bind the new addresses. Old workers keep serving on the old sockets,
+        which close for good when the last of them exits."""
+        sock.close_sockets(self.listeners)
+        self.listeners = sock.create_sockets(self.cfg, self.log)
+        listening = ",".join(str(listener) for listener in self.listeners)
+        self.log.info("Listening at: %s", listening)
+
+    # Keeping the right workers alive.
+
+    def manage_workers(self) -> None:
+        """Spawn or retire current-generation workers to match ``num_workers``."""
+        # exercise: manage-workers
+        current = self.active_workers(self.generation)
+        if len(current) < self.num_workers:
+            self.spawn_workers(self.num_workers - len(current))
+        for worker in current[: max(0, len(current) - self.num_workers)]:
+            self.retire_worker(worker)
+        # end-exercise: manage-workers
+        self.retire_old_generation()
+
+    def active_workers(self, generation: int) -> list[Worker]:
+        """The workers of ``generation`` not yet asked to leave, oldest first."""
+        workers = [
+            worker
+            for worker in self.workers.values()
+            if worker.generation == generation and worker.retire_deadline is None
+        ]
+        return sorted(workers, key=lambda worker: worker.age)
+
+    def retire_old_generation(self) -> None:
+        """Retire old-generation workers one for one as new ones finish booting."""
+        booted = sum(worker.booted for worker in self.active_workers(self.generation))
+        old = sorted(
+            (
+                worker
+                for worker in self.workers.values()
+                if worker.generation < self.generation
+                and worker.retire_deadline is None
+            ),
+            key=lambda worker: worker.age,
+        )
+        keep = max(0, self.num_workers - booted)
+        for worker in old[: max(0, len(old) - keep)]:
+            self.retire_worker(worker)
+
+    def spawn_workers(self, count: int) -> None:
+        for _ in range(count):
+            self.spawn_worker()
+
+    def spawn_worker(self) -> int:
+        """Fork one worker; in the child, run it and never come back."""
+        self.worker_age += 1
+        worker = self.worker_class(
+            self.worker_age,
+            self.pid,
+            self.listeners,
+            self.app,
+            self.timeout,
+            self.cfg,
+            self.log,
+        )
+        worker.generation = self.generation
+        # exercise: hook-calls
+        self.cfg.pre_fork(self, worker)
+        pid = os.fork()
+        if pid != 0:
+            worker.pid = pid
+            self.workers[pid] = worker
+            return pid
+        # end-exercise: hook-calls
+        self.run_worker(worker)  # the child: post_fork, boot, serve, exit
+        return 0  # not reached: run_worker ends the process
+
+    def run_worker(self, worker: Worker) -> None:
+        """The child's side of the fork: boot the worker, then ``os._exit``.
+
+        ``os._exit``, not ``sys.exit``: the child must not unwind through the
+        master's stack frames (its ``finally`` blocks belong to the master).
+        """
+        exit_code = 0
+        worker.pid = os.getpid()
+        try:
+            self.forget_master_state()
+            setproctitle.setproctitle(f"minigun: worker [{self.proc_name}]")
+            self.log.info("Booting worker with pid: %s", worker.pid)
+            self.cfg.post_fork(self, worker)
+            worker.init_process()
+        except SystemExit as leaving:
+            exit_code = leaving.code if isinstance(leaving.code, int) else 1
+        except Exception:
+            self.log.exception("Exception in worker process")
+            exit_code = 1 if worker.booted else WORKER_BOOT_ERROR
+        finally:
+            self.log.info("Worker exiting (pid: %s)", worker.pid)
+            self.call_hook("worker_exit", self.cfg.worker_exit, self, worker)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(exit_code)
+
+    def forget_master_state(self) -> None:
+        """In a new child: drop the master's signal handlers and wake-up pipe."""
+        for sig in self.signal_handlers:
+            signal.signal(sig, signal.SIG_DFL)
+        if self.wake_fds is not None:
+            for fd in self.wake_fds:
+                os.close(fd)
+            self.wake_fds = None
+        self.signal_queue.clear()
+
+    def notice_booted_workers(self) -> None:
+        """A worker's first heartbeat means it has booted: tell the hook, and let
+        the old generation shrink (:meth:`retire_old_generation`)."""
+        for worker in list(self.workers.values()):
+            if not worker.booted and worker.tmp.has_notified():
+                worker.booted = True
+                self.call_hook("worker_ready", self.cfg.worker_ready, self, worker)
+
+    def murder_workers(self) -> None:
+        """Abort workers silent for ``timeout`` seconds (``timeout = 0``: never);
+        SIGKILL those that outlive their grace period."""
+        for worker in list(self.workers.values()):
+            # exercise: murder-workers
+            last_sign_of_life = max(worker.tmp.last_update(), worker.spawned_at)
+            silent_for = time.time() - last_sign_of_life
+            if self.timeout > 0 and silent_for > self.timeout and not worker.aborted:
+                self.abort_worker(worker)
+            # end-exercise: murder-workers
+            self.kill_lingering(worker)
+
+    def abort_worker(self, worker: Worker) -> None:
+        """SIGABRT a silent worker: its ``worker_abort`` hook gets ``abort_grace``
+        seconds before :meth:`kill_lingering` sends SIGKILL."""
+        self.log.critical("WORKER TIMEOUT (pid:%s)", worker.pid)
+        worker.aborted = True
+        worker.abort_deadline = time.monotonic() + self.cfg.abort_grace
+        self.kill_worker(worker.pid, signal.SIGABRT)
+
+    def kill_lingering(self, worker: Worker) -> None:
+        """SIGKILL a worker past its deadline: aborted, or retired and still busy."""
+        deadlines = (worker.abort_deadline, worker.retire_deadline)
+        now = time.monotonic()
+        if any(deadline is not None and now >= deadline for deadline in deadlines):
+            self.log.warning(
+                "Worker (pid:%s) did not stop in time: SIGKILL", worker.pid
+            )
+            self.kill_worker(worker.pid, signal.SIGKILL)
+
+    def retire_worker(self, worker: Worker) -> None:
+        """Ask one worker to finish its request and leave (TERM)."""
+        worker.retire_deadline = time.monotonic() + self.cfg.graceful_timeout
+        self.kill_worker(worker.pid, signal.SIGTERM)
+
+    def kill_workers(self, sig: int) -> None:
+        for pid in list(self.workers):
+            self.kill_worker(pid, sig)
+
+    def kill_worker(self, pid: int | None, sig: int) -> None:
+        """Send ``sig`` to one worker; one that is already gone will be reaped."""
+        if pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+    # Reaping.
+
+    def reap_workers(self) -> None:
+        """Collect every child that has exited, without blocking (SIGCHLD)."""
+        # exercise: reap-workers
+        while (child := self.wait_child()) is not None:
+            pid, status = child
+            worker = self.workers.pop(pid, None)
+            if worker is not None:
+                self.on_worker_exit(worker, status)
+            elif pid == self.reexec_pid:
+                self.reexec_pid = 0
+                self.log.info("The new master (pid: %s) has exited", pid)
+        # end-exercise: reap-workers
+        self.raise_if_boot_failed()
+
+    @staticmethod
+    def wait_child() -> tuple[int, int] | None:
+        """One exited child as ``(pid, status)``, or ``None`` if none is waiting."""
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        return (pid, status) if pid else None
+
+    def on_worker_exit(self, worker: Worker, status: int) -> None:
+        """Log how the worker ended, note a boot failure, call ``child_exit``."""
+        code = os.waitstatus_to_exitcode(status)
+        if code < 0:
+            name = signal.Signals(-code).name
+            log = (
+                self.log.info
+                if worker.retire_deadline or self.stopping
+                else self.log.error
+            )
+            log("Worker (pid:%s) was sent %s!", worker.pid, name)
+        elif code:
+            self.log.error("Worker (pid:%s) exited with code %s", worker.pid, code)
+        if code in BOOT_FAILURES:
+            self.boot_failures.append((worker, code))
+        worker.tmp.close()
+        self.call_hook("child_exit", self.cfg.child_exit, self, worker)
+
+    def raise_if_boot_failed(self) -> None:
+        """Halt on a boot failure, unless a reload failed while old workers serve.
+
+        A failed reload abandons the new generation: the old workers become current
+        again and keep serving, and nothing is respawned from the broken version.
+        """
+        failures, self.boot_failures = self.boot_failures, []
+        if not failures or self.stopping:
+            return
+        worker, code = failures[0]
+        old = [w for w in self.workers.values() if w.generation < worker.generation]
+        if not old:
+            raise HaltServer(BOOT_FAILURES[code], code)
+        self.log.error(
+            "Reload failed (%s) Old workers keep serving.", BOOT_FAILURES[code]
+        )
+        for failed in self.active_workers(worker.generation):
+            self.kill_worker(failed.pid, signal.SIGKILL)
+        self.generation = max(w.generation for w in old)
+        for survivor in old:
+            survivor.generation = self.generation

@@ -1,0 +1,301 @@
+"""The worker: one forked process that loads the application and serves requests.
+
+The chapter's question: what does a process need to do, between ``fork()`` and its
+first request, to become a well-behaved worker? The life cycle is::
+
+    __init__           in the master, before the fork: plain attributes, no side effects
+    init_process()     in the child: environment, user, signals, load the app, run()
+    run()              the accept loop: a subclass's job (SyncWorker, ThreadWorker)
+    (exit)             the master's spawn_worker turns how run() ended into an exit code
+
+Rules of the worker's life:
+
+- It calls :meth:`Worker.notify` at least every ``timeout`` seconds, or the master
+  kills it (the heartbeat file, :mod:`minigun.workers.workertmp`).
+- It exits when its master is gone (its parent pid changed).
+- ``TERM`` lets the current request finish (:meth:`Worker.handle_exit`); ``INT`` and
+  ``QUIT`` leave at once (:meth:`Worker.handle_quit`); ``ABRT`` is the master's
+  timeout kill (:meth:`Worker.handle_abort`); ``USR1`` reopens the log files.
+- An application that fails to load exits with ``APP_LOAD_ERROR`` (4): the master
+  must not respawn a worker that will fail the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import io
+import os
+import random
+import signal
+import sys
+import time
+import traceback
+from types import FrameType
+from typing import Any
+
+from minigun.errors import APP_LOAD_ERROR, AppImportError
+from minigun.http import errors as http_errors
+from minigun.workers.workertmp import WorkerTmp
+
+UNLIMITED_REQUESTS = sys.maxsize
+WAKE_BYTE = b"."
+
+# The signals a worker resets from the master's handlers, and then handles itself.
+WORKER_SIGNALS = (
+    signal.SIGABRT,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGWINCH,
+    signal.SIGCHLD,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+)
+
+
+class Worker:
+    """The base worker: everything but the accept loop.
+
+    To write your own worker, subclass it and implement :meth:`run`; call
+    :meth:`notify` in your loop and stop when :attr:`alive` turns false.
+    """
+
+    def __init__(
+        self,
+        age: int,
+        ppid: int,
+        sockets: list[Any],
+        app: Any,
+        timeout: float,
+        cfg: Any,
+        log: Any,
+    ) -> None:
+        """Runs in the master before the fork: set attributes, touch nothing global."""
+        self.age = age
+        self.ppid = ppid
+        self.sockets = sockets
+        self.app = app
+        self.timeout = timeout
+        self.cfg = cfg
+        self.log = log
+        self.pid: int | None = None  # the master sets it after fork; the child too
+        self.booted = False
+        self.aborted = False
+        self.alive = True
+        self.nr = 0  # requests served
+        self.max_requests = self.requests_before_retiring(cfg)
+        self.tmp = WorkerTmp(cfg.worker_tmp_dir)
+        self.wsgi: Any = None
+        self.wake_fds: tuple[int, int] | None = None
+        self.stop_deadline: float | None = None  # set by TERM: when draining must end
+        # The master's bookkeeping about this worker (never used inside the worker).
+        self.generation = 0  # which configuration (HUP) the worker was started with
+        self.spawned_at = time.time()  # a heartbeat reference while it boots
+        self.abort_deadline: float | None = None  # SIGKILL after this, once aborted
+        self.retire_deadline: float | None = None  # SIGKILL after this, once TERMed
+
+    @staticmethod
+    def requests_before_retiring(cfg: Any) -> int:
+        """``max_requests`` plus a random jitter, so workers do not all restart at once.
+
+        ``max_requests = 0`` means never retire.
+        """
+        # exercise: max-requests
+        if cfg.max_requests <= 0:
+            return UNLIMITED_REQUESTS
+        jitter = random.randint(0, max(0, cfg.max_requests_jitter))
+        limit = cfg.max_requests + jitter
+        # end-exercise: max-requests
+        return limit
+
+    def __str__(self) -> str:
+        return f"<Worker {self.pid}>"
+
+    def notify(self) -> None:
+        """Tell the master we are alive. A subclass's loop must call this at least
+        once every ``timeout`` seconds, or the master kills the worker."""
+        self.tmp.notify()
+
+    def run(self) -> None:
+        """The accept loop. The base class has none: a worker class is defined by it."""
+        raise NotImplementedError("a worker class implements run(): its accept loop")
+
+    # Boot: everything the child does before serving.
+
+    def init_process(self) -> None:
+        """Turn the freshly forked child into a worker, then :meth:`run`.
+
+        A subclass that overrides this must call ``super().init_process()`` last,
+        because it does not return: the worker's life continues in :meth:`run`.
+        """
+        self.pid = os.getpid()
+        os.environ.update(self.cfg.env or {})
+        self.set_owner_and_umask()
+        random.seed()  # the fork copied the master's random state; reseed
+        self.wake_fds = self.make_wake_pipe()
+        self.log.close_on_exec()
+        self.init_signals()
+        self.load_wsgi()
+        self.cfg.post_worker_init(self)  # raising here is a boot failure (exit 3)
+        self.booted = True
+        self.notify()  # the first notify also tells the master "booted"
+        self.run()
+
+    def set_owner_and_umask(self) -> None:
+        """Drop to the configured group and user (group first, while we still can)."""
+        os.umask(self.cfg.umask)
+        if self.cfg.gid is not None and self.cfg.gid != os.getgid():
+            os.setgid(self.cfg.gid)
+        if self.cfg.uid is not None and self.cfg.uid != os.getuid():
+            os.setuid(self.cfg.uid)
+
+    @staticmethod
+    def make_wake_pipe() -> tuple[int, int]:
+        """A pipe a signal handler writes to, so a loop sleeping in ``select`` wakes."""
+        read_fd, write_fd = os.pipe()
+        for fd in (read_fd, write_fd):
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
+        return read_fd, write_fd
+
+    def load_wsgi(self) -> None:
+        """Load the application; a failure is logged as one paragraph and ends the
+        worker with ``APP_LOAD_ERROR``, which tells the master not to respawn."""
+        try:
+            self.wsgi = self.app.wsgi()
+        except Exception as error:
+            self.log.error(
+                "Failed to load the application:\n%s", _error_paragraph(error)
+            )
+            raise SystemExit(APP_LOAD_ERROR) from error
+
+    def init_signals(self) -> None:
+        """Forget the master's handlers and install the worker's own."""
+        for sig in WORKER_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        handlers = {
+            signal.SIGTERM: self.handle_exit,
+            signal.SIGQUIT: self.handle_quit,
+            signal.SIGINT: self.handle_quit,
+            signal.SIGABRT: self.handle_abort,
+            signal.SIGUSR1: self.handle_usr1,
+            signal.SIGWINCH: self.handle_winch,
+        }
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        # A TERM or USR1 must not abort a system call half-way through a response.
+        signal.siginterrupt(signal.SIGTERM, False)
+        signal.siginterrupt(signal.SIGUSR1, False)
+
+    # Signals.
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """TERM: finish the request in hand, then leave the loop."""
+        # exercise: worker-term
+        self.alive = False
+        self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
+        self.wakeup()
+        # end-exercise: worker-term
+        self.log.debug("Worker %s asked to stop gracefully", self.pid)
+
+    def handle_quit(self, sig: int, frame: FrameType | None) -> None:
+        """INT/QUIT: run the ``worker_int`` hook and leave at once."""
+        self.alive = False
+        self.call_hook("worker_int", self.cfg.worker_int, self)
+        raise SystemExit(0)
+
+    def handle_abort(self, sig: int, frame: FrameType | None) -> None:
+        """ABRT, the master's timeout kill: ``worker_abort`` hook, then exit 1."""
+        self.alive = False
+        self.aborted = True
+        self.call_hook("worker_abort", self.cfg.worker_abort, self)
+        raise SystemExit(1)
+
+    def handle_usr1(self, sig: int, frame: FrameType | None) -> None:
+        """USR1: reopen the log files (after a log rotation)."""
+        self.log.reopen_files()
+
+    def handle_winch(self, sig: int, frame: FrameType | None) -> None:
+        """WINCH is the master's business (daemon mode); a worker ignores it."""
+
+    def wakeup(self) -> None:
+        """Wake the accept loop out of its ``select``."""
+        if self.wake_fds is None:
+            return
+        with contextlib.suppress(BlockingIOError):  # full: the loop is awake already
+            os.write(self.wake_fds[1], WAKE_BYTE)
+
+    def call_hook(self, name: str, hook: Any, *args: Any) -> None:
+        """Call ``hook``; one that raises is logged by ``name`` and does not kill us."""
+        try:
+            hook(*args)
+        except Exception:
+            self.log.exception("Exception in %s hook", name)
+
+    def is_parent_alive(self) -> bool:
+        """A worker whose master died is reparented: its parent pid changes."""
+        if self.ppid != os.getppid():
+            self.log.info("Parent changed, shutting down: %s", self)
+            return False
+        return True
+
+    # Errors while serving.
+
+    def handle_error(
+        self, req: Any, client: Any, addr: Any, exc: BaseException
+    ) -> None:
+        """Answer a failed request, if nothing was sent yet, and log it.
+
+        A parse error carries its own status and is rendered by the HTTP package; any
+        other exception is a bug in the application: log the traceback, answer 500.
+        The connection is closed afterwards either way; the worker lives on.
+        """
+        status = http_errors.status_for(exc)
+        if isinstance(exc, http_errors.HTTPError):
+            self.log.debug("Invalid request from %s: %s", _peer(addr), exc)
+        else:
+            self.log.exception("Error handling request %s", getattr(req, "uri", ""))
+        try:
+            client.sendall(http_errors.render_error(exc))
+        except OSError:
+            self.log.debug("Could not send the error response to %s", _peer(addr))
+        if req is not None:
+            self.log_failed_access(req, addr, int(status))
+
+    def log_failed_access(self, req: Any, addr: Any, status: int) -> None:
+        """An access-log line for a request that ended in an error response."""
+        environ = {
+            "REMOTE_ADDR": _peer(addr),
+            "REQUEST_METHOD": getattr(req, "method", "-"),
+            "RAW_URI": getattr(req, "uri", "-"),
+            "SERVER_PROTOCOL": "HTTP/{}.{}".format(*getattr(req, "version", (1, 1))),
+        }
+        response = _ErrorResponse(status)
+        self.log.access(response, req, environ, datetime.timedelta(0))
+
+
+class _ErrorResponse:
+    """What the access log needs to know about an error response."""
+
+    def __init__(self, status_code: int) -> None:
+        self.status = str(status_code)
+        self.status_code = status_code
+        self.sent = 0
+        self.headers: list[tuple[str, str]] = []
+
+
+def _peer(addr: Any) -> str:
+    return addr[0] if isinstance(addr, tuple) and addr else str(addr or "-")
+
+
+def _error_paragraph(error: BaseException) -> str:
+    """A minigun error's message alone; anyone else's with its traceback."""
+    if isinstance(error, AppImportError):
+        return str(error)
+    buffer = io.StringIO()
+    traceback.print_exception(error, file=buffer)
+    return buffer.getvalue().rstrip()

@@ -1,0 +1,254 @@
+"""Start real ``minigun`` processes for the integration tests, and always stop them.
+
+Use the ``serve`` fixture: ``server = serve("examples.app_pid:app", "--workers", "2")``
+starts ``python -m minigun`` on ``127.0.0.1:0``, waits until it listens and its workers
+have booted, and returns a :class:`Server` (port, master pid, the log so far, small
+HTTP helpers). Teardown TERMs the master, KILLs it if it lingers, and KILLs every
+worker pid it ever saw, even when the test failed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+) \((\d+)\)")
+BOOTING = re.compile(r"Booting worker with pid: (\d+)")
+
+
+class LogBuffer:
+    """Collects a process's output lines in a thread, so tests can wait on them."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _pump(self, stream) -> None:
+        for raw in iter(stream.readline, b""):
+            with self.changed:
+                self.lines.append(raw.decode("utf-8", "replace"))
+                self.changed.notify_all()
+
+    @property
+    def text(self) -> str:
+        with self.changed:
+            return "".join(self.lines)
+
+    def wait_for(
+        self, pattern: str | re.Pattern[str], count: int = 1, timeout: float = 10.0
+    ) -> list[re.Match[str]]:
+        """Wait until ``pattern`` matched ``count`` times; return the matches."""
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                matches = list(regex.finditer("".join(self.lines)))
+                if len(matches) >= count:
+                    return matches
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"timed out waiting for {regex.pattern!r} x{count}; log:\n"
+                        + "".join(self.lines)
+                    )
+                self.changed.wait(min(left, 0.2))
+
+
+class Server:
+    """One running ``minigun`` master and what the tests know about it."""
+
+    def __init__(self, proc: subprocess.Popen, log: LogBuffer) -> None:
+        self.proc = proc
+        self.log = log
+        match = log.wait_for(LISTENING, timeout=START_TIMEOUT)[0]
+        self.port = int(match.group(1))
+        self.master_pid = int(match.group(2))
+
+    def wait_for(self, pattern, count: int = 1, timeout: float = 10.0):
+        return self.log.wait_for(pattern, count, timeout)
+
+    def booted_pids(self) -> list[int]:
+        """Every worker pid the log has announced, in order."""
+        return [int(m.group(1)) for m in BOOTING.finditer(self.log.text)]
+
+    def worker_pids(self) -> set[int]:
+        """The master's live children right now (read from /proc)."""
+        return children_of(self.master_pid)
+
+    def kill(self, sig: int) -> None:
+        os.kill(self.master_pid, sig)
+
+    def request(
+        self,
+        path: str = "/",
+        method: str = "GET",
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
+    ) -> tuple[int, bytes]:
+        """One HTTP request on a new connection; returns ``(status, body)``."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def get_pid(self, path: str = "/") -> int:
+        """GET an ``app_pid``-style URL and return the pid in the body."""
+        status, body = self.request(path)
+        assert status == 200, (status, body)
+        return int(body)
+
+    def wait_exit(self, timeout: float = STOP_TIMEOUT) -> int:
+        return self.proc.wait(timeout)
+
+
+def children_of(pid: int) -> set[int]:
+    """Child pids of ``pid`` from /proc (no psutil needed)."""
+    pids: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            pids.update(int(p) for p in children.read_text().split())
+        except OSError:
+            continue
+    return pids
+
+
+def is_minigun_process(pid: int) -> bool:
+    """Guard against pid reuse: only kill what is still a minigun process."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"minigun" in cmdline
+
+
+def start_minigun(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
+    """Start ``python -m minigun ARGS`` bound to a free port, output captured."""
+    command = [sys.executable, "-m", "minigun", "--bind", "127.0.0.1:0", *args]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    return proc, LogBuffer(proc.stdout)
+
+
+def stop_process(pid: int, timeout: float = STOP_TIMEOUT) -> None:
+    """TERM, wait up to ``timeout``, then KILL; a process already gone is fine."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        if _is_zombie(pid):
+            return
+        time.sleep(0.05)
+    if is_minigun_process(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
+
+
+class ProcessTracker:
+    """Remembers every process the test started, to kill them all at the end."""
+
+    def __init__(self) -> None:
+        self.servers: list[Server] = []
+        self.extra_pids: set[int] = set()
+
+    def collect(self) -> set[int]:
+        """Every minigun pid we know of: masters, announced workers, live children."""
+        pids = set(self.extra_pids)
+        for server in self.servers:
+            pids.add(server.master_pid)
+            pids.update(server.booted_pids())
+            pids.update(server.worker_pids())
+        for pid in list(pids):
+            pids.update(children_of(pid))
+        return pids
+
+    def stop_all(self) -> None:
+        leftovers = self.collect()
+        for server in self.servers:
+            stop_process(server.master_pid)
+            if server.proc.poll() is None:
+                server.proc.kill()
+            server.proc.wait(STOP_TIMEOUT)
+        for pid in leftovers:
+            if is_minigun_process(pid) and not _is_zombie(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def processes() -> Iterator[ProcessTracker]:
+    tracker = ProcessTracker()
+    try:
+        yield tracker
+    finally:
+        tracker.stop_all()
+
+
+@pytest.fixture
+def serve(processes: ProcessTracker) -> Callable[..., Server]:
+    """``serve(APP, *ARGS, workers=1)``: a running server with ``workers`` booted."""
+
+    def start(app: str, *args: str, workers: int = 1, **kwargs) -> Server:
+        proc, log = start_minigun(app, "--workers", str(workers), *args, **kwargs)
+        try:
+            server = Server(proc, log)
+        except AssertionError:
+            proc.kill()
+            proc.wait(STOP_TIMEOUT)
+            raise
+        processes.servers.append(server)
+        if workers:
+            server.wait_for(BOOTING, count=workers, timeout=START_TIMEOUT)
+        return server
+
+    return start
+
+
+@pytest.fixture
+def run_to_exit(processes: ProcessTracker) -> Callable[..., tuple[int, str]]:
+    """``run_to_exit(*ARGS)``: run a minigun that should stop by itself; return its
+    exit code and output (it is killed, and the test fails, if it does not)."""
+
+    def run(*args: str, timeout: float = 20.0) -> tuple[int, str]:
+        proc, log = start_minigun(*args)
+        processes.extra_pids.add(proc.pid)
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"minigun did not exit; log:\n{log.text}") from None
+        log.thread.join(STOP_TIMEOUT)
+        return code, log.text
+
+    return run

@@ -1,0 +1,122 @@
+"""The foundation, end to end: a real master, real workers, real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+SHORT = ("--timeout", "5", "--graceful-timeout", "3")
+
+
+def test_hello_world(serve):
+    server = serve("examples.hello:app", *SHORT)
+    status, body = server.request("/")
+    assert status == 200
+    assert body.startswith(b"Hello from minigun worker ")
+    log = server.log.text
+    assert "Starting minigun" in log
+    assert "Using worker: sync" in log
+    assert f"Booting worker with pid: {int(body.split()[-1])}" in log
+
+
+def test_two_workers_answer_from_two_pids(serve):
+    server = serve("examples.app_slow:app", *SHORT, workers=2)
+    # Two overlapping slow requests cannot be served by one sync worker.
+    results: list[bytes] = []
+    threads = [_in_thread(lambda: results.append(server.request("/?sleep=0.5")[1]))]
+    threads.append(_in_thread(lambda: results.append(server.request("/?sleep=0.5")[1])))
+    for thread in threads:
+        thread.join(10)
+    pids = {line.split()[-1] for line in results}
+    assert len(results) == 2
+    assert len(pids) == 2, results
+    assert pids == {str(pid) for pid in server.booted_pids()}
+
+
+def test_post_body_round_trip_with_content_length(serve):
+    server = serve("examples.app_echo:app", *SHORT)
+    payload = bytes(range(256)) * 100
+    status, body = server.request("/", method="POST", body=payload)
+    assert status == 200
+    assert body == payload
+
+
+def test_post_body_round_trip_chunked(serve):
+    server = serve("examples.app_echo:app", *SHORT)
+    raw = (
+        b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n"
+    )
+    response = _raw_exchange(server.port, raw)
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), response
+    assert body == b"hello, world"
+    assert b"connection: close" in head.lower()
+
+
+def test_app_that_raises_gets_500_and_the_worker_lives_on(serve):
+    server = serve("examples.app_raise:app", *SHORT)
+    status, _ = server.request("/boom")
+    assert status == 500
+    first_pid = server.get_pid("/")
+    assert server.get_pid("/") == first_pid
+    server.wait_for("AppBug: boom")
+    assert server.booted_pids() == [first_pid]
+
+
+def test_parse_error_is_answered_with_its_status(serve):
+    server = serve("examples.hello:app", *SHORT)
+    response = _raw_exchange(server.port, b"NOT A REQUEST\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 400"), response
+    assert server.request("/")[0] == 200
+
+
+def test_app_import_error_halts_once_with_a_clear_message(run_to_exit):
+    code, text = run_to_exit("--workers", "2", "examples.app_broken:app")
+    assert code == 4, text
+    assert "cannot be imported (on purpose)" in text
+    assert "Reason: App failed to load." in text
+    assert text.count("Booting worker") <= 2, "the master respawned a failing worker"
+
+
+def test_gunicorn_style_config_file(serve, tmp_path):
+    config = tmp_path / "minigun.conf.py"
+    config.write_text(
+        "workers = 2\n"
+        "timeout = 5\n"
+        "def when_ready(server):\n"
+        "    server.log.info('config file hook: ready with %s', server.num_workers)\n"
+    )
+    server = serve("examples.app_pid:app", "-c", str(config), workers=2)
+    server.wait_for("config file hook: ready with 2")
+    assert server.get_pid() in server.booted_pids()
+
+
+def test_wsgiref_validator_finds_nothing_wrong(serve):
+    for app, path, method, body in (
+        ("examples.app_pid:validated_app", "/", "GET", None),
+        ("examples.app_slow:validated_app", "/?sleep=0", "GET", None),
+        ("examples.app_echo:validated_app", "/", "POST", b"payload"),
+        ("examples.app_raise:validated_app", "/", "GET", None),
+    ):
+        server = serve(app, *SHORT)
+        status, _ = server.request(path, method=method, body=body)
+        assert status == 200, server.log.text
+        assert "AssertionError" not in server.log.text
+        assert "Traceback" not in server.log.text
+
+
+def _raw_exchange(port: int, raw: bytes) -> bytes:
+    """Send raw bytes, read until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(raw)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _in_thread(target):
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread
