@@ -122,6 +122,10 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
+def _asks_for_nothing(value: Any) -> bool:
+    return value is None or value is False
+
+
 # --- validators: raw value in, the value minigun reads out ---------------------------
 
 
@@ -131,6 +135,11 @@ def validate_bool(value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
     raise ValueError("expected true or false")
+
+
+def validate_sendfile(value: Any) -> bool:
+    """gunicorn's default is ``None``, meaning "use sendfile if possible"."""
+    return True if value is None else validate_bool(value)
 
 
 def validate_non_negative_int(value: Any) -> int:
@@ -247,10 +256,15 @@ def validate_chdir(value: Any) -> str:
 
 
 def validate_user(value: Any) -> int:
+    """A user name or uid; ``None`` (gunicorn's example config) means the current."""
+    if value is None:
+        return os.geteuid()
     return util.user_to_uid(value if isinstance(value, int) else str(value))
 
 
 def validate_group(value: Any) -> int:
+    if value is None:
+        return os.getegid()
     return util.group_to_gid(value if isinstance(value, int) else str(value))
 
 
@@ -982,7 +996,7 @@ SETTINGS: list[Setting] = [
         SERVER_MECHANICS,
         "Turn off sendfile() for file responses.",
         "Without the flag, wsgi.file_wrapper responses may use sendfile().",
-        validate_bool,
+        validate_sendfile,
         True,
         cli=("--no-sendfile",),
         action="store_false",
@@ -1253,12 +1267,14 @@ class Config:
         """Set every setting a config file defines; warn about gunicorn-only ones.
 
         A config file is plain Python, so it also defines modules, helper functions
-        and constants: names that are not settings are ignored.
+        and constants: names that are not settings are ignored. A gunicorn-only
+        setting left at ``None`` or ``False`` asks for nothing, so it is not warned
+        about (gunicorn's own example config lists several that way).
         """
         for name, value in namespace.items():
             if name in self.settings:
                 self.set(name, value)
-            elif name in GUNICORN_ONLY_SETTINGS:
+            elif name in GUNICORN_ONLY_SETTINGS and not _asks_for_nothing(value):
                 warn(
                     f"{name} is a gunicorn setting minigun does not implement; ignored"
                 )
