@@ -31,6 +31,8 @@ from .results import EXIT_OK, EXIT_TESTS_FAILED, GUARD_TEST, Outcome, run_tests
 from .workcopy import write_reference, write_starter
 
 CONFTEST = "conftest.py"
+TEMPLATE_NAME = "exercises/tool/exercise_conftest.py"
+CONFTEST_TEMPLATE = Path(__file__).with_name("exercise_conftest.py")
 EXERCISE_FOLDER = re.compile(r"^\d{2}-")
 OUTPUT_LINES = 12
 
@@ -76,7 +78,7 @@ def run_all(layout: Layout, exercises: list[Exercise], jobs: int) -> list[list[s
 def starter_problems(exercise: Exercise, outcome: Outcome) -> list[str]:
     """The starter must fail every test but the guard, each for the right reason."""
     where = f"{exercise.folder_name} starter"
-    if outcome.exit_code != EXIT_TESTS_FAILED:
+    if outcome.exit_code not in (EXIT_OK, EXIT_TESTS_FAILED):
         return [f"{where}: {outcome.meaning}; expected some tests to fail"]
     problems = common_problems(where, outcome)
     passing = [test for test in outcome.passed if test != GUARD_TEST]
@@ -171,19 +173,17 @@ def region_problems(layout: Layout, exercises: list[Exercise], scan: Scan) -> li
 
 
 def folder_problems(layout: Layout, exercises: list[Exercise]) -> list[str]:
-    """Each exercise's folder holds its files; conftests agree; no stray folders."""
+    """Each exercise's folder holds its files and the standard conftest; no strays."""
     problems = []
-    conftests = set()
+    template = CONFTEST_TEMPLATE.read_text(encoding="utf-8")
     for exercise in exercises:
         folder = layout.folder(exercise)
         for name in (README, CONFTEST, exercise.tests):
             path = folder / name
             if not path.is_file() or not path.read_text(encoding="utf-8").strip():
                 problems.append(f"{layout.relative(path)} is missing or empty")
-            elif name == CONFTEST:
-                conftests.add(path.read_text(encoding="utf-8"))
-    if len(conftests) > 1:
-        problems.append("the exercises' conftest.py files differ; keep them identical")
+            elif name == CONFTEST and path.read_text(encoding="utf-8") != template:
+                problems.append(f"{layout.relative(path)} differs from {TEMPLATE_NAME}")
     expected = {exercise.folder_name for exercise in exercises}
     present = {
         path.name

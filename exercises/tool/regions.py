@@ -88,7 +88,10 @@ def pair_markers(path: Path, text: str) -> tuple[list[Region], list[str]]:
 def shape_problems(text: str, region: Region) -> list[str]:
     """Checks that a region holds whole statements at its markers' indent."""
     where = f"{region.path}:{region.begin}: region {region.name}"
-    tree = ast.parse(text)
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as error:
+        return [f"{where}: the file does not parse: {error}"]
     if enclosing_function(tree, region) is None:
         return [f"{where} is not inside a function"]
     statements = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]

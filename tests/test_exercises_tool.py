@@ -1,0 +1,400 @@
+"""The exercise tool, proved on a tiny fixture project in a temporary folder.
+
+The fixture has the real layout (``minigun/``, ``exercises/``, ``book/``) with a
+two-function package, so every command runs for real: copies are cut, pytest runs in
+a subprocess, the check reads its reports. The real exercise set is proved by
+``make check-exercises``, not here.
+"""
+
+import ast
+import io
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from exercises.tool import commands
+from exercises.tool.book import Book
+from exercises.tool.catalogue import CatalogueError, find_exercise, load_catalogue
+from exercises.tool.check import CONFTEST_TEMPLATE, check
+from exercises.tool.layout import Layout
+from exercises.tool.regions import (
+    cut,
+    enclosing_function,
+    scan_package,
+    strip_markers,
+)
+
+CALC = '''\
+"""A fixture package for the exercise tool's tests."""
+
+
+def add(a, b):
+    """Adds two numbers."""
+    # exercise: add
+    total = a + b
+    return total
+    # end-exercise: add
+
+
+class Counter:
+    def bump(self):
+        if True:
+            # exercise: bump
+            self.count = getattr(self, "count", 0) + 1
+            # end-exercise: bump
+        return self.count
+'''
+
+GUARD = """\
+from pathlib import Path
+
+import minigun
+
+
+def test_minigun_is_the_work_copy(work_copy):
+    where = Path(minigun.__file__).resolve()
+    assert where.is_relative_to(work_copy.resolve()), f"loaded {where}"
+"""
+
+ADD_TESTS = (
+    GUARD
+    + """
+
+def test_add():
+    from minigun.calc import add
+
+    assert add(2, 3) == 5, f"add(2, 3) returned {add(2, 3)}, expected 5"
+"""
+)
+
+BUMP_TESTS = (
+    GUARD
+    + """
+
+def test_bump_counts():
+    from minigun.calc import Counter
+
+    counter = Counter()
+    counter.bump()
+    assert counter.bump() == 2, "bump() twice: expected 2"
+"""
+)
+
+CATALOGUE = """\
+[[exercise]]
+id = "add"
+title = "adding two numbers"
+chapter = "calc"
+region = "add"
+file = "minigun/calc.py"
+tests = "test_add.py"
+hints = ["Python has an operator for it.", "Return the sum."]
+
+[[exercise]]
+id = "bump"
+title = "counting"
+chapter = "calc"
+region = "bump"
+file = "minigun/calc.py"
+tests = "test_bump.py"
+hints = ["Start from zero."]
+"""
+
+INDEX = """\
+# The fixture book
+
+```{toctree}
+:maxdepth: 1
+
+intro
+calc
+```
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Layout:
+    """A consistent fixture project: two exercises that fail as cut, pass as written."""
+    (tmp_path / "minigun").mkdir()
+    (tmp_path / "minigun" / "__init__.py").write_text('"""Fixture."""\n')
+    (tmp_path / "minigun" / "calc.py").write_text(CALC)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "index.md").write_text(INDEX)
+    (tmp_path / "book" / "intro.md").write_text("# Introduction\n")
+    (tmp_path / "book" / "calc.md").write_text("# Calculating\n")
+    exercises = tmp_path / "exercises"
+    exercises.mkdir()
+    (exercises / "catalogue.toml").write_text(CATALOGUE)
+    for folder, name, text in [
+        ("01-add", "test_add.py", ADD_TESTS),
+        ("02-bump", "test_bump.py", BUMP_TESTS),
+    ]:
+        (exercises / folder).mkdir()
+        (exercises / folder / name).write_text(text)
+        (exercises / folder / "README.md").write_text(f"# {folder}\n")
+        shutil.copy(CONFTEST_TEMPLATE, exercises / folder / "conftest.py")
+    return Layout(tmp_path)
+
+
+def run_check(layout: Layout) -> tuple[int, str]:
+    out = io.StringIO()
+    status = check(layout, out, jobs=2)
+    return status, out.getvalue()
+
+
+def run_command(command, layout: Layout, key: str | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    status = command(layout, key, out)
+    return status, out.getvalue()
+
+
+def solve(layout: Layout, exercise_id: str) -> None:
+    """Writes the student's answer where the starter raises."""
+    exercise = find_exercise(load_catalogue(layout.catalogue), exercise_id)
+    work_file = layout.work(exercise) / exercise.file
+    lines = work_file.read_text().splitlines(keepends=True)
+    answers = {
+        "add": "return a + b",
+        "bump": 'self.count = getattr(self, "count", 0) + 1',
+    }
+    solved = [
+        line.split("raise")[0] + answers[exercise_id] + "\n"
+        if f"exercise {exercise_id}:" in line
+        else line
+        for line in lines
+    ]
+    work_file.write_text("".join(solved))
+
+
+# Cutting and stripping
+
+
+def test_cut_replaces_the_region_with_a_raise_at_its_indent():
+    starter = cut(CALC, "bump", "exercise bump: see chapter 2, counting")
+    message = "exercise bump: see chapter 2, counting"
+    expected = f'            raise NotImplementedError("{message}")'
+    assert expected in starter.splitlines(), f"cut(bump) gave:\n{starter}"
+    assert "getattr" not in starter, "the region's code must be gone from the starter"
+    assert "total = a + b" in starter, "the other region's code must stay"
+    assert "# exercise:" not in starter, "every marker must be stripped"
+    assert "# end-exercise:" not in starter, "every marker must be stripped"
+    ast.parse(starter)
+
+
+def test_strip_markers_keeps_every_line_of_code():
+    reference = strip_markers(CALC)
+    code = [line for line in CALC.splitlines() if "exercise:" not in line]
+    assert reference.splitlines() == code, f"strip_markers gave:\n{reference}"
+
+
+def test_scan_finds_each_region_and_the_function_holding_it(project: Layout):
+    scan = scan_package(project.package)
+    assert scan.problems == [], f"a well-formed package gave {scan.problems}"
+    found = {}
+    for region in scan.regions:
+        tree = ast.parse(region.path.read_text())
+        found[region.name] = enclosing_function(tree, region)
+    assert found == {"add": "add", "bump": "Counter.bump"}, f"scan found {found}"
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("def f():\n    # exercise: x\n    pass\n", "never ends"),
+        ("# exercise: x\ny = 1\n# end-exercise: x\n", "not inside a function"),
+        (
+            "def f():\n    g(\n        # exercise: x\n        1,\n"
+            "        # end-exercise: x\n    )\n",
+            "cuts the statement",
+        ),
+        (
+            "def f():\n    # exercise: x\n    y = 1\n        # end-exercise: x\n",
+            "differ in indent",
+        ),
+        (
+            "def f():\n    # exercise: x\n    # exercise: y\n    pass\n"
+            "    # end-exercise: y\n    # end-exercise: x\n",
+            "opens inside one",
+        ),
+        (
+            "def f():\n    # exercise: x\n    # end-exercise: x\n    pass\n",
+            "holds no statement",
+        ),
+        ("def f(:\n    # exercise: x\n    pass\n    # end-exercise: x\n", "parse"),
+    ],
+)
+def test_scan_reports_badly_shaped_markers(tmp_path: Path, source: str, problem: str):
+    (tmp_path / "module.py").write_text(source)
+    problems = scan_package(tmp_path).problems
+    assert any(problem in found for found in problems), (
+        f"scanning {source!r}: expected a problem saying {problem!r}, got {problems}"
+    )
+
+
+# The catalogue and the book
+
+
+def test_catalogue_names_the_entry_with_a_missing_field(tmp_path: Path):
+    path = tmp_path / "catalogue.toml"
+    path.write_text(CATALOGUE.replace('tests = "test_bump.py"\n', ""))
+    with pytest.raises(CatalogueError, match=r"entry 2 \(bump\): missing \['tests'\]"):
+        load_catalogue(path)
+
+
+def test_an_exercise_is_found_by_id_number_or_folder(project: Layout):
+    exercises = load_catalogue(project.catalogue)
+    for key in ("bump", "2", "02-bump"):
+        assert find_exercise(exercises, key).id == "bump", f"looked up {key!r}"
+    with pytest.raises(CatalogueError, match="known: add, bump"):
+        find_exercise(exercises, "nope")
+
+
+def test_chapters_are_numbered_by_the_table_of_contents(project: Layout):
+    book = Book(project.book)
+    assert book.number("calc") == 2, f"toctree is {book.chapters}"
+    assert book.number("07-arbiter") == 7, "a numbered stem numbers itself"
+    assert book.number("missing") is None
+    assert book.title("calc") == "Calculating"
+
+
+# The teacher's check
+
+
+def test_check_passes_a_consistent_project(project: Layout):
+    status, report = run_check(project)
+    assert status == 0, f"check of the fixture failed:\n{report}"
+    assert "ok   01-add" in report
+    assert "ok   02-bump" in report
+
+
+def test_check_catches_a_test_that_passes_without_the_region(project: Layout):
+    weak = GUARD + "\n\ndef test_nothing():\n    assert True\n"
+    (project.exercises / "02-bump" / "test_bump.py").write_text(weak)
+    status, report = run_check(project)
+    assert status == 1, f"a test that cannot fail went unnoticed:\n{report}"
+    assert "['test_nothing'] pass without the region" in report, report
+
+
+def test_check_catches_a_test_that_fails_for_another_reason(project: Layout):
+    wrong = BUMP_TESTS.replace("from minigun.calc import Counter", "Counter = None")
+    (project.exercises / "02-bump" / "test_bump.py").write_text(wrong)
+    status, report = run_check(project)
+    assert status == 1, report
+    assert "fail, but not with the starter's raise" in report, report
+    assert "02-bump reference: some tests failed" in report, report
+
+
+def test_check_catches_a_collection_error(project: Layout):
+    (project.exercises / "01-add" / "test_add.py").write_text("def broken(:\n")
+    status, report = run_check(project)
+    assert status == 1, report
+    assert "01-add starter: interrupted, usually by an error while collecting" in report
+
+
+def test_check_catches_unlisted_regions_and_stray_folders(project: Layout):
+    catalogue = CATALOGUE.split("\n\n[[exercise]]", maxsplit=1)[0] + "\n"
+    project.catalogue.write_text(catalogue)
+    status, report = run_check(project)
+    assert status == 1, report
+    assert "region bump (minigun/calc.py:15) is not in the catalogue" in report, report
+    assert "exercises/02-bump is not in the catalogue" in report, report
+
+
+def test_check_catches_a_missing_chapter_and_empty_hints(project: Layout):
+    broken = CATALOGUE.replace('chapter = "calc"', 'chapter = "nowhere"', 1)
+    project.catalogue.write_text(
+        broken.replace('hints = ["Start from zero."]', "hints = []")
+    )
+    status, report = run_check(project)
+    assert status == 1, report
+    assert "add: chapter book/nowhere.md is missing" in report, report
+    assert "bump needs hints" in report, report
+
+
+# The student's commands
+
+
+def test_exercise_shows_the_first_unsolved_with_its_failure_and_a_hint(project: Layout):
+    status, shown = run_command(commands.show_exercise, project)
+    assert status == 0, shown
+    lines = shown.splitlines()
+    assert lines[0] == "Exercise 1/2: adding two numbers (chapter 2)", shown
+    assert "  edit  exercises/01-add/work/minigun/calc.py:6, in add" in lines, shown
+    assert "FAILED test_add (1 of 2 fail)" in lines, shown
+    assert (
+        "NotImplementedError: exercise add: see chapter 2, adding two numbers" in shown
+    )
+    assert "Hint 1/2: Python has an operator for it." in lines, shown
+    assert lines[-1] == "Progress [------------------------------] 0/2 solved", shown
+
+
+def test_progress_comes_from_running_the_work_copies(project: Layout):
+    run_command(commands.show_exercise, project)
+    solve(project, "add")
+    _, shown = run_command(commands.show_exercise, project)
+    assert shown.startswith("Exercise 2/2: counting (chapter 2)"), shown
+    assert shown.splitlines()[-1].endswith("] 1/2 solved"), shown
+    solve(project, "bump")
+    _, shown = run_command(commands.show_exercise, project)
+    assert shown == "All 2 exercises are solved. Well done!\n", shown
+
+
+def test_hints_cycle_and_survive_a_corrupt_counter(project: Layout):
+    shown = [run_command(commands.show_hint, project, "add")[1] for _ in range(3)]
+    numbers = [text.splitlines()[1].split(":")[0] for text in shown]
+    assert numbers == ["Hint 2/2", "Hint 1/2", "Hint 2/2"], shown
+    exercise = find_exercise(load_catalogue(project.catalogue), "add")
+    (project.work(exercise) / ".last-hint").write_text("garbage")
+    _, text = run_command(commands.show_hint, project, "add")
+    assert "Hint 2/2: Return the sum." in text, text
+
+
+def test_solution_opens_only_once_the_exercise_passes(project: Layout):
+    status, text = run_command(commands.show_solution, project, "add")
+    assert status == 1, text
+    assert "not solved yet" in text, text
+    solve(project, "add")
+    status, text = run_command(commands.show_solution, project, "add")
+    assert status == 0, text
+    assert '-    raise NotImplementedError("exercise add: see chapter 2' in text, text
+    assert "+    total = a + b" in text, text
+    assert "Your file against the reference:" in text, text
+
+
+def test_reset_brings_back_the_starter(project: Layout):
+    run_command(commands.show_exercise, project)
+    solve(project, "add")
+    status, text = run_command(commands.reset, project, "1")
+    assert status == 0, text
+    exercise = find_exercise(load_catalogue(project.catalogue), "add")
+    work = (project.work(exercise) / exercise.file).read_text()
+    assert "raise NotImplementedError" in work, f"after reset the work file is:\n{work}"
+    assert run_command(commands.reset, project)[0] == 2, "reset without EX must refuse"
+
+
+def test_watch_runs_the_tests_again_after_a_save(project: Layout):
+    run_command(commands.show_exercise, project)
+
+    def save_an_answer() -> None:
+        time.sleep(1.0)
+        solve(project, "add")
+
+    saver = threading.Thread(target=save_an_answer)
+    saver.start()
+    out = io.StringIO()
+    commands.watch(project, "add", out, poll_seconds=0.1, rounds=2)
+    saver.join()
+    text = out.getvalue()
+    assert "Watching for saves" in text, text
+    assert "FAILED test_add" in text, "the first round shows the starter failing"
+    assert "Solved: all 2 tests pass." in text, f"the save was not picked up:\n{text}"
+
+
+def test_wait_for_change_gives_up_at_its_timeout(tmp_path: Path):
+    (tmp_path / "module.py").write_text("")
+    started = time.monotonic()
+    assert not commands.wait_for_change(tmp_path, poll_seconds=0.05, timeout=0.3)
+    assert time.monotonic() - started < 5
