@@ -89,12 +89,15 @@ class SettingsDirective(SphinxDirective):
         entry = self.new_section(setting.name, setting.name.replace("_", "-"))
         entry["ids"].append(f"setting-{setting.name}")
         fields = nodes.field_list()
-        fields += field("Setting", nodes.literal(text=setting.name))
         if setting.cli:
             flags = ", ".join(setting.cli)
             fields += field("Command line", nodes.literal(text=flags))
-        fields += field("Default", nodes.literal(text=describe_default(setting)))
+        default = setting.default_text()
+        if "\n" not in default:
+            fields += field("Default", nodes.literal(text=default))
         entry += fields
+        if "\n" in default:  # a hook: its default is a function, shown as code
+            entry += nodes.literal_block(default, default, language="python")
         entry += nodes.paragraph(text=setting.short)
         entry += self.parse_text_to_nodes(setting.desc) if setting.desc else []
         return entry
@@ -104,14 +107,6 @@ class SettingsDirective(SphinxDirective):
         section += nodes.title(text=title)
         self.state.document.note_implicit_target(section, section)
         return section
-
-
-def describe_default(setting: Any) -> str:
-    """The default as the reader would write it: a hook shows its function name."""
-    value = setting.default
-    if callable(value):
-        return f"{getattr(value, '__name__', repr(value))}(...)"
-    return repr(value)
 
 
 def field(name: str, body: nodes.Node) -> nodes.field:
