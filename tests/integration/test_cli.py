@@ -1,0 +1,180 @@
+"""The ``minigun`` command line, run as a real process (no server is started).
+
+Each test runs ``python -m minigun`` with a timeout in an empty working directory,
+with the repository on PYTHONPATH so that ``examples.*`` imports.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from minigun import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND_TIMEOUT = 30
+
+
+@pytest.fixture
+def minigun(tmp_path):
+    """Run ``python -m minigun ARGS`` in tmp_path; return the completed process."""
+    base_env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PORT", "WEB_CONCURRENCY", "MINIGUN_CMD_ARGS")
+    }
+    base_env["PYTHONPATH"] = str(ROOT)
+
+    def run(*args: str, env: dict[str, str] | None = None):
+        return subprocess.run(
+            [sys.executable, "-m", "minigun", *args],
+            cwd=tmp_path,
+            env={**base_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+
+    return run
+
+
+def settings(stdout: str) -> dict[str, str]:
+    """``--print-config`` output as a dict of name to the printed value."""
+    pairs = (line.split(" = ", 1) for line in stdout.splitlines())
+    return {name.strip(): value for name, value in pairs}
+
+
+def test_version(minigun):
+    result = minigun("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"minigun {__version__}"
+
+
+def test_help_lists_the_sections(minigun):
+    result = minigun("--help")
+    assert result.returncode == 0
+    for section in ("Config File", "Server Socket", "Worker Processes", "Logging"):
+        assert f"{section}:" in result.stdout
+    assert "--bind ADDRESS" in result.stdout
+
+
+def test_print_config_precedence_file_then_environment_then_command_line(
+    minigun, tmp_path
+):
+    (tmp_path / "minigun.conf.py").write_text(
+        textwrap.dedent(
+            """
+            workers = 2
+            timeout = 11
+            keepalive = 7
+            loglevel = "warning"
+            """
+        )
+    )
+    result = minigun(
+        "--print-config",
+        "--keep-alive",
+        "9",
+        "examples.hello:app",
+        env={"MINIGUN_CMD_ARGS": "--timeout 22 --keep-alive 8"},
+    )
+    assert result.returncode == 0, result.stderr
+    values = settings(result.stdout)
+    assert values["workers"] == "2"
+    assert values["timeout"] == "22"
+    assert values["keepalive"] == "9"
+    assert values["loglevel"] == "'warning'"
+    assert values["default_proc_name"] == "'examples.hello:app'"
+    assert list(values) == sorted(values)
+
+
+def test_port_and_web_concurrency_set_the_defaults(minigun):
+    result = minigun(
+        "--print-config",
+        "examples.hello:app",
+        env={"PORT": "5005", "WEB_CONCURRENCY": "3"},
+    )
+    values = settings(result.stdout)
+    assert values["bind"] == "['0.0.0.0:5005']"
+    assert values["workers"] == "3"
+
+
+def test_gunicorn_conf_loads_unchanged(minigun):
+    result = minigun(
+        "-c", str(ROOT / "examples" / "gunicorn.conf.py"), "--print-config"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    values = settings(result.stdout)
+    assert values["wsgi_app"] == "'examples.hello:app'"
+    assert values["raw_env"] == "['GREETING=hello']"
+    assert values["when_ready"] == "__config__.when_ready"
+
+
+def test_gunicorn_only_setting_warns_once(minigun, tmp_path):
+    conf = tmp_path / "c.py"
+    conf.write_text("certfile = 'server.crt'\nworkers = 2\n")
+    result = minigun("-c", str(conf), "--print-config", "examples.hello:app")
+    assert result.returncode == 0
+    assert result.stderr.count("\n") == 1
+    assert "certfile" in result.stderr
+
+
+def test_check_config_succeeds_for_a_good_app(minigun):
+    result = minigun("--check-config", "examples.hello:app")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_check_config_fails_for_a_broken_app_and_names_it(minigun, tmp_path):
+    (tmp_path / "broken_app.py").write_text("app = undefined_name\n")
+    result = minigun("--check-config", "--chdir", str(tmp_path), "broken_app:app")
+    assert result.returncode == 1
+    assert "Importing the module 'broken_app' raised NameError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_config_fails_for_a_missing_module(minigun):
+    result = minigun("--check-config", "no_such_module_anywhere:app")
+    assert result.returncode == 1
+    assert "Failed to find the module 'no_such_module_anywhere'" in result.stderr
+
+
+def test_bad_setting_value_is_one_line_naming_the_setting(minigun):
+    result = minigun("--workers", "lots", "examples.hello:app")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "Error: Invalid value for workers: 'lots': expected a whole number\n"
+    )
+
+
+def test_bad_value_in_the_environment_default(minigun):
+    result = minigun("--print-config", "examples.hello:app", env={"PORT": "http"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: Invalid value for bind: ['0.0.0.0:http']")
+    assert result.stderr.count("\n") == 1
+
+
+def test_config_file_that_raises_is_named(minigun, tmp_path):
+    conf = tmp_path / "broken.conf.py"
+    conf.write_text("import os\nworkers = int(os.environ['NOT_SET_ANYWHERE'])\n")
+    result = minigun("-c", str(conf), "examples.hello:app")
+    assert result.returncode == 1
+    assert f"The config file '{conf}' raised KeyError" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_no_application_given(minigun):
+    result = minigun("--print-config")
+    assert result.returncode == 1
+    assert "No application given" in result.stderr
+
+
+def test_unknown_flag_is_an_argparse_usage_error(minigun):
+    result = minigun("--certfile", "x.pem", "examples.hello:app")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --certfile" in result.stderr
