@@ -1,0 +1,280 @@
+"""Where a request body ends: the three framings, and the file-like ``Body``.
+
+Chapter question: the header block has ended; how many of the bytes that follow belong
+to this request, and which belong to the next one on the same connection?
+
+RFC 9112 section 6.3 answers with one of three framings, each a reader here:
+
+- :class:`LengthReader`: ``Content-Length`` says how many bytes (section 6.2).
+- :class:`ChunkedReader`: ``Transfer-Encoding: chunked`` sends the body in chunks, each
+  prefixed by its size in hexadecimal, ended by a zero-size chunk and trailer fields
+  (section 7.1).
+- :class:`EOFReader`: the body runs until the connection closes. Only responses may be
+  framed this way; a request without either header has no body at all.
+
+A reader's ``read(size)`` returns at most ``size`` decoded bytes and ``b""`` once the
+body is complete; it never reads a byte of the next request. :class:`Body` wraps a
+reader in the file-like interface PEP 3333 asks of ``wsgi.input``.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+
+from minigun.http.errors import (
+    ChunkMissingTerminator,
+    InvalidChunkExtension,
+    InvalidChunkSize,
+    LimitRequestBody,
+    NoMoreData,
+)
+from minigun.http.unreader import CRLF, Unreader
+
+#: How many bytes :class:`Body` asks its reader for when the caller gave no size.
+READ_SIZE = 8192
+
+#: The longest chunk-size line, extensions included; the size itself is at most 16
+#: hex digits (a 64-bit count).
+MAX_CHUNK_LINE = 4096
+MAX_CHUNK_SIZE_DIGITS = 16
+
+# RFC 9112 section 7.1: chunk-size = 1*HEXDIG
+CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,%d}" % MAX_CHUNK_SIZE_DIGITS)
+
+# RFC 9112 section 7.1.1:
+#   chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+#   chunk-ext-name = token
+#   chunk-ext-val  = token / quoted-string
+_TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+_QUOTED = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
+_BWS = rb"[ \t]*"
+CHUNK_EXT_RE = re.compile(
+    rb"(?:%s;%s%s(?:%s=%s(?:%s|%s))?)*"
+    % (_BWS, _BWS, _TOKEN, _BWS, _BWS, _TOKEN, _QUOTED)
+)
+
+#: Reads and parses the trailer section after the last chunk.
+TrailerReader = Callable[[Unreader], list[tuple[str, str]]]
+
+
+class LengthReader:
+    """A body of exactly ``length`` bytes (``Content-Length``)."""
+
+    def __init__(self, unreader: Unreader, length: int) -> None:
+        self.unreader = unreader
+        self.length = length
+        self.remaining = length
+
+    def read(self, size: int) -> bytes:
+        """Return up to ``size`` body bytes; ``b""`` once all ``length`` were read.
+
+        Raises:
+            NoMoreData: the client closed before sending ``length`` bytes; a short
+                body is never handed to the application as if it were complete.
+        """
+        if self.remaining == 0 or size <= 0:
+            return b""
+        data = self.unreader.read(min(size, self.remaining))
+        if not data:
+            raise NoMoreData(f"{self.length - self.remaining} of {self.length} bytes")
+        self.remaining -= len(data)
+        return data
+
+
+class ChunkedReader:
+    """A body in chunks (``Transfer-Encoding: chunked``), decoded as it is read.
+
+    Data is read straight from the unreader, never a whole chunk at once, so a chunk
+    that claims a gigabyte costs no memory; ``limit_body`` is checked against each
+    chunk's declared size, before its data is read.
+
+    Args:
+        unreader: where the chunked bytes come from.
+        read_trailers: parses the trailer section with the header-field rules.
+        limit_body: the most decoded bytes allowed; 0 for no limit.
+    """
+
+    def __init__(
+        self, unreader: Unreader, read_trailers: TrailerReader, limit_body: int = 0
+    ) -> None:
+        self.unreader = unreader
+        self.read_trailers = read_trailers
+        self.limit_body = limit_body
+        self.chunk_left = 0  # bytes of the current chunk not yet read
+        self.declared = 0  # sum of the chunk sizes seen so far
+        self.trailers: list[tuple[str, str]] = []
+        self.done = False
+
+    def read(self, size: int) -> bytes:
+        """Return up to ``size`` decoded bytes; ``b""`` after the last chunk."""
+        if self.done or size <= 0:
+            return b""
+        # exercise: chunked-body
+        if self.chunk_left == 0:
+            self.chunk_left = self.read_chunk_size()
+            if self.chunk_left == 0:
+                self.trailers = self.read_trailer_section()
+                self.done = True
+                return b""
+        data = self.unreader.read(min(size, self.chunk_left))
+        if not data:
+            raise NoMoreData(f"{self.chunk_left} bytes missing from a chunk")
+        self.chunk_left -= len(data)
+        if self.chunk_left == 0:
+            self.expect_crlf()
+        # end-exercise: chunked-body
+        return data
+
+    def read_chunk_size(self) -> int:
+        """Read one chunk-size line and return the size it declares."""
+        line = self.unreader.read_line(MAX_CHUNK_LINE, InvalidChunkExtension)
+        size = parse_chunk_size_line(line)
+        self.declared += size
+        if 0 < self.limit_body < self.declared:
+            raise LimitRequestBody(f"more than {self.limit_body} bytes")
+        return size
+
+    def expect_crlf(self) -> None:
+        """Consume the CRLF that must follow every chunk's data."""
+        terminator = self.unreader.read(len(CRLF))
+        if len(terminator) == 1:  # the CRLF may arrive split across reads
+            terminator += self.unreader.read(1)
+        if terminator != CRLF:
+            raise ChunkMissingTerminator(terminator.decode("latin-1"))
+
+    def read_trailer_section(self) -> list[tuple[str, str]]:
+        """Read the trailer fields and the empty line that ends the chunked body."""
+        try:
+            return self.read_trailers(self.unreader)
+        except NoMoreData:
+            raise ChunkMissingTerminator("closed after the last chunk") from None
+
+
+def parse_chunk_size_line(line: bytes) -> int:
+    """Return the size on a chunk-size line, checking its extensions on the way.
+
+    Whitespace is allowed only before an extension's ``;`` (BWS), never alone around
+    the size, and extensions may carry no control characters: a lone CR there is how
+    request smuggling hides a second line (RFC 9112 section 7.1.1).
+    """
+    size, semicolon, extensions = line.partition(b";")
+    if semicolon:
+        size = size.rstrip(b" \t")
+    if not CHUNK_SIZE_RE.fullmatch(size):
+        raise InvalidChunkSize(size.decode("latin-1"))
+    if semicolon and not CHUNK_EXT_RE.fullmatch(b";" + extensions):
+        raise InvalidChunkExtension(extensions.decode("latin-1"))
+    return int(size, 16)
+
+
+class EOFReader:
+    """A body that runs until the peer closes (responses only, RFC 9112 section 6.3)."""
+
+    def __init__(self, unreader: Unreader) -> None:
+        self.unreader = unreader
+        self.finished = False
+
+    def read(self, size: int) -> bytes:
+        """Return up to ``size`` bytes; ``b""`` once the peer has closed."""
+        if self.finished or size <= 0:
+            return b""
+        data = self.unreader.read(size)
+        if not data:
+            self.finished = True
+        return data
+
+
+BodyReader = LengthReader | ChunkedReader | EOFReader
+
+
+class Body:
+    """The file-like ``wsgi.input``: ``read``, ``readline``, ``readlines``, iteration.
+
+    A read never returns more than asked, and once the body is complete every read
+    returns ``b""``. Bytes read ahead to find a newline wait in ``self.buffer``.
+
+    Args:
+        reader: the framing that says where the body ends.
+        before_first_read: called once, just before the first byte is read; the
+            server uses it to send ``100 Continue`` only when the application reads.
+    """
+
+    def __init__(
+        self, reader: BodyReader, before_first_read: Callable[[], None] | None = None
+    ) -> None:
+        self.reader = reader
+        self.buffer = bytearray()
+        self.before_first_read = before_first_read
+
+    @property
+    def awaiting_first_read(self) -> bool:
+        """True until the first read, while ``before_first_read`` is still due."""
+        return self.before_first_read is not None
+
+    def read(self, size: int | None = None) -> bytes:
+        """Return up to ``size`` bytes, or the whole rest of the body if ``size`` is
+        ``None`` or negative."""
+        if size is not None and size >= 0:
+            while len(self.buffer) < size and (data := self.fill(size)):
+                self.buffer.extend(data)
+            return self.take(size)
+        while data := self.fill(READ_SIZE):
+            self.buffer.extend(data)
+        return self.take(len(self.buffer))
+
+    def readline(self, size: int | None = None) -> bytes:
+        """Return one line including its ``\\n``, cut at ``size`` bytes if given."""
+        limit = size if size is not None and size >= 0 else None
+        searched = 0
+        while (end := self.buffer.find(b"\n", searched)) < 0:
+            if limit is not None and len(self.buffer) >= limit:
+                return self.take(limit)
+            searched = len(self.buffer)
+            data = self.fill(READ_SIZE)
+            if not data:
+                return self.take(len(self.buffer))
+            self.buffer.extend(data)
+        length = end + 1 if limit is None else min(end + 1, limit)
+        return self.take(length)
+
+    def readlines(self, hint: int | None = None) -> list[bytes]:
+        """Return the remaining lines; stop once ``hint`` bytes were collected."""
+        lines: list[bytes] = []
+        total = 0
+        while line := self.readline():
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def discard(self) -> None:
+        """Read and drop the rest of the body, so the next request can be parsed.
+
+        Draining is not the application reading: it never sends ``100 Continue``.
+        """
+        self.before_first_read = None
+        self.buffer.clear()
+        while self.fill(READ_SIZE):
+            pass
+
+    def fill(self, size: int) -> bytes:
+        """Return the next bytes from the reader, announcing the first read once."""
+        if self.before_first_read is not None:
+            announce, self.before_first_read = self.before_first_read, None
+            announce()
+        return self.reader.read(size)
+
+    def take(self, size: int) -> bytes:
+        """Remove and return the first ``size`` buffered bytes."""
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data

@@ -1,0 +1,524 @@
+"""One HTTP/1.x request: request line, header block, body framing.
+
+Chapter question: how does a server turn untrusted bytes into a request it is willing to
+hand to an application, and refuse everything else?
+
+A :class:`Request` is parsed in a fixed order of phases, an explicit little state
+machine (:class:`Phase`): the optional PROXY preamble, the request line, the header
+block, then the body's framing. Each phase reads only what it needs from the unreader;
+the body itself is left on the wire for the application to read through ``Body``.
+
+Rules of this module (RFC 9112 unless noted):
+
+- Bytes in. Lines end at CRLF only. Every field is checked as bytes against its grammar
+  and only then decoded (latin-1, which maps every byte to one character).
+- Limits bite while reading: the request line, each header field and the number of
+  fields are bounded as the bytes arrive, never after buffering them.
+- Framing is never guessed. Any doubt about where the body ends (two lengths, a length
+  and chunked, chunked not last, chunked on HTTP/1.0) is an error, because a server and
+  a proxy that guess differently are how requests get smuggled.
+"""
+
+import enum
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from minigun.http.body import Body, ChunkedReader, LengthReader
+from minigun.http.errors import (
+    ExpectationFailed,
+    InvalidHeader,
+    InvalidHeaderName,
+    InvalidHTTPVersion,
+    InvalidRequestLine,
+    InvalidRequestMethod,
+    InvalidSchemeHeaders,
+    LimitRequestBody,
+    LimitRequestHeaders,
+    LimitRequestLine,
+    ObsoleteFolding,
+    UnsupportedHTTPVersion,
+    UnsupportedTransferCoding,
+)
+from minigun.http.proxy import ProxyInfo, ip_allowed, read_proxy_preamble
+from minigun.http.unreader import CRLF, Unreader
+
+# Hard ceilings on the limit settings; 0 or a larger value means the ceiling.
+MAX_LINE = 8190
+MAX_HEADERS = 32768
+DEFAULT_MAX_HEADERFIELD_SIZE = 8190
+#: Empty lines tolerated before a request line (RFC 9112 section 2.2).
+MAX_EMPTY_LINES = 4
+#: A Content-Length longer than this cannot be honest.
+MAX_CONTENT_LENGTH_DIGITS = 18
+
+SUPPORTED_VERSIONS = ((1, 0), (1, 1))
+HTTP_1_1 = (1, 1)
+# Conventional methods are upper case, 3 to 20 characters (gunicorn's rule).
+METHOD_MIN_LENGTH = 3
+METHOD_MAX_LENGTH = 20
+
+# RFC 9110 section 5.6.2: token = 1*tchar
+TOKEN_RE = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+UNCONVENTIONAL_METHOD_RE = re.compile(rb"[a-z#]")
+# RFC 9112 section 2.3: HTTP-version = "HTTP" "/" DIGIT "." DIGIT
+VERSION_RE = re.compile(rb"HTTP/([0-9])\.([0-9])")
+# Control characters and spaces never belong in a request target.
+TARGET_FORBIDDEN_RE = re.compile(rb"[\x00-\x20\x7f]")
+# RFC 9110 section 5.5: field values carry no CTL except HTAB.
+VALUE_FORBIDDEN_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+# RFC 3986 section 3.2: [ userinfo "@" ] host [ ":" port ]
+AUTHORITY_RE = re.compile(
+    r"(?:[-\w.~%!$&'()*+,;=:]*@)?"  # userinfo
+    r"(?:\[[0-9A-Fa-f:.]+\]|[-\w.~%!$&'()*+,;=]*)"  # IP-literal or reg-name
+    r"(?::[0-9]*)?",  # port
+    re.ASCII,
+)
+ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][-A-Za-z0-9+.]*)://([^/?#]*)(.*)", re.DOTALL)
+
+FOLD_START = (b" ", b"\t")
+#: Fields a request may carry only once: two values would be two different requests.
+SINGLETON_FIELDS = frozenset({"HOST", "CONTENT-LENGTH", "CONTENT-TYPE"})
+#: Fields that frame, route, authorise or modify a request may not arrive as trailers,
+#: after the request was already acted on (RFC 9110 section 6.5.1).
+FORBIDDEN_TRAILERS = frozenset(
+    {"CONTENT-LENGTH", "TRANSFER-ENCODING", "TRAILER", "HOST", "CONNECTION", "TE"}
+    | {"AUTHORIZATION", "PROXY-AUTHORIZATION", "COOKIE", "EXPECT"}
+)
+CHUNKED = "chunked"
+IDENTITY = "identity"
+#: Codings minigun passes through undecoded before ``chunked``.
+PASS_THROUGH_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "compress"})
+CONTINUE = "100-continue"
+
+Fields = list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ParseRules:
+    """The settings the parser obeys, read from the config once and normalised."""
+
+    limit_request_line: int
+    limit_request_fields: int
+    limit_request_field_size: int
+    limit_request_body: int
+    permit_obsolete_folding: bool
+    strip_header_spaces: bool
+    header_map: str
+    permit_unconventional_http_method: bool
+    casefold_http_method: bool
+    permit_unconventional_http_version: bool
+    forwarder_headers: frozenset[str]
+
+    @classmethod
+    def from_config(cls, cfg: Any, trusted: bool) -> "ParseRules":
+        """Apply gunicorn's reading of the limits: 0 or too large means the ceiling.
+
+        ``trusted``: the peer is in ``forwarded_allow_ips``, so the forwarder headers
+        (``SCRIPT_NAME``...) it sends are kept despite the underscore in their names.
+        """
+        line, fields = cfg.limit_request_line, cfg.limit_request_fields
+        return cls(
+            limit_request_line=line if 0 < line < MAX_LINE else MAX_LINE,
+            limit_request_fields=fields if 0 < fields <= MAX_HEADERS else MAX_HEADERS,
+            limit_request_field_size=(
+                cfg.limit_request_field_size or DEFAULT_MAX_HEADERFIELD_SIZE
+            ),
+            limit_request_body=cfg.limit_request_body,
+            permit_obsolete_folding=cfg.permit_obsolete_folding,
+            strip_header_spaces=cfg.strip_header_spaces,
+            header_map=cfg.header_map,
+            permit_unconventional_http_method=cfg.permit_unconventional_http_method,
+            casefold_http_method=cfg.casefold_http_method,
+            permit_unconventional_http_version=cfg.permit_unconventional_http_version,
+            forwarder_headers=frozenset(cfg.forwarder_headers if trusted else ()),
+        )
+
+
+class Phase(enum.Enum):
+    """Where the parsing of one request stands."""
+
+    PREAMBLE = "PROXY preamble"
+    REQUEST_LINE = "request line"
+    HEADERS = "header block"
+    FRAMING = "body framing"
+    BODY = "body"  # final: the rest belongs to the application
+
+
+class Request:
+    """One request, parsed up to its body, which stays on the wire as ``self.body``.
+
+    Args:
+        cfg: the server's config.
+        unreader: where the bytes come from.
+        peer_addr: the client's address, ``(ip, port)``, or something else for a Unix
+            socket; it decides whether proxy headers are believed.
+        req_number: 1 for the first request on the connection (which alone may
+            start with a PROXY preamble).
+    """
+
+    def __init__(
+        self, cfg: Any, unreader: Unreader, peer_addr: Any, req_number: int = 1
+    ) -> None:
+        self.cfg = cfg
+        self.trusted = ip_allowed(peer_addr, cfg.forwarded_allow_ips)
+        self.rules = ParseRules.from_config(cfg, self.trusted)
+        self.unreader = unreader
+        self.peer_addr = peer_addr
+        self.req_number = req_number
+        self.proxy_protocol_info: ProxyInfo | None = None
+        self.method = self.uri = self.path = self.query = self.fragment = ""
+        self.version = HTTP_1_1
+        self.headers: Fields = []
+        self.scheme = "http"
+        self.expect_continue = False
+        self.must_close = False
+        self.body = Body(LengthReader(unreader, 0))
+        self.phase = Phase.PREAMBLE if req_number == 1 else Phase.REQUEST_LINE
+        self.parse()
+
+    def parse(self) -> None:
+        """Run the phases in order until only the body is left."""
+        while self.phase is not Phase.BODY:
+            self.phase = self.STEPS[self.phase](self)
+
+    def read_preamble(self) -> Phase:
+        """Read a PROXY protocol preamble, if enabled and present."""
+        if self.cfg.proxy_protocol != "off":
+            self.proxy_protocol_info = read_proxy_preamble(
+                self.unreader,
+                self.cfg.proxy_protocol,
+                self.peer_addr,
+                self.cfg.proxy_allow_ips,
+            )
+        return Phase.REQUEST_LINE
+
+    def read_request_line(self) -> Phase:
+        """Read and check ``method SP request-target SP HTTP-version``."""
+        line = self.next_request_line()
+        parts = line.split(b" ", 2)
+        if len(parts) != 3:  # noqa: PLR2004 (the three parts of a request line)
+            raise InvalidRequestLine(line.decode("latin-1"))
+        method, target, version = parts
+        self.method = parse_method(method, self.rules)
+        self.uri = parse_target(target)
+        self.path, self.query, self.fragment = split_target(self.method, self.uri)
+        self.version = parse_version(version, self.rules)
+        return Phase.HEADERS
+
+    def next_request_line(self) -> bytes:
+        """Read the request line, skipping a few empty lines left by a sloppy client."""
+        for _ in range(MAX_EMPTY_LINES + 1):
+            line = self.unreader.read_line(
+                self.rules.limit_request_line, LimitRequestLine
+            )
+            if line:
+                return line
+        raise InvalidRequestLine("only empty lines")
+
+    def read_headers(self) -> Phase:
+        """Read the header block and refuse fields that must not repeat."""
+        self.headers = read_fields(self.unreader, self.rules)
+        for name in SINGLETON_FIELDS:
+            if len(self.values(name)) > 1:
+                raise InvalidHeader(f"{name} more than once")
+        return Phase.FRAMING
+
+    def read_framing(self) -> Phase:
+        """Decide where the body ends; then what the client expects of the server."""
+        content_length = self.content_length()
+        codings = self.transfer_codings()
+        if CHUNKED in codings:
+            self.check_chunked(codings, content_length)
+            reader = ChunkedReader(
+                self.unreader, self.read_trailers, self.rules.limit_request_body
+            )
+            self.body = Body(reader)
+        elif content_length:
+            if 0 < self.rules.limit_request_body < content_length:
+                raise LimitRequestBody(f"{content_length} bytes")
+            self.body = Body(LengthReader(self.unreader, content_length))
+        self.expect_continue = self.expects_continue()
+        self.scheme = self.forwarded_scheme()
+        return Phase.BODY
+
+    STEPS: ClassVar[dict[Phase, Callable[["Request"], Phase]]] = {
+        Phase.PREAMBLE: read_preamble,
+        Phase.REQUEST_LINE: read_request_line,
+        Phase.HEADERS: read_headers,
+        Phase.FRAMING: read_framing,
+    }
+
+    # -- Framing (RFC 9112 section 6) ----------------------------------------------
+
+    def content_length(self) -> int | None:
+        """The one Content-Length as a non-negative integer, or ``None``.
+
+        ``int()`` alone would accept ``+5``, ``5_0`` and non-ASCII digits: only plain
+        ASCII digits are a length (RFC 9110 section 8.6).
+        """
+        values = self.values("CONTENT-LENGTH")
+        if not values:
+            return None
+        value = values[0]
+        if not (value.isascii() and value.isdigit()):
+            raise InvalidHeader(f"CONTENT-LENGTH: {value}")
+        if len(value) > MAX_CONTENT_LENGTH_DIGITS:
+            raise InvalidHeader(f"CONTENT-LENGTH too long: {value}")
+        return int(value)
+
+    def transfer_codings(self) -> list[str]:
+        """The transfer codings in order, from every Transfer-Encoding field.
+
+        Transfer-Encoding on HTTP/1.0 is refused: an HTTP/1.0 recipient could not
+        have understood it, so the framing is faulty (RFC 9112 section 6.1).
+        """
+        codings = [
+            coding.strip(" \t").lower()
+            for value in self.values("TRANSFER-ENCODING")
+            for coding in value.split(",")
+        ]
+        if codings and self.version < HTTP_1_1:
+            raise InvalidHeader("TRANSFER-ENCODING on HTTP/1.0")
+        for coding in codings:
+            if coding not in PASS_THROUGH_CODINGS | {CHUNKED, IDENTITY}:
+                raise UnsupportedTransferCoding(coding)
+        if codings and CHUNKED not in codings and set(codings) != {IDENTITY}:
+            raise InvalidHeader("TRANSFER-ENCODING without chunked last")
+        return codings
+
+    def check_chunked(self, codings: list[str], content_length: int | None) -> None:
+        """Chunked must come once and last, and never beside a Content-Length."""
+        if codings.count(CHUNKED) > 1 or codings[-1] != CHUNKED:
+            raise InvalidHeader("TRANSFER-ENCODING: chunked must be last, once")
+        if content_length is not None:
+            raise InvalidHeader("CONTENT-LENGTH with TRANSFER-ENCODING")
+        if set(codings) - {CHUNKED, IDENTITY}:
+            # A compressed body reaches the application undecoded; do not let the
+            # connection outlive a request the application may not have understood.
+            self.must_close = True
+
+    def read_trailers(self, unreader: Unreader) -> Fields:
+        """Read the trailer section; framing and routing fields are refused there."""
+        trailers = read_fields(unreader, self.rules)
+        for name, _ in trailers:
+            if name in FORBIDDEN_TRAILERS:
+                raise InvalidHeaderName(f"{name} as a trailer")
+        return trailers
+
+    # -- What the headers ask of the server ---------------------------------------
+
+    def expects_continue(self) -> bool:
+        """Whether the client waits for ``100 Continue`` before sending the body.
+
+        An HTTP/1.0 client cannot understand 100 Continue and its expectation is
+        ignored (RFC 9110 section 10.1.1); any other expectation is refused.
+        """
+        expectations = [value.lower() for value in self.values("EXPECT")]
+        if any(value != CONTINUE for value in expectations):
+            raise ExpectationFailed(", ".join(expectations))
+        has_body = not isinstance(self.body.reader, LengthReader) or bool(
+            self.body.reader.length
+        )
+        return bool(expectations) and self.version >= HTTP_1_1 and has_body
+
+    def forwarded_scheme(self) -> str:
+        """``https`` or ``http``, from the scheme headers of a trusted proxy."""
+        if not self.trusted:
+            return self.scheme
+        secure = self.cfg.secure_scheme_headers
+        secure_headers = {name.upper(): value for name, value in secure.items()}
+        schemes = {
+            "https" if value == secure_headers[name] else "http"
+            for name, value in self.headers
+            if name in secure_headers
+        }
+        if len(schemes) > 1:
+            raise InvalidSchemeHeaders("both http and https")
+        return schemes.pop() if schemes else self.scheme
+
+    # -- Reading the parsed request -----------------------------------------------
+
+    def values(self, name: str) -> list[str]:
+        """Every value of the header ``name`` (upper case), in arrival order."""
+        return [value for field, value in self.headers if field == name]
+
+    @property
+    def trailers(self) -> Fields:
+        """The trailer fields, known once a chunked body has been read to its end."""
+        if isinstance(self.body.reader, ChunkedReader):
+            return self.body.reader.trailers
+        return []
+
+    def should_close(self) -> bool:
+        """Whether the connection must close after this request (RFC 9112 sec. 9.3).
+
+        HTTP/1.1 stays open unless a ``Connection`` field says ``close``; HTTP/1.0
+        closes unless it says ``keep-alive``. A client still waiting for
+        ``100 Continue`` may send its body later, so that connection closes too.
+        """
+        if self.must_close or (self.body.awaiting_first_read and self.expect_continue):
+            return True
+        options = {
+            option.strip(" \t").lower()
+            for value in self.values("CONNECTION")
+            for option in value.split(",")
+        }
+        if "close" in options:
+            return True
+        return self.version < HTTP_1_1 and "keep-alive" not in options
+
+
+# -- The request line -------------------------------------------------------------
+
+
+def parse_method(method: bytes, rules: ParseRules) -> str:
+    """A method is a token; a conventional one is also upper case, 3-20 characters."""
+    if not TOKEN_RE.fullmatch(method):
+        raise InvalidRequestMethod(method.decode("latin-1"))
+    if not rules.permit_unconventional_http_method and (
+        UNCONVENTIONAL_METHOD_RE.search(method)
+        or not METHOD_MIN_LENGTH <= len(method) <= METHOD_MAX_LENGTH
+    ):
+        raise InvalidRequestMethod(method.decode("latin-1"))
+    text = method.decode("ascii")
+    return text.upper() if rules.casefold_http_method else text
+
+
+def parse_target(target: bytes) -> str:
+    """A request target is non-empty and has no spaces or control characters."""
+    if not target or TARGET_FORBIDDEN_RE.search(target):
+        raise InvalidRequestLine(f"request target {target!r}")
+    return target.decode("latin-1")
+
+
+def split_target(method: str, target: str) -> tuple[str, str, str]:
+    """Split a target into path, query and fragment by its form (RFC 9112 sec. 3.2).
+
+    ``*`` (asterisk-form, OPTIONS only) and ``host:port`` (authority-form, CONNECT
+    only) name no resource: the path is the target itself.
+    """
+    if method == "CONNECT":
+        if not AUTHORITY_RE.fullmatch(target) or "@" in target or ":" not in target:
+            raise InvalidRequestLine(f"CONNECT needs host:port, not {target!r}")
+        return target, "", ""
+    if target == "*":
+        if method != "OPTIONS":
+            raise InvalidRequestLine(f"* with {method}")
+        return target, "", ""
+    if target.startswith("/"):
+        return split_origin(target)
+    absolute = ABSOLUTE_FORM_RE.fullmatch(target)
+    if absolute is None or not AUTHORITY_RE.fullmatch(absolute.group(2)):
+        raise InvalidRequestLine(f"request target {target!r}")
+    return split_origin(absolute.group(3))
+
+
+def split_origin(target: str) -> tuple[str, str, str]:
+    """Split ``path?query#fragment``; nothing is percent-decoded here."""
+    rest, _, fragment = target.partition("#")
+    path, _, query = rest.partition("?")
+    return path, query, fragment
+
+
+def parse_version(version: bytes, rules: ParseRules) -> tuple[int, int]:
+    """Return ``(major, minor)``; only 1.0 and 1.1 unless permitted otherwise."""
+    match = VERSION_RE.fullmatch(version)
+    if match is None:
+        raise InvalidHTTPVersion(version.decode("latin-1"))
+    parsed = (int(match.group(1)), int(match.group(2)))
+    permitted = rules.permit_unconventional_http_version
+    if parsed not in SUPPORTED_VERSIONS and not permitted:
+        raise UnsupportedHTTPVersion(version.decode("latin-1"))
+    return parsed
+
+
+# -- Header fields (RFC 9112 section 5), shared by headers and trailers -----------
+
+
+def read_fields(unreader: Unreader, rules: ParseRules) -> Fields:
+    """Read field lines up to the empty line that ends the block.
+
+    Each line is bounded as it is read; a folded field counts all its lines.
+    """
+    block = FieldBlock(rules)
+    line_limit = rules.limit_request_field_size - len(CRLF)
+    while line := unreader.read_line(max(line_limit, 0), LimitRequestHeaders):
+        block.add_line(line)
+    return block.finish()
+
+
+class FieldBlock:
+    """Collects field lines, joining obsolete folds, into ``(NAME, value)`` pairs."""
+
+    def __init__(self, rules: ParseRules) -> None:
+        self.rules = rules
+        self.fields: Fields = []
+        self.pending: list[bytes] = []  # the lines of the field being read
+        self.pending_size = 0
+        self.count = 0
+
+    def add_line(self, line: bytes) -> None:
+        """Start a new field, or continue the previous one if the line is folded."""
+        if line.startswith(FOLD_START):
+            self.fold(line)
+            return
+        self.flush()
+        self.count += 1
+        if self.count > self.rules.limit_request_fields:
+            raise LimitRequestHeaders(f"more than {self.rules.limit_request_fields}")
+        self.pending = [line]
+        self.pending_size = len(line) + len(CRLF)
+
+    def fold(self, line: bytes) -> None:
+        """Append a continuation line (RFC 9112 section 5.2), if permitted."""
+        if not self.pending:
+            raise InvalidHeader("continuation line without a field")
+        if not self.rules.permit_obsolete_folding:
+            raise ObsoleteFolding(self.pending[0].partition(b":")[0].decode("latin-1"))
+        self.pending.append(line)
+        self.pending_size += len(line) + len(CRLF)
+        if self.pending_size > self.rules.limit_request_field_size:
+            raise LimitRequestHeaders("folded field too large")
+
+    def finish(self) -> Fields:
+        """Return the fields once the empty line has been read."""
+        self.flush()
+        return self.fields
+
+    def flush(self) -> None:
+        """Parse the pending field, if any; keep it unless the header map drops it."""
+        if not self.pending:
+            return
+        name, value = parse_field(self.pending, self.rules)
+        self.pending = []
+        if "_" in name and not self.keeps_underscore(name):
+            # CONTENT_LENGTH would reach WSGI as the same key as CONTENT-LENGTH.
+            if self.rules.header_map == "refuse":
+                raise InvalidHeaderName(name)
+            return
+        self.fields.append((name, value))
+
+    def keeps_underscore(self, name: str) -> bool:
+        """Whether a name with ``_`` is kept: a trusted forwarder's, or by choice."""
+        forwarders = self.rules.forwarder_headers
+        if name in forwarders or "*" in forwarders:
+            return True
+        return self.rules.header_map == "dangerous"
+
+
+def parse_field(lines: list[bytes], rules: ParseRules) -> tuple[str, str]:
+    """Parse ``name ":" OWS value OWS`` (with any folded lines) into strings."""
+    name, colon, first = lines[0].partition(b":")
+    if not colon or not name:
+        raise InvalidHeader(lines[0].decode("latin-1"))
+    if rules.strip_header_spaces:
+        name = name.rstrip(b" \t")
+    if not TOKEN_RE.fullmatch(name):
+        raise InvalidHeaderName(name.decode("latin-1"))
+    parts = [part.strip(b" \t") for part in [first, *lines[1:]]]
+    value = b" ".join(part for part in parts if part)
+    if VALUE_FORBIDDEN_RE.search(value):
+        raise InvalidHeader(name.decode("ascii"))
+    return name.decode("ascii").upper(), value.decode("latin-1")

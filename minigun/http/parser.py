@@ -1,0 +1,104 @@
+"""Requests one after another from one connection.
+
+Chapter question: a keep-alive connection carries many requests back to back, maybe
+pipelined in one packet; when may the server read the next one, and when must it stop?
+
+:class:`RequestParser` is an iterator of :class:`~minigun.http.message.Request`. Before
+each new request it makes sure the previous one is finished: its body read to the end
+(so the next request starts at the right byte) unless the previous request said the
+connection closes. Its own states are few and explicit (:class:`ConnectionState`):
+
+- ``READY``: the next request may be parsed;
+- ``CLOSED``: the connection is done, because a request asked to close it, the client
+  closed it, or a parse error made every following byte untrustworthy. A closed parser
+  never parses again, so one malformed request can never smuggle a second one.
+
+Each request gets ``request_timeout`` seconds, counted from the moment the parser starts
+reading it, for its head and its body together.
+"""
+
+import enum
+import socket
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from minigun.http.message import Request
+from minigun.http.unreader import IterUnreader, SocketUnreader, Unreader
+
+
+class ConnectionState(enum.Enum):
+    """Whether another request may be read from the connection."""
+
+    READY = "ready"
+    CLOSED = "closed"
+
+
+class RequestParser:
+    """Parse the requests of one connection, one per ``next()``.
+
+    Args:
+        cfg: the server's config.
+        source: a connected socket, or an iterable of byte strings (tests).
+        peer_addr: the client's address, as ``accept()`` returned it.
+    """
+
+    def __init__(
+        self, cfg: Any, source: socket.socket | Iterable[bytes], peer_addr: Any
+    ) -> None:
+        self.cfg = cfg
+        self.unreader: Unreader = (
+            SocketUnreader(source)
+            if isinstance(source, socket.socket)
+            else IterUnreader(source)
+        )
+        self.peer_addr = peer_addr
+        self.mesg: Request | None = None
+        self.req_count = 0
+        self.state = ConnectionState.READY
+
+    def __iter__(self) -> "RequestParser":
+        return self
+
+    def __next__(self) -> Request:
+        """Return the next request, or stop when the connection is done.
+
+        Raises:
+            ParseException: the request is malformed; the parser is closed for good.
+        """
+        if self.state is ConnectionState.CLOSED or not self.finish_previous():
+            self.close()
+            raise StopIteration
+        self.start_deadline()
+        try:
+            if not self.unreader.peek(1):  # the client closed between requests
+                self.close()
+                raise StopIteration
+            self.req_count += 1
+            self.mesg = Request(self.cfg, self.unreader, self.peer_addr, self.req_count)
+        except Exception:
+            self.close()
+            raise
+        return self.mesg
+
+    def finish_previous(self) -> bool:
+        """Read past the previous request's body; False if the connection must close."""
+        if self.mesg is None:
+            return True
+        if self.mesg.should_close():
+            return False
+        try:
+            self.mesg.body.discard()
+        except Exception:
+            self.close()
+            raise
+        return True
+
+    def start_deadline(self) -> None:
+        """Give the next request ``request_timeout`` seconds from now (0: no limit)."""
+        timeout = self.cfg.request_timeout
+        self.unreader.set_deadline(time.monotonic() + timeout if timeout > 0 else None)
+
+    def close(self) -> None:
+        """Parse nothing more from this connection."""
+        self.state = ConnectionState.CLOSED

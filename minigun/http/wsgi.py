@@ -1,0 +1,425 @@
+"""The WSGI layer: a request becomes an environ, the application's answer a response.
+
+Chapter question: PEP 3333 is the contract between a server and any Python web
+application; what exactly does the server owe the application, and what must it check
+in what the application gives back?
+
+- :func:`create` builds the environ: every key PEP 3333 requires, the CGI names, one
+  ``HTTP_*`` key per header, ``wsgi.input`` that never reads past the body.
+- :class:`Response` is ``start_response`` and ``write``: it validates the status and
+  headers (a CR or LF there would let the application's data forge a second response),
+  adds ``Server``, ``Date`` and ``Connection``, drops hop-by-hop headers, frames the
+  body (``Content-Length``, chunked, or until close) and never sends more than it
+  declared.
+- :class:`FileWrapper` is ``wsgi.file_wrapper``; a real file goes out with
+  ``socket.sendfile``, straight from the page cache.
+"""
+
+import io
+import os
+import re
+import socket
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from minigun import SERVER_SOFTWARE
+from minigun.http.errors import ConfigurationProblem, InvalidHeader, InvalidResponse
+from minigun.http.message import HTTP_1_1, Request
+from minigun.util import http_date, is_hoppish
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], None]]
+
+WSGI_VERSION = (1, 0)
+FILE_BLOCK_SIZE = 8192
+CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+# Statuses whose responses never carry a body (RFC 9110 sections 15.2, 15.3.5, 15.4.5).
+NO_BODY_STATUSES = frozenset({204, 304})
+FIRST_FINAL_STATUS = 200
+
+# RFC 9110 section 7.2: Host = uri-host [ ":" port ]
+HOST_RE = re.compile(
+    r"(\[[0-9A-Fa-f:.]+\]|[-\w.~%!$&'()*+,;=]*)"  # IP-literal or reg-name
+    r"(?::([0-9]*))?",  # port
+    re.ASCII,
+)
+# PEP 3333: a status is a three-digit code, a space and a reason phrase.
+STATUS_RE = re.compile(r"([1-5][0-9][0-9]) [^\x00-\x08\x0a-\x1f\x7f]*")
+TOKEN_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+VALUE_FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def create(
+    req: Request, sock: socket.socket, client: Any, server: Any, cfg: Any
+) -> tuple["Response", dict[str, Any]]:
+    """Return the response object and the WSGI environ for ``req``.
+
+    Args:
+        req: the parsed request.
+        sock: the connection, for the response and ``100 Continue``.
+        client: the peer address from ``accept()``.
+        server: the listening socket's address.
+        cfg: the server's config.
+
+    Raises:
+        InvalidHeader: an HTTP/1.1 request without exactly one valid Host (400).
+        ConfigurationProblem: ``SCRIPT_NAME`` is not a prefix of the path (500).
+    """
+    check_host(req)
+    resp = Response(req, sock, cfg)
+    if req.expect_continue:
+        req.body.before_first_read = resp.send_continue
+    environ = base_environ(cfg)
+    environ.update(request_environ(req, sock))
+    environ.update(address_environ(req, client, server))
+    environ.update(path_environ(req, cfg))
+    return resp, environ
+
+
+def check_host(req: Request) -> None:
+    """HTTP/1.1 requires exactly one Host, and it must parse (RFC 9112 section 3.2).
+
+    This check lives here, not in the parser, because it is a rule about requests a
+    server will serve, not about the message syntax.
+    """
+    hosts = req.values("HOST")
+    if req.version >= HTTP_1_1 and len(hosts) != 1:
+        raise InvalidHeader(f"HOST: {len(hosts)} Host fields in an HTTP/1.1 request")
+    if hosts and not HOST_RE.fullmatch(hosts[0]):
+        raise InvalidHeader(f"HOST: {hosts[0]}")
+
+
+def base_environ(cfg: Any) -> dict[str, Any]:
+    """The keys that are the same for every request this worker serves."""
+    return {
+        "wsgi.version": WSGI_VERSION,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": cfg.threads > 1,
+        "wsgi.multiprocess": cfg.workers > 1,
+        "wsgi.run_once": False,
+        "wsgi.file_wrapper": FileWrapper,
+        "wsgi.input_terminated": True,
+        "SERVER_SOFTWARE": SERVER_SOFTWARE,
+    }
+
+
+def request_environ(req: Request, sock: socket.socket) -> dict[str, Any]:
+    """The request line, the headers and the body, in CGI and WSGI names."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": req.method,
+        "QUERY_STRING": req.query,
+        "RAW_URI": req.uri,
+        "SERVER_PROTOCOL": f"HTTP/{req.version[0]}.{req.version[1]}",
+        "wsgi.url_scheme": req.scheme,
+        "wsgi.input": req.body,
+        "minigun.socket": sock,
+    }
+    for name, value in req.headers:
+        key = cgi_name(name)
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
+
+
+def cgi_name(header: str) -> str:
+    """``CONTENT-TYPE`` becomes ``CONTENT_TYPE``, any other ``X-A`` ``HTTP_X_A``."""
+    key = header.replace("-", "_")
+    if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        return key
+    return f"HTTP_{key}"
+
+
+def address_environ(req: Request, client: Any, server: Any) -> dict[str, str]:
+    """Who is talking (the peer, or the client a PROXY preamble names) and to whom."""
+    environ = {"REMOTE_ADDR": "", "REMOTE_PORT": ""}
+    if isinstance(client, tuple):
+        environ.update(REMOTE_ADDR=str(client[0]), REMOTE_PORT=str(client[1]))
+    info = req.proxy_protocol_info
+    if info is not None and info.client_addr is not None:
+        environ.update(REMOTE_ADDR=info.client_addr, REMOTE_PORT=str(info.client_port))
+    hosts = req.values("HOST")
+    if hosts and hosts[0]:
+        match = HOST_RE.fullmatch(hosts[0])
+        assert match is not None  # check_host has already validated it
+        name, port = match.group(1), match.group(2) or DEFAULT_PORTS[req.scheme]
+    elif isinstance(server, tuple):
+        name, port = str(server[0]), str(server[1])
+    else:  # a Unix socket: its path names the server
+        name, port = str(server), ""
+    environ.update(SERVER_NAME=name, SERVER_PORT=port)
+    return environ
+
+
+def path_environ(req: Request, cfg: Any) -> dict[str, str]:
+    """``SCRIPT_NAME`` and the percent-decoded ``PATH_INFO`` below it.
+
+    ``SCRIPT_NAME`` comes from the environment variable, as in gunicorn, or from a
+    trusted proxy's ``SCRIPT_NAME`` header. PEP 3333 wants both as latin-1 strings of
+    the decoded bytes.
+    """
+    script_name = os.environ.get("SCRIPT_NAME", "")
+    path_info = req.path
+    if req.trusted:
+        forwarded = {
+            name: value for name, value in req.headers if name in cfg.forwarder_headers
+        }
+        script_name = forwarded.get("SCRIPT_NAME", script_name)
+        path_info = forwarded.get("PATH_INFO", path_info)
+    if script_name:
+        if not path_info.startswith(script_name):
+            raise ConfigurationProblem(f"{script_name!r} does not start {path_info!r}")
+        path_info = path_info[len(script_name) :]
+    return {
+        "SCRIPT_NAME": script_name,
+        "PATH_INFO": unquote_to_bytes(path_info).decode("latin-1"),
+    }
+
+
+class Response:
+    """The response to one request: ``start_response``, ``write`` and the framing.
+
+    Attributes:
+        status: the status line's text, e.g. ``"200 OK"``, once started.
+        status_code: its code, e.g. 200.
+        headers: the application's headers that will be (or were) sent.
+        headers_sent: whether the head is on the wire.
+        sent: body bytes sent so far (the access log's size).
+    """
+
+    def __init__(self, req: Request, sock: socket.socket, cfg: Any) -> None:
+        self.req = req
+        self.sock = sock
+        self.cfg = cfg
+        self.status: str | None = None
+        self.status_code: int | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.headers_sent = False
+        self.response_length: int | None = None
+        self.sent = 0
+        self.chunked = False
+        self.must_close = False
+
+    def force_close(self) -> None:
+        """Close the connection after this response (the sync worker always does)."""
+        self.must_close = True
+
+    def should_close(self) -> bool:
+        """Whether the connection closes after this response.
+
+        It does if the worker or client asked, or if the body can be framed no other
+        way: an HTTP/1.0 client understands neither chunked nor a missing length.
+        """
+        if self.must_close or self.req.should_close():
+            return True
+        if self.response_length is not None or not self.has_body():
+            return False
+        return self.req.version < HTTP_1_1
+
+    def has_body(self) -> bool:
+        """HEAD, 1xx, 204 and 304 responses carry no body, whatever the app writes."""
+        code = self.status_code or FIRST_FINAL_STATUS
+        return (
+            self.req.method != "HEAD"
+            and code >= FIRST_FINAL_STATUS
+            and code not in NO_BODY_STATUSES
+        )
+
+    def start_response(
+        self,
+        status: str,
+        headers: Iterable[tuple[str, str]],
+        exc_info: ExcInfo | None = None,
+    ) -> Callable[[bytes], None]:
+        """Record status and headers (PEP 3333); they go out with the first body bytes.
+
+        Called again with ``exc_info`` before anything was sent, the new status and
+        headers replace the old ones (an error page); after the head was sent it is
+        too late, and the original exception is raised again.
+        """
+        if exc_info is not None:
+            if self.headers_sent:
+                raise exc_info[1].with_traceback(exc_info[2])
+        elif self.status is not None:
+            raise InvalidResponse("start_response called twice without exc_info")
+        self.status, self.status_code = check_status(status)
+        self.headers = []
+        self.response_length = None
+        self.process_headers(headers)
+        return self.write
+
+    def process_headers(self, headers: Iterable[tuple[str, str]]) -> None:
+        """Validate the application's headers, keep the end-to-end ones."""
+        for name, value in headers:
+            check_header(name, value)
+            if is_hoppish(name):
+                if name.lower() == "connection" and "close" in value.lower():
+                    self.must_close = True
+                continue
+            if name.lower() == "content-length":
+                self.response_length = parse_content_length(value)
+            self.headers.append((name, value))
+
+    def send_continue(self) -> None:
+        """Tell a waiting client to send its body, unless the answer already went."""
+        if not self.headers_sent:
+            self.sock.sendall(CONTINUE_RESPONSE)
+
+    def send_headers(self) -> None:
+        """Send the status line and headers, once, deciding the body's framing."""
+        if self.headers_sent:
+            return
+        if self.status is None:
+            raise InvalidResponse("the application did not call start_response")
+        self.chunked = (
+            self.response_length is None and self.has_body() and not self.should_close()
+        )
+        lines = [f"HTTP/1.1 {self.status}", *self.default_headers()]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        head = "\r\n".join(lines) + "\r\n\r\n"
+        self.sock.sendall(head.encode("latin-1"))
+        self.headers_sent = True
+
+    def default_headers(self) -> list[str]:
+        """The headers the server adds: Server, Date, Connection, Transfer-Encoding."""
+        headers = [f"Server: {SERVER_SOFTWARE}", f"Date: {http_date()}"]
+        if self.should_close():
+            headers.append("Connection: close")
+        elif self.req.version < HTTP_1_1:
+            headers.append("Connection: keep-alive")
+        if self.chunked:
+            headers.append("Transfer-Encoding: chunked")
+        return headers
+
+    def write(self, data: bytes) -> None:
+        """Send body bytes, framed, never past the declared Content-Length."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"a WSGI body is bytes, not {type(data).__name__}")
+        if not data:
+            return
+        self.send_headers()
+        payload = self.clip(bytes(data))
+        if not payload or not self.has_body():
+            return
+        frame = b"%X\r\n%s\r\n" % (len(payload), payload) if self.chunked else payload
+        self.sock.sendall(frame)
+        self.sent += len(payload)
+
+    def clip(self, data: bytes) -> bytes:
+        """Cut ``data`` to what Content-Length still allows."""
+        if self.response_length is None:
+            return data
+        return data[: max(self.response_length - self.sent, 0)]
+
+    def write_file(self, respiter: "FileWrapper") -> None:
+        """Send a wrapped file: by ``sendfile`` if it is a real file, else by blocks."""
+        if not self.sendfile(respiter):
+            for block in respiter:
+                self.write(block)
+
+    def sendfile(self, respiter: "FileWrapper") -> bool:
+        """Send the file with ``socket.sendfile``; False if that cannot be done."""
+        fileno = regular_file_descriptor(respiter.filelike)
+        if fileno is None or self.cfg.sendfile is False:
+            return False
+        offset = os.lseek(fileno, 0, os.SEEK_CUR)
+        count = os.fstat(fileno).st_size - offset
+        if self.response_length is not None:
+            count = min(count, self.response_length - self.sent)
+        self.send_headers()
+        if count <= 0 or not self.has_body():
+            return True
+        if self.chunked:
+            self.sock.sendall(b"%X\r\n" % count)
+        self.sent += self.sock.sendfile(respiter.filelike, offset, count)
+        if self.chunked:
+            self.sock.sendall(b"\r\n")
+        return True
+
+    def close(self) -> None:
+        """Finish the response: the head if nothing was written, the last chunk.
+
+        A body shorter than its Content-Length leaves the client waiting for bytes
+        that will never come; the only honest end is closing the connection.
+        """
+        self.send_headers()
+        if self.chunked:
+            self.sock.sendall(b"0\r\n\r\n")
+        short = self.response_length is not None and self.sent < self.response_length
+        if short and self.has_body():
+            self.must_close = True
+
+
+def check_status(status: str) -> tuple[str, int]:
+    """Return the status text and its code, or raise if it could corrupt the head."""
+    if not isinstance(status, str):
+        raise InvalidResponse(f"status must be str, not {type(status).__name__}")
+    match = STATUS_RE.fullmatch(status)
+    if match is None:
+        raise InvalidResponse(f"status {status!r}")
+    return status, int(match.group(1))
+
+
+def check_header(name: str, value: str) -> None:
+    """A header name is a token; a value has no CR, LF, NUL or other control byte."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InvalidResponse(f"header {name!r}: names and values must be str")
+    if not TOKEN_RE.fullmatch(name):
+        raise InvalidResponse(f"header name {name!r}")
+    if VALUE_FORBIDDEN_RE.search(value) or not is_latin1(value):
+        raise InvalidResponse(f"header {name}: value {value!r}")
+
+
+def is_latin1(text: str) -> bool:
+    """Whether ``text`` can go on the wire as PEP 3333 requires (latin-1)."""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_content_length(value: str) -> int:
+    """The application's Content-Length, checked as strictly as a client's."""
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidResponse(f"Content-Length {value!r}")
+    return int(value)
+
+
+def regular_file_descriptor(filelike: Any) -> int | None:
+    """The descriptor of a regular file opened for binary reading, or ``None``."""
+    if isinstance(filelike, io.TextIOBase):
+        return None
+    try:
+        fileno = filelike.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not isinstance(fileno, int) or not stat.S_ISREG(os.fstat(fileno).st_mode):
+        return None
+    return fileno
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: iterate a file in blocks, or let the server send it.
+
+    Args:
+        filelike: an object with ``read()``; ``close()`` too, if it has one.
+        blksize: the size of each block when iterated.
+    """
+
+    def __init__(self, filelike: Any, blksize: int = FILE_BLOCK_SIZE) -> None:
+        self.filelike = filelike
+        self.blksize = blksize
+
+    def __iter__(self) -> Iterator[bytes]:
+        while block := self.filelike.read(self.blksize):
+            yield block
+
+    def close(self) -> None:
+        """Close the file, as PEP 3333 asks of the iterable's ``close()``."""
+        close = getattr(self.filelike, "close", None)
+        if close is not None:
+            close()
