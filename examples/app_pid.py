@@ -1,4 +1,4 @@
-"""Answer with the worker's pid: the integration tests' way to see which process served."""
+"""Answer with the worker's pid: how the integration tests see which process served."""
 
 import os
 from wsgiref.validate import validator

@@ -90,6 +90,10 @@ class Server:
         """The master's live children right now (read from /proc)."""
         return children_of(self.master_pid)
 
+    @staticmethod
+    def children_of(pid: int) -> set[int]:
+        return children_of(pid)
+
     def kill(self, sig: int) -> None:
         os.kill(self.master_pid, sig)
 
@@ -183,6 +187,10 @@ class ProcessTracker:
     def __init__(self) -> None:
         self.servers: list[Server] = []
         self.extra_pids: set[int] = set()
+
+    @staticmethod
+    def children_of(pid: int) -> set[int]:
+        return children_of(pid)
 
     def collect(self) -> set[int]:
         """Every minigun pid we know of: masters, announced workers, live children."""

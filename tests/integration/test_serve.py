@@ -27,10 +27,10 @@ def test_two_workers_answer_from_two_pids(serve):
     threads.append(_in_thread(lambda: results.append(server.request("/?sleep=0.5")[1])))
     for thread in threads:
         thread.join(10)
-    pids = {line.split()[-1] for line in results}
+    pids = {int(line.split()[-1]) for line in results}
     assert len(results) == 2
     assert len(pids) == 2, results
-    assert pids == {str(pid) for pid in server.booted_pids()}
+    assert pids == set(server.booted_pids())
 
 
 def test_post_body_round_trip_with_content_length(serve):
