@@ -193,7 +193,7 @@ class Logger:
             self._capture_output()
 
     def close_on_exec(self) -> None:
-        """Keep log files out of a process that ``exec``s (USR2 opens its own)."""
+        """Keep log files out of a process that calls ``exec`` (USR2 opens its own)."""
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 if isinstance(handler, logging.FileHandler) and handler.stream:
