@@ -5,9 +5,13 @@ with the repository on PYTHONPATH so that ``examples.*`` imports.
 """
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -178,3 +182,77 @@ def test_unknown_flag_is_an_argparse_usage_error(minigun):
     result = minigun("--certfile", "x.pem", "examples.hello:app")
     assert result.returncode == 2
     assert "unrecognized arguments: --certfile" in result.stderr
+
+
+def test_pythonpath_and_chdir_find_the_app(minigun, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "elsewhere_app.py").write_text(
+        "def app(environ, start_response):\n    return [b'x']\n"
+    )
+    by_path = minigun(
+        "--check-config", "--pythonpath", str(project), "elsewhere_app:app"
+    )
+    assert by_path.returncode == 0, by_path.stderr
+    by_chdir = minigun("--check-config", "--chdir", str(project), "elsewhere_app:app")
+    assert by_chdir.returncode == 0, by_chdir.stderr
+    neither = minigun("--check-config", "elsewhere_app:app")
+    assert neither.returncode == 1
+
+
+def read_when_ready(path: Path, timeout: float = 10.0) -> str:
+    """The file's text once it exists and is not empty (a daemon writes it later)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} was not written within {timeout}s")
+
+
+def stop_daemon(pid: int) -> None:
+    """TERM the daemon master and wait for it; KILL it if it will not go."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.05)
+    if Path(f"/proc/{pid}").exists():
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_daemon_detaches_and_keeps_serving(minigun, tmp_path):
+    pidfile, logfile = tmp_path / "minigun.pid", tmp_path / "error.log"
+    result = minigun(
+        "--daemon",
+        "--pid",
+        str(pidfile),
+        "--error-logfile",
+        str(logfile),
+        "--bind",
+        "127.0.0.1:0",
+        "examples.hello:app",
+    )
+    assert result.returncode == 0, result.stderr
+    pid = int(read_when_ready(pidfile))
+    try:
+        # In a new session (so no controlling terminal), but not its leader: the
+        # second fork makes sure it can never acquire a terminal again.
+        assert os.getsid(pid) not in (os.getsid(0), pid)
+        read_when_ready(logfile)
+        deadline = time.monotonic() + COMMAND_TIMEOUT
+        while "Booting worker" not in logfile.read_text():
+            assert time.monotonic() < deadline, logfile.read_text()
+            time.sleep(0.05)
+        port = re.search(
+            r"Listening at: http://127\.0\.0\.1:(\d+)", logfile.read_text()
+        )
+        assert port, logfile.read_text()
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port.group(1)}/", timeout=COMMAND_TIMEOUT
+        ) as response:
+            assert response.read().startswith(b"Hello from minigun worker")
+    finally:
+        stop_daemon(pid)
