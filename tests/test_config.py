@@ -440,3 +440,10 @@ def test_hook_with_wrong_arity_in_a_config_file(tmp_path):
     conf = write(tmp_path / "c.py", "def post_fork(server):\n    pass\n")
     with pytest.raises(ConfigError, match=r"post_fork.*\(server, worker\)"):
         load(["-c", conf, "app:app"])
+
+
+def test_every_setting_belongs_to_a_known_section_in_order():
+    sections = [setting.section for setting in SETTINGS]
+    assert set(sections) <= set(config.SECTIONS)
+    first_seen = sorted(set(sections), key=sections.index)
+    assert first_seen == [s for s in config.SECTIONS if s in first_seen]
