@@ -22,6 +22,7 @@ import grp
 import importlib
 import os
 import pwd
+import socket
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -271,8 +272,6 @@ def _parse_number(text: str, what: str, netloc: str) -> int:
 def is_ipv6(address: str) -> bool:
     """True for a textual IPv6 address such as ``::1``."""
     try:
-        import socket  # noqa: PLC0415 (only this helper needs it)
-
         socket.inet_pton(socket.AF_INET6, address)
     except (OSError, ValueError):
         return False
