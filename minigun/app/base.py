@@ -100,8 +100,9 @@ class BaseApplication:
 
     def run(self) -> int:
         """Hand this application to a new arbiter; return the exit status."""
-        # Imported here: the arbiter imports the workers, which import this
-        # package's neighbours; importing it at the top would make a cycle.
+        # Imported here, not at the top: the arbiter brings the workers and the
+        # HTTP parser with it, which --version, --print-config and every embedding
+        # program's configuration step do not need.
         from minigun.arbiter import Arbiter  # noqa: PLC0415
 
         Arbiter(self).run()
@@ -151,9 +152,9 @@ class Application(BaseApplication):
 
     def add_pythonpath(self) -> None:
         """Put each ``--pythonpath`` directory first on ``sys.path``."""
-        for path in (self.cfg.pythonpath or "").split(","):
-            directory = os.path.abspath(path.strip()) if path.strip() else ""
-            if directory and directory not in sys.path:
+        entries = (self.cfg.pythonpath or "").split(",")
+        for directory in [os.path.abspath(e.strip()) for e in entries if e.strip()]:
+            if directory not in sys.path:
                 sys.path.insert(0, directory)
 
     def run(self) -> int:
