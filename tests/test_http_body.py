@@ -1,0 +1,187 @@
+"""Body framing: where a body ends, and the file-like Body the application reads."""
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+
+from minigun.http.body import (
+    Body,
+    ChunkedReader,
+    EOFReader,
+    LengthReader,
+    parse_chunk_size_line,
+)
+from minigun.http.errors import (
+    ChunkMissingTerminator,
+    InvalidChunkExtension,
+    InvalidChunkSize,
+    LimitRequestBody,
+    NoMoreData,
+)
+from minigun.http.unreader import IterUnreader, Unreader
+
+
+def no_trailers(unreader: Unreader) -> list[tuple[str, str]]:
+    """A trailer reader for chunked bodies that end with an empty trailer section."""
+    line = unreader.read_line(100, InvalidChunkExtension)
+    assert line == b"", f"unexpected trailer line {line!r}"
+    return []
+
+
+def chunked(*pieces: bytes, limit: int = 0) -> ChunkedReader:
+    return ChunkedReader(IterUnreader(pieces), no_trailers, limit)
+
+
+def test_length_reader_stops_at_the_length_and_leaves_the_rest() -> None:
+    unreader = IterUnreader([b"helloGET /next"])
+    body = Body(LengthReader(unreader, 5))
+    assert body.read() == b"hello"
+    assert body.read() == b""
+    assert unreader.read() == b"GET /next"
+
+
+def test_a_body_short_of_its_length_raises_instead_of_ending() -> None:
+    body = Body(LengthReader(IterUnreader([b"hel"]), 5))
+    with pytest.raises(NoMoreData):
+        body.read()
+
+
+def test_chunked_reader_decodes_and_leaves_the_next_request() -> None:
+    unreader = IterUnreader([b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\nNEXT"])
+    body = Body(ChunkedReader(unreader, no_trailers))
+    assert body.read() == b"hello world"
+    assert unreader.read() == b"NEXT"
+
+
+@pytest.mark.parametrize(
+    ("line", "size"),
+    [(b"0", 0), (b"a", 10), (b"0005", 5), (b"A ; name=value", 10), (b'1;q="a b"', 1)],
+)
+def test_chunk_size_lines(line: bytes, size: int) -> None:
+    assert parse_chunk_size_line(line) == size
+
+
+@pytest.mark.parametrize(
+    "line", [b"", b" 5", b"5 ", b"+5", b"-5", b"0x5", b"5_0", b"g", b"1" * 17]
+)
+def test_chunk_sizes_are_strict_bounded_hex(line: bytes) -> None:
+    with pytest.raises(InvalidChunkSize):
+        parse_chunk_size_line(line)
+
+
+@pytest.mark.parametrize("line", [b"5;", b"5;a=", b"5;a\rb", b'5;a="x', b"5;a=b c"])
+def test_malformed_chunk_extensions(line: bytes) -> None:
+    with pytest.raises(InvalidChunkExtension):
+        parse_chunk_size_line(line)
+
+
+def test_a_chunk_line_is_bounded_while_reading() -> None:
+    endless = itertools.chain([b"5;"], itertools.repeat(b"a=b;"))
+    with pytest.raises(InvalidChunkExtension):
+        ChunkedReader(IterUnreader(endless), no_trailers).read(10)
+
+
+def test_chunk_data_must_end_with_crlf() -> None:
+    with pytest.raises(ChunkMissingTerminator):
+        Body(chunked(b"5\r\nhelloXX0\r\n\r\n")).read()
+
+
+def test_a_crlf_split_across_reads_is_still_a_crlf() -> None:
+    body = Body(chunked(b"5\r\nhello\r", b"\n0\r\n", b"\r\n"))
+    assert body.read() == b"hello"
+
+
+def test_a_closed_connection_inside_a_chunk_is_no_more_data() -> None:
+    with pytest.raises(NoMoreData):
+        Body(chunked(b"a\r\nhello")).read()
+
+
+def test_the_body_limit_bites_on_the_declared_size_before_reading_it() -> None:
+    def only_the_size_line() -> Iterator[bytes]:
+        yield b"FFFFFFFF\r\n"
+        raise AssertionError("the chunk data was read despite the limit")
+
+    reader = ChunkedReader(IterUnreader(only_the_size_line()), no_trailers, 100)
+    with pytest.raises(LimitRequestBody):
+        reader.read(10)
+
+
+def test_the_body_limit_counts_across_chunks() -> None:
+    body = Body(chunked(b"5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", limit=9))
+    assert body.read(5) == b"hello"
+    with pytest.raises(LimitRequestBody):
+        body.read()
+
+
+def test_trailers_are_kept_on_the_reader() -> None:
+    def trailers(unreader: Unreader) -> list[tuple[str, str]]:
+        assert unreader.read_line(100, InvalidChunkExtension) == b"X-Sum: 1"
+        assert unreader.read_line(100, InvalidChunkExtension) == b""
+        return [("X-SUM", "1")]
+
+    reader = ChunkedReader(IterUnreader([b"0\r\nX-Sum: 1\r\n\r\n"]), trailers)
+    assert Body(reader).read() == b""
+    assert reader.trailers == [("X-SUM", "1")]
+
+
+def test_a_closed_connection_after_the_last_chunk_is_a_missing_terminator() -> None:
+    with pytest.raises(ChunkMissingTerminator):
+        Body(chunked(b"0\r\n")).read()
+
+
+def test_eof_reader_reads_until_the_peer_closes() -> None:
+    reader = EOFReader(IterUnreader([b"abc", b"def"]))
+    assert Body(reader).read() == b"abcdef"
+    assert reader.read(10) == b""
+
+
+def lines_body() -> Body:
+    data = b"one\ntwo\n\nthree"
+    return Body(LengthReader(IterUnreader([data[:5], data[5:]]), len(data)))
+
+
+def test_readline_with_and_without_a_size() -> None:
+    body = lines_body()
+    assert body.readline() == b"one\n"
+    assert body.readline(2) == b"tw"
+    assert body.readline(10) == b"o\n"
+    assert body.readline() == b"\n"
+    assert body.readline() == b"three"
+    assert body.readline() == b""
+
+
+def test_readlines_iteration_and_hint() -> None:
+    assert lines_body().readlines() == [b"one\n", b"two\n", b"\n", b"three"]
+    assert list(lines_body()) == [b"one\n", b"two\n", b"\n", b"three"]
+    assert lines_body().readlines(5) == [b"one\n", b"two\n"]
+
+
+def test_read_with_a_size_never_returns_more() -> None:
+    body = lines_body()
+    assert [body.read(4) for _ in range(5)] == [
+        b"one\n",
+        b"two\n",
+        b"\nthr",
+        b"ee",
+        b"",
+    ]
+
+
+def test_before_first_read_is_called_once_on_the_first_read() -> None:
+    calls = []
+    body = Body(LengthReader(IterUnreader([b"abc"]), 3), lambda: calls.append(1))
+    assert body.awaiting_first_read
+    assert body.read(1) == b"a"
+    assert body.read() == b"bc"
+    assert calls == [1]
+    assert not body.awaiting_first_read
+
+
+def test_discarding_a_body_is_not_the_application_reading_it() -> None:
+    calls = []
+    unreader = IterUnreader([b"abcNEXT"])
+    body = Body(LengthReader(unreader, 3), lambda: calls.append(1))
+    body.discard()
+    assert calls == []
+    assert unreader.read() == b"NEXT"

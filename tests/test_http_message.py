@@ -1,0 +1,405 @@
+"""The request grammar: request line, header fields, framing, expectations, proxies."""
+
+import itertools
+import struct
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from minigun.config import Config
+from minigun.http import errors
+from minigun.http.message import Request, split_target
+from minigun.http.unreader import IterUnreader
+
+TRUSTED = ("127.0.0.1", 40000)
+UNTRUSTED = ("203.0.113.9", 40000)
+
+
+def config(**settings: Any) -> Config:
+    cfg = Config()
+    for name, value in settings.items():
+        cfg.set(name, value)
+    return cfg
+
+
+def request(
+    raw: bytes | Iterable[bytes], peer: Any = TRUSTED, **settings: Any
+) -> Request:
+    pieces = [raw] if isinstance(raw, bytes) else raw
+    return Request(config(**settings), IterUnreader(pieces), peer)
+
+
+def get(*header_lines: str, version: str = "1.1", target: str = "/") -> bytes:
+    head = [f"GET {target} HTTP/{version}", *header_lines, "", ""]
+    return "\r\n".join(head).encode("latin-1")
+
+
+def post(*header_lines: str, body: bytes = b"", version: str = "1.1") -> bytes:
+    head = [f"POST /upload HTTP/{version}", "Host: x", *header_lines, "", ""]
+    return "\r\n".join(head).encode("latin-1") + body
+
+
+# -- Request line ---------------------------------------------------------------------
+
+
+def test_a_request_line_with_its_parts() -> None:
+    req = request(get("Host: x", target="/a/b?c=d#e"))
+    assert (req.method, req.uri, req.version) == ("GET", "/a/b?c=d#e", (1, 1))
+    assert (req.path, req.query, req.fragment) == ("/a/b", "c=d", "e")
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b"GET /\r\n\r\n", errors.InvalidRequestLine),
+        (b"GET  / HTTP/1.1\r\n\r\n", errors.InvalidRequestLine),
+        (b"GET /a\rb HTTP/1.1\r\n\r\n", errors.InvalidRequestLine),
+        (b"GET /a\x00 HTTP/1.1\r\n\r\n", errors.InvalidRequestLine),
+        (b"get / HTTP/1.1\r\n\r\n", errors.InvalidRequestMethod),
+        (b"GE / HTTP/1.1\r\n\r\n", errors.InvalidRequestMethod),
+        (b"G(T / HTTP/1.1\r\n\r\n", errors.InvalidRequestMethod),
+        (b"GET / HTTP/1.1 \r\n\r\n", errors.InvalidHTTPVersion),
+        (b"GET / http/1.1\r\n\r\n", errors.InvalidHTTPVersion),
+        (b"GET / HTTP/1.\xd9\xa1\r\n\r\n", errors.InvalidHTTPVersion),
+    ],
+)
+def test_malformed_request_lines(raw: bytes, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        request(raw)
+
+
+@pytest.mark.parametrize("version", ["2.0", "1.2", "0.9"])
+def test_well_formed_but_unsupported_versions_are_505(version: str) -> None:
+    with pytest.raises(errors.UnsupportedHTTPVersion) as caught:
+        request(get(version=version))
+    assert caught.value.status_code == 505
+
+
+def test_the_request_line_limit_bites_while_reading() -> None:
+    endless = itertools.chain([b"GET /"], itertools.repeat(b"a" * 100, 10_000))
+    with pytest.raises(errors.LimitRequestLine) as caught:
+        request(endless)
+    assert caught.value.status_code == 414
+
+
+def test_a_few_empty_lines_before_the_request_line_are_ignored() -> None:
+    assert request(b"\r\n\r\n" + get("Host: x")).method == "GET"
+    with pytest.raises(errors.InvalidRequestLine):
+        request(b"\r\n" * 10 + get("Host: x"))
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "parts"),
+    [
+        ("GET", "/p?q#f", ("/p", "q", "f")),
+        ("GET", "//double", ("//double", "", "")),
+        ("GET", "http://example.com:80/p?q", ("/p", "q", "")),
+        ("GET", "https://u:p@[::1]:8443", ("", "", "")),
+        ("OPTIONS", "*", ("*", "", "")),
+        ("CONNECT", "example.com:443", ("example.com:443", "", "")),
+    ],
+)
+def test_request_target_forms(method: str, target: str, parts: tuple) -> None:
+    assert split_target(method, target) == parts
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("GET", "*"),
+        ("GET", "example.com:443"),
+        ("GET", "relative/path"),
+        ("GET", "http://bad host/"),
+        ("GET", "http://[::1/"),
+        ("CONNECT", "/path"),
+        ("CONNECT", "user@example.com:443"),
+    ],
+)
+def test_request_targets_in_the_wrong_form(method: str, target: str) -> None:
+    with pytest.raises(errors.InvalidRequestLine):
+        split_target(method, target)
+
+
+# -- Header fields --------------------------------------------------------------------
+
+
+def test_fields_keep_order_and_duplicates_with_names_upper_cased() -> None:
+    req = request(get("Host: x", "accept: a", "X-Y:  \tv w\t ", "Accept: b"))
+    assert req.headers == [
+        ("HOST", "x"),
+        ("ACCEPT", "a"),
+        ("X-Y", "v w"),
+        ("ACCEPT", "b"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("Name : v", errors.InvalidHeaderName),
+        ("Na me: v", errors.InvalidHeaderName),
+        ("Name\x01: v", errors.InvalidHeaderName),
+        (": v", errors.InvalidHeader),
+        ("no colon", errors.InvalidHeader),
+        ("Name: a\x00b", errors.InvalidHeader),
+        ("Name: a\nb", errors.InvalidHeader),
+        ("Name: a\rb", errors.InvalidHeader),
+        ("Name: a\x1bb", errors.InvalidHeader),
+    ],
+)
+def test_malformed_field_lines(line: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        request(get("Host: x", line))
+
+
+def test_obsolete_folding_is_refused_unless_permitted() -> None:
+    raw = get("Host: x", "Long: one", " two", "\tthree")
+    with pytest.raises(errors.ObsoleteFolding):
+        request(raw)
+    folded = request(raw, permit_obsolete_folding=True)
+    assert folded.headers[1] == ("LONG", "one two three")
+
+
+def test_strip_header_spaces_accepts_space_before_the_colon() -> None:
+    req = request(get("Host : x"), strip_header_spaces=True)
+    assert req.headers == [("HOST", "x")]
+
+
+@pytest.mark.parametrize(
+    ("header_map", "kept"),
+    [("drop", []), ("dangerous", [("X_ID", "1")])],
+)
+def test_header_map_for_names_with_underscores(header_map: str, kept: list) -> None:
+    req = request(get("X_Id: 1"), header_map=header_map)
+    assert req.headers == kept
+
+
+def test_header_map_refuse() -> None:
+    with pytest.raises(errors.InvalidHeaderName):
+        request(get("X_Id: 1"), header_map="refuse")
+
+
+def test_forwarder_headers_are_kept_only_from_trusted_peers() -> None:
+    raw = get("Script_Name: /app")
+    assert request(raw, peer=TRUSTED).headers == [("SCRIPT_NAME", "/app")]
+    assert request(raw, peer=UNTRUSTED).headers == []
+
+
+def test_too_many_fields_are_refused_while_reading() -> None:
+    endless = itertools.chain([b"GET / HTTP/1.1\r\n"], itertools.repeat(b"X: y\r\n"))
+    with pytest.raises(errors.LimitRequestHeaders) as caught:
+        request(endless, limit_request_fields=5)
+    assert caught.value.status_code == 431
+
+
+def test_a_too_long_field_is_refused_while_reading() -> None:
+    endless = itertools.chain([b"GET / HTTP/1.1\r\nX: "], itertools.repeat(b"y" * 50))
+    with pytest.raises(errors.LimitRequestHeaders):
+        request(endless, limit_request_field_size=200)
+
+
+def test_the_field_size_counts_the_crlf_and_every_folded_line() -> None:
+    assert request(get("X: 12345"), limit_request_field_size=10).headers == [
+        ("X", "12345")
+    ]
+    with pytest.raises(errors.LimitRequestHeaders):
+        request(get("X: 123456"), limit_request_field_size=10)
+    with pytest.raises(errors.LimitRequestHeaders):
+        request(
+            get("X: 1", " 2", " 3"),
+            limit_request_field_size=12,
+            permit_obsolete_folding=True,
+        )
+
+
+@pytest.mark.parametrize("name", ["Host", "Content-Length", "Content-Type"])
+def test_fields_that_must_not_repeat(name: str) -> None:
+    with pytest.raises(errors.InvalidHeader):
+        request(post(f"{name}: 1", f"{name}: 1"))
+
+
+# -- Framing --------------------------------------------------------------------------
+
+
+def test_content_length_frames_the_body() -> None:
+    req = request(post("Content-Length: 5", body=b"helloGET"))
+    assert req.body.read() == b"hello"
+
+
+@pytest.mark.parametrize(
+    "value", ["+5", "-1", "5_0", "0x5", "5 5", "5,5", "\u00b2", "1" * 19, ""]
+)
+def test_content_length_is_one_plain_decimal(value: str) -> None:
+    with pytest.raises(errors.InvalidHeader):
+        request(post(f"Content-Length: {value}", body=b"hello"))
+
+
+def test_chunked_frames_the_body_with_trailers() -> None:
+    raw = post("Transfer-Encoding: chunked", body=b"5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n")
+    req = request(raw)
+    assert req.body.read() == b"hello"
+    assert req.trailers == [("X-T", "1")]
+
+
+@pytest.mark.parametrize(
+    "header_lines",
+    [
+        ("Transfer-Encoding: chunked", "Content-Length: 5"),
+        ("Transfer-Encoding: chunked, chunked",),
+        ("Transfer-Encoding: chunked", "Transfer-Encoding: gzip"),
+        ("Transfer-Encoding: gzip",),
+    ],
+)
+def test_ambiguous_framing_is_refused(header_lines: tuple[str, ...]) -> None:
+    with pytest.raises(errors.InvalidHeader):
+        request(post(*header_lines, body=b"0\r\n\r\n"))
+
+
+def test_transfer_encoding_on_http_1_0_is_refused() -> None:
+    with pytest.raises(errors.InvalidHeader):
+        request(post("Transfer-Encoding: chunked", body=b"0\r\n\r\n", version="1.0"))
+
+
+def test_an_unknown_transfer_coding_is_501() -> None:
+    with pytest.raises(errors.UnsupportedTransferCoding) as caught:
+        request(post("Transfer-Encoding: br, chunked", body=b"0\r\n\r\n"))
+    assert caught.value.status_code == 501
+
+
+def test_a_compressed_chunked_body_passes_through_and_closes() -> None:
+    req = request(post("Transfer-Encoding: gzip, chunked", body=b"1\r\nz\r\n0\r\n\r\n"))
+    assert req.body.read() == b"z"
+    assert req.should_close()
+
+
+def test_forbidden_trailers() -> None:
+    raw = post("Transfer-Encoding: chunked", body=b"0\r\nHost: evil\r\n\r\n")
+    with pytest.raises(errors.InvalidHeaderName):
+        request(raw).body.read()
+
+
+def test_limit_request_body_answers_413_from_the_content_length() -> None:
+    with pytest.raises(errors.LimitRequestBody) as caught:
+        request(post("Content-Length: 11", body=b"x"), limit_request_body=10)
+    assert caught.value.status_code == 413
+    assert request(post("Content-Length: 10"), limit_request_body=10).body is not None
+
+
+def test_limit_request_body_stops_a_chunked_body_that_crosses_it() -> None:
+    raw = post("Transfer-Encoding: chunked", body=b"8\r\n12345678\r\n8\r\n12345678\r\n")
+    req = request(raw, limit_request_body=10)
+    assert req.body.read(8) == b"12345678"
+    with pytest.raises(errors.LimitRequestBody):
+        req.body.read()
+
+
+# -- Expectations, keep-alive, scheme -------------------------------------------------
+
+
+def test_expect_100_continue_on_http_1_1_with_a_body() -> None:
+    assert request(post("Expect: 100-continue", "Content-Length: 1")).expect_continue
+    assert not request(post("Expect: 100-continue")).expect_continue
+    raw = post("Expect: 100-Continue", "Content-Length: 1", version="1.0")
+    assert not request(raw).expect_continue
+
+
+def test_any_other_expectation_is_417() -> None:
+    with pytest.raises(errors.ExpectationFailed) as caught:
+        request(post("Expect: teapot"))
+    assert caught.value.status_code == 417
+
+
+@pytest.mark.parametrize(
+    ("version", "connection", "closes"),
+    [
+        ("1.1", None, False),
+        ("1.1", "close", True),
+        ("1.1", "Keep-Alive, Close", True),
+        ("1.1", "upgrade", False),
+        ("1.0", None, True),
+        ("1.0", "keep-alive", False),
+        ("1.0", "Keep-Alive, Upgrade", False),
+    ],
+)
+def test_should_close(version: str, connection: str | None, closes: bool) -> None:
+    lines = ["Host: x"] + ([f"Connection: {connection}"] if connection else [])
+    assert request(get(*lines, version=version)).should_close() is closes
+
+
+@pytest.mark.parametrize(
+    ("peer", "lines", "scheme"),
+    [
+        (TRUSTED, ["X-Forwarded-Proto: https"], "https"),
+        (TRUSTED, ["X-Forwarded-Proto: http"], "http"),
+        (TRUSTED, ["X-Forwarded-Ssl: on", "X-Forwarded-Proto: https"], "https"),
+        (UNTRUSTED, ["X-Forwarded-Proto: https"], "http"),
+        ("/run/minigun.sock", ["X-Forwarded-Proto: https"], "https"),
+    ],
+)
+def test_scheme_headers_from_trusted_peers(peer: Any, lines: list, scheme: str) -> None:
+    assert request(get(*lines), peer=peer).scheme == scheme
+
+
+def test_contradictory_scheme_headers() -> None:
+    with pytest.raises(errors.InvalidSchemeHeaders):
+        request(get("X-Forwarded-Proto: https", "X-Forwarded-Ssl: off"))
+
+
+# -- PROXY protocol -------------------------------------------------------------------
+
+
+def test_proxy_v1_names_the_client() -> None:
+    raw = b"PROXY TCP4 192.0.2.1 192.0.2.2 5000 443\r\n" + get("Host: x")
+    req = request(raw, proxy_protocol="v1")
+    info = req.proxy_protocol_info
+    assert info is not None
+    assert (info.client_addr, info.client_port) == ("192.0.2.1", 5000)
+    assert (info.proxy_addr, info.proxy_port) == ("192.0.2.2", 443)
+    assert req.method == "GET"
+
+
+def test_proxy_v2_names_the_client() -> None:
+    addresses = bytes([192, 0, 2, 1, 192, 0, 2, 2]) + struct.pack("!HH", 5000, 443)
+    header = b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11]) + struct.pack("!H", 12)
+    req = request(header + addresses + get("Host: x"), proxy_protocol="auto")
+    info = req.proxy_protocol_info
+    assert info is not None
+    assert (info.proxy_protocol, info.client_addr, info.client_port) == (
+        "TCP4",
+        "192.0.2.1",
+        5000,
+    )
+
+
+def test_proxy_auto_reads_nothing_when_there_is_no_preamble() -> None:
+    req = request(get("Host: x"), proxy_protocol="auto")
+    assert req.proxy_protocol_info is None
+
+
+def test_proxy_v1_requires_the_line() -> None:
+    with pytest.raises(errors.InvalidProxyLine):
+        request(get("Host: x"), proxy_protocol="v1")
+
+
+def test_a_proxy_line_from_an_unlisted_peer_is_forbidden() -> None:
+    raw = b"PROXY TCP4 192.0.2.1 192.0.2.2 5000 443\r\n" + get("Host: x")
+    with pytest.raises(errors.ForbiddenProxyRequest) as caught:
+        request(raw, peer=UNTRUSTED, proxy_protocol="auto")
+    assert caught.value.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"PROXY TCP4 192.0.2.1 192.0.2.2 5000\r\n",
+        b"PROXY TCP4 192.0.2.1 192.0.2.2 +500 443\r\n",
+        b"PROXY TCP4 192.0.2.1 192.0.2.2 70000 443\r\n",
+        b"PROXY TCP6 192.0.2.1 192.0.2.2 5000 443\r\n",
+        b"PROXY UDP4 192.0.2.1 192.0.2.2 5000 443\r\n",
+        b"PROXY TCP4 " + b"1" * 200 + b"\r\n",
+    ],
+)
+def test_malformed_proxy_lines(line: bytes) -> None:
+    with pytest.raises(errors.InvalidProxyLine):
+        request(line + get("Host: x"), proxy_protocol="auto")

@@ -1,0 +1,113 @@
+"""Unreaders: bounded lines, push-back, and a deadline a slow client cannot stretch."""
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from minigun.http.errors import LimitRequestLine, NoMoreData, RequestTimeout
+from minigun.http.unreader import IterUnreader, SocketUnreader
+
+
+def test_read_never_returns_more_than_asked_and_unread_pushes_back() -> None:
+    unreader = IterUnreader([b"hello ", b"world"])
+    assert unreader.read(3) == b"hel"
+    unreader.unread(b"HEL")
+    assert unreader.read(100) == b"HELlo "
+    assert unreader.read() == b"world"
+    assert unreader.read() == b""
+
+
+def test_read_line_splits_on_crlf_only() -> None:
+    unreader = IterUnreader([b"a\nb\rc\r", b"\nrest"])
+    assert unreader.read_line(100, LimitRequestLine) == b"a\nb\rc"
+    assert unreader.read() == b"rest"
+
+
+def test_read_line_allows_exactly_the_limit() -> None:
+    unreader = IterUnreader([b"12345\r\n"])
+    assert unreader.read_line(5, LimitRequestLine) == b"12345"
+    with pytest.raises(LimitRequestLine):
+        IterUnreader([b"123456\r\n"]).read_line(5, LimitRequestLine)
+
+
+def test_read_line_gives_up_while_reading_not_after_buffering() -> None:
+    # An endless line: the limit must bite after about `limit` bytes.
+    pieces_read = 0
+
+    def endless() -> Iterator[bytes]:
+        nonlocal pieces_read
+        for _ in itertools.count():
+            pieces_read += 1
+            yield b"x" * 10
+
+    with pytest.raises(LimitRequestLine):
+        IterUnreader(endless()).read_line(100, LimitRequestLine)
+    assert pieces_read <= 11
+
+
+def test_read_line_at_the_end_of_the_source_is_no_more_data() -> None:
+    with pytest.raises(NoMoreData):
+        IterUnreader([b"GET / HTTP/1.1"]).read_line(100, LimitRequestLine)
+
+
+def test_peek_does_not_consume() -> None:
+    unreader = IterUnreader([b"a", b"b", b"c"])
+    assert unreader.peek(2) == b"ab"
+    assert unreader.read() == b"ab"
+    assert unreader.peek(5) == b"c"
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    client, server = socket.socketpair()
+    yield client, server
+    client.close()
+    server.close()
+
+
+def test_a_silent_client_meets_the_deadline(pair) -> None:
+    _client, server = pair
+    unreader = SocketUnreader(server)
+    start = time.monotonic()
+    unreader.set_deadline(start + 0.3)
+    with pytest.raises(RequestTimeout):
+        unreader.read_line(100, LimitRequestLine)
+    assert 0.25 < time.monotonic() - start < 2
+    assert server.gettimeout() is None, "the socket's own timeout was not restored"
+
+
+def test_a_trickling_client_meets_the_deadline_counted_from_the_start(pair) -> None:
+    # One byte every 50 ms would reset a per-read timeout forever.
+    client, server = pair
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.is_set():
+            client.sendall(b"x")
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    unreader = SocketUnreader(server)
+    start = time.monotonic()
+    unreader.set_deadline(start + 0.5)
+    try:
+        with pytest.raises(RequestTimeout):
+            unreader.read_line(100_000, LimitRequestLine)
+    finally:
+        stop.set()
+        thread.join(2)
+    assert time.monotonic() - start < 2
+
+
+def test_without_a_deadline_a_socket_read_waits_for_data(pair) -> None:
+    client, server = pair
+    client.sendall(b"GET / HTTP/1.1\r\n")
+    unreader = SocketUnreader(server)
+    assert unreader.read_line(100, LimitRequestLine) == b"GET / HTTP/1.1"
+    client.close()
+    assert unreader.read() == b""
