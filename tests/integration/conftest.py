@@ -35,6 +35,7 @@ class LogBuffer:
     def __init__(self, stream) -> None:
         self.lines: list[str] = []
         self.changed = threading.Condition()
+        self.closed = False
         self.thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
         self.thread.start()
 
@@ -43,6 +44,9 @@ class LogBuffer:
             with self.changed:
                 self.lines.append(raw.decode("utf-8", "replace"))
                 self.changed.notify_all()
+        with self.changed:
+            self.closed = True  # every writer (master, workers, daemons) has exited
+            self.changed.notify_all()
 
     @property
     def text(self) -> str:
@@ -61,9 +65,9 @@ class LogBuffer:
                 if len(matches) >= count:
                     return matches
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.closed:
                     raise AssertionError(
-                        f"timed out waiting for {regex.pattern!r} x{count}; log:\n"
+                        f"never saw {regex.pattern!r} x{count}; log:\n"
                         + "".join(self.lines)
                     )
                 self.changed.wait(min(left, 0.2))
@@ -226,10 +230,19 @@ def processes() -> Iterator[ProcessTracker]:
 
 @pytest.fixture
 def serve(processes: ProcessTracker) -> Callable[..., Server]:
-    """``serve(APP, *ARGS, workers=1)``: a running server with ``workers`` booted."""
+    """``serve(APP, *ARGS, workers=1)``: a running server whose workers booted."""
 
-    def start(app: str, *args: str, workers: int = 1, **kwargs) -> Server:
-        proc, log = start_minigun(app, "--workers", str(workers), *args, **kwargs)
+    def start(
+        app: str,
+        *args: str,
+        workers: int | None = 1,
+        booted: int | None = None,
+        **kwargs,
+    ) -> Server:
+        """``workers=None`` leaves the count to the config; ``booted`` is how many
+        "Booting worker" lines to wait for (default: ``workers``, or 1)."""
+        count = ("--workers", str(workers)) if workers is not None else ()
+        proc, log = start_minigun(*count, *args, app, **kwargs)
         try:
             server = Server(proc, log)
         except AssertionError:
@@ -237,8 +250,7 @@ def serve(processes: ProcessTracker) -> Callable[..., Server]:
             proc.wait(STOP_TIMEOUT)
             raise
         processes.servers.append(server)
-        if workers:
-            server.wait_for(BOOTING, count=workers, timeout=START_TIMEOUT)
+        server.wait_for(BOOTING, count=booted or workers or 1, timeout=START_TIMEOUT)
         return server
 
     return start
