@@ -165,7 +165,9 @@ class Application(BaseApplication):
         self.add_pythonpath()
         if self.cfg.check_config:
             return self.check_config()
-        if self.cfg.daemon:
+        # A new master exec'd by USR2 (MINIGUN_PID set) is already detached; forking
+        # again would orphan it at once and look like its old master had exited.
+        if self.cfg.daemon and "MINIGUN_PID" not in os.environ:
             util.daemonize(self.cfg.enable_stdio_inheritance)
         return super().run()
 
