@@ -489,9 +489,9 @@ class Setting:
         default: the value when nothing sets it.
         cli: command-line flags; empty for config-file-only settings.
         meta: the placeholder ``--help`` shows after the flag.
-        action: the argparse action (``store``, ``store_true``, ``append``, ...).
-        nargs: argparse ``nargs``, for a flag whose value is optional.
-        const: the value of a flag given without its optional value.
+        action: the argparse action: ``store``, ``store_true``, ``store_false``,
+            ``store_const`` or ``append``.
+        const: the value a ``store_const`` flag stores.
         default_factory: computes the default when a Config is created (it reads
             the environment), overriding ``default``.
         default_doc: how the book shows a default that ``default_factory`` computes.
@@ -506,7 +506,6 @@ class Setting:
     cli: tuple[str, ...] = ()
     meta: str | None = None
     action: str = "store"
-    nargs: str | None = None
     const: Any = None
     default_factory: Callable[[], Any] | None = None
     default_doc: str | None = None
@@ -536,8 +535,7 @@ class Setting:
         options["help"] = self.short
         if self.action in ("store", "append"):
             options["metavar"] = self.meta
-        if self.nargs is not None:
-            options["nargs"] = self.nargs
+        if self.action == "store_const":
             options["const"] = self.const
         group.add_argument(*self.cli, **options)
 
@@ -869,13 +867,13 @@ SETTINGS: list[Setting] = [
         HTTP_PARSING,
         "Read a PROXY protocol line first: off, v1 or auto.",
         "``v1`` requires every connection to start with a PROXY v1 line from a load "
-        "balancer; ``auto`` reads one if present (gunicorn's ``proxy_protocol = "
-        "True``). The flag without a value means ``auto``.",
+        "balancer; ``auto`` reads one if present. The flag, like gunicorn's "
+        "``--proxy-protocol`` and ``proxy_protocol = True``, means ``auto``; "
+        "``v1`` is set in the config file.",
         validator=validate_proxy_protocol,
         default="off",
         cli=("--proxy-protocol",),
-        meta="MODE",
-        nargs="?",
+        action="store_const",
         const="auto",
     ),
     Setting(

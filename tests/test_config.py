@@ -447,3 +447,23 @@ def test_every_setting_belongs_to_a_known_section_in_order():
     assert set(sections) <= set(config.SECTIONS)
     first_seen = sorted(set(sections), key=sections.index)
     assert first_seen == [s for s in config.SECTIONS if s in first_seen]
+
+
+def test_command_line_flags_of_every_kind():
+    binds = ["-b", "127.0.0.1:0", "-b", "unix:/tmp/m.sock"]
+    env = ["-e", "A=1", "-e", "B=2"]
+    flags = ["--no-sendfile", "--preload", "--proxy-protocol", "--umask", "027"]
+    cfg = load([*binds, *env, *flags, "app:app"])
+    assert cfg.bind == ["127.0.0.1:0", "unix:/tmp/m.sock"]
+    assert cfg.env == {"A": "1", "B": "2"}
+    assert cfg.sendfile is False
+    assert cfg.preload_app is True
+    assert cfg.proxy_protocol == "auto"
+    assert cfg.umask == 0o27
+
+
+def test_flags_not_given_leave_the_file_values_alone(tmp_path):
+    conf = write(tmp_path / "c.py", "preload_app = True\nsendfile = False\n")
+    cfg = load(["-c", conf, "app:app"])
+    assert cfg.preload_app is True
+    assert cfg.sendfile is False
