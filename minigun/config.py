@@ -117,6 +117,12 @@ HEADER_MAP_CHOICES = ("drop", "refuse", "dangerous")
 PROXY_PROTOCOL_MODES = ("off", "v1", "auto")
 ONE_GIBIBYTE = 1024**3
 
+SOURCES_EPILOG = (
+    "Settings come from, lowest precedence first: the defaults (which read PORT "
+    "and WEB_CONCURRENCY), the config file (-c, else ./minigun.conf.py), "
+    "$MINIGUN_CMD_ARGS, then this command line."
+)
+
 DEFAULT_HOST = "127.0.0.1"
 ALL_INTERFACES = "0.0.0.0"
 
@@ -703,7 +709,8 @@ SETTINGS: list[Setting] = [
         WORKER_PROCESSES,
         "Seconds of silence after which the master kills a worker.",
         "A worker touches its heartbeat file while it is alive; one that stays "
-        "silent longer (a request stuck in the app) gets SIGABRT, then SIGKILL.",
+        "silent longer (a request stuck in the app) gets SIGABRT, then SIGKILL. "
+        "0 turns the check off.",
         validator=validate_non_negative_int,
         default=30,
         cli=("-t", "--timeout"),
@@ -1296,6 +1303,7 @@ class Config:
             prog=self.prog,
             usage=self.usage,
             description="minigun: a pre-fork WSGI server",
+            epilog=SOURCES_EPILOG,
         )
         parser.add_argument(
             "-v", "--version", action="version", version=f"minigun {__version__}"
