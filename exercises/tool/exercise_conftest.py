@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-WORK = Path(os.environ.get("MINIGUN_EXERCISE_WORK") or Path(__file__).parent / "work")
+HERE = Path(__file__).parent
+WORK = Path(os.environ.get("MINIGUN_EXERCISE_WORK") or HERE / "work")
 
 if not (WORK / "minigun").is_dir():
-    exercise = Path(__file__).parent.name
-    pytest.exit(f"no work copy in {WORK}: run `make exercise EX={exercise}`", 4)
-sys.path.insert(0, str(WORK))
+    pytest.exit(f"no work copy in {WORK}: run `make exercise EX={HERE.name}`", 4)
+# The work copy first; then exercises/, for the shared fakes (exercises/fakes.py).
+sys.path[0:0] = [str(WORK), str(HERE.parent)]
 
 
 @pytest.fixture

@@ -1,0 +1,206 @@
+"""Small fakes that stand in for time, logging and the kernel in the exercise tests.
+
+Why fakes: the code you write in these exercises runs in a signal handler, in a
+forked child, or in a loop that waits for seconds. Run for real, a mistake there
+shows up as a hang or a timeout with no traceback. Called in-process with these
+stand-ins, the same mistake is an ordinary exception or a failed assertion that
+says what was called, what was expected and what happened.
+
+- :class:`FakeClock` replaces the ``time`` module inside one minigun module: time
+  moves only when the code sleeps or the test says so.
+- :class:`RecordingLog` replaces the logger: it keeps every message, and re-raises
+  any exception the code logs, so an error cannot hide in a log line.
+- :class:`FakeProcesses` replaces ``os.kill`` and ``waitpid`` for the arbiter:
+  it records every signal and decides, on the fake clock, when a worker exits.
+- :class:`FakeWorker` is the master's view of a worker, without a process.
+- :class:`FakeApp` is the application object the arbiter is handed.
+"""
+
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+# How waitpid encodes an exit (see os.waitstatus_to_exitcode).
+EXIT_STATUS_SHIFT = 8
+
+
+class FakeClock:
+    """A clock that moves only when told: stands in for the ``time`` module."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Sleeping costs no real time: the clock jumps ahead instead."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingLog:
+    """A logger that remembers every line and lets no logged exception pass.
+
+    ``exception()`` is called from inside an ``except`` block; re-raising there
+    turns "the error was logged and swallowed" into a test failure that shows the
+    real traceback.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self.reopened = 0
+
+    def record(self, level: str, msg: str, args: tuple[object, ...]) -> None:
+        self.lines.append((level, msg % args if args else msg))
+
+    def critical(self, msg: str, *args: object) -> None:
+        self.record("critical", msg, args)
+
+    def error(self, msg: str, *args: object) -> None:
+        self.record("error", msg, args)
+
+    def warning(self, msg: str, *args: object) -> None:
+        self.record("warning", msg, args)
+
+    def info(self, msg: str, *args: object) -> None:
+        self.record("info", msg, args)
+
+    def debug(self, msg: str, *args: object) -> None:
+        self.record("debug", msg, args)
+
+    def exception(self, msg: str, *args: object) -> None:
+        self.record("exception", msg, args)
+        raise  # noqa: PLE0704  (re-raises the exception being handled by the caller)
+
+    def access(self, *args: object) -> None:
+        self.record("access", "request served", ())
+
+    def reopen_files(self) -> None:
+        self.reopened += 1
+
+    def close_on_exec(self) -> None:
+        """Nothing to do: the fake has no files."""
+
+    def setup(self, cfg: Any) -> None:
+        """Nothing to do: the fake ignores the logging settings."""
+
+
+class FakeHeartbeat:
+    """The master's view of a worker's heartbeat file (:class:`WorkerTmp`)."""
+
+    def __init__(self, last_update: float) -> None:
+        self.updated_at = last_update
+        self.closed = False
+
+    def last_update(self) -> float:
+        return self.updated_at
+
+    def has_notified(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeWorker:
+    """What the arbiter keeps about a worker, with no process behind it."""
+
+    pid: int
+    age: int
+    generation: int = 0
+    booted: bool = True
+    aborted: bool = False
+    spawned_at: float = 0.0
+    retire_deadline: float | None = None
+    abort_deadline: float | None = None
+    tmp: FakeHeartbeat = field(default_factory=lambda: FakeHeartbeat(0.0))
+
+
+def exit_status(code: int) -> int:
+    """The ``waitpid`` status of a child that exited with ``code``."""
+    return code << EXIT_STATUS_SHIFT
+
+
+def killed_status(sig: signal.Signals) -> int:
+    """The ``waitpid`` status of a child killed by ``sig``."""
+    return int(sig)
+
+
+class FakeProcesses:
+    """``os.kill`` and ``waitpid`` for a table of pretend workers.
+
+    Every signal is recorded as ``(pid, signal.Signals)``. A worker exits
+    ``exit_after[pid]`` seconds (on the fake clock) after the first TERM, at once
+    after QUIT or INT, and at once after KILL whatever it was told.
+    ``wait_child()`` then hands it back like ``waitpid(-1, WNOHANG)``.
+    """
+
+    def __init__(self, clock: FakeClock, exit_after: dict[int, float]) -> None:
+        self.clock = clock
+        self.exit_after = exit_after
+        self.sent: list[tuple[int, signal.Signals]] = []
+        self.exits_at: dict[int, tuple[float, int]] = {}
+
+    def exit(self, pid: int, status: int, after: float = 0.0) -> None:
+        """Child ``pid`` ends ``after`` seconds from now with ``waitpid`` status."""
+        self.exits_at[pid] = (self.clock.now + after, status)
+
+    def kill(self, pid: int | None, sig: int) -> None:
+        """Stands in for ``Arbiter.kill_worker``: record, maybe schedule an exit."""
+        assert pid is not None, "kill_worker was called with pid None"
+        sig = signal.Signals(sig)
+        self.sent.append((pid, sig))
+        if sig == signal.SIGKILL:
+            self.exit(pid, killed_status(sig))
+        elif pid in self.exits_at:
+            return  # already on its way out
+        elif sig in (signal.SIGQUIT, signal.SIGINT):
+            self.exit(pid, exit_status(0))
+        elif sig == signal.SIGTERM:
+            self.exit(pid, exit_status(0), after=self.exit_after.get(pid, 0.0))
+
+    def wait_child(self) -> tuple[int, int] | None:
+        """Stands in for ``Arbiter.wait_child``: one exited ``(pid, status)``."""
+        for pid, (when, status) in sorted(self.exits_at.items()):
+            if when <= self.clock.now:
+                del self.exits_at[pid]
+                return pid, status
+        return None
+
+    def signals_to(self, pid: int) -> list[str]:
+        return [sig.name for sent_pid, sig in self.sent if sent_pid == pid]
+
+
+class FakeApp:
+    """The application the arbiter is handed: a ``cfg`` and a ``reload()``.
+
+    ``reload()`` swaps in ``next_cfg`` when one is given, as re-reading an edited
+    config file would.
+    """
+
+    def __init__(self, cfg: Any, next_cfg: Any = None) -> None:
+        self.cfg = cfg
+        self.next_cfg = next_cfg
+        self.reloads = 0
+
+    def reload(self) -> None:
+        self.reloads += 1
+        if self.next_cfg is not None:
+            self.cfg = self.next_cfg
+
+    def wsgi(self) -> Any:
+        return hello_app
+
+
+def hello_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello\n"]
