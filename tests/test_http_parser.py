@@ -1,0 +1,135 @@
+"""RequestParser: one request after another, keep-alive, closing for good, deadlines."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from minigun.config import Config
+from minigun.http import errors
+from minigun.http.parser import ConnectionState, RequestParser
+
+PEER = ("127.0.0.1", 40000)
+
+
+def config(**settings: Any) -> Config:
+    cfg = Config()
+    for name, value in settings.items():
+        cfg.set(name, value)
+    return cfg
+
+
+def parser_for(*pieces: bytes, **settings: Any) -> RequestParser:
+    return RequestParser(config(**settings), iter(pieces), PEER)
+
+
+def test_pipelined_requests_come_out_one_by_one() -> None:
+    parser = parser_for(
+        b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+        b"GET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n"
+    )
+    assert [req.path for req in parser] == ["/a", "/b", "/c"]
+
+
+def test_an_unread_body_is_skipped_before_the_next_request() -> None:
+    parser = parser_for(
+        b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"GET /b HTTP/1.1\r\n\r\n",
+    )
+    first = next(parser)
+    assert first.path == "/a"
+    assert next(parser).path == "/b"
+
+
+def test_a_request_that_closes_the_connection_is_the_last() -> None:
+    parser = parser_for(b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.1\r\n\r\n")
+    assert [req.path for req in parser] == ["/a"]
+    assert parser.state is ConnectionState.CLOSED
+
+
+def test_nothing_is_parsed_after_a_parse_error() -> None:
+    # The second request is well formed, but it follows bytes that were not.
+    parser = parser_for(
+        b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n"
+    )
+    with pytest.raises(errors.InvalidHeaderName):
+        next(parser)
+    assert parser.state is ConnectionState.CLOSED
+    assert next(parser, None) is None
+
+
+def test_a_bad_body_closes_the_parser_too() -> None:
+    parser = parser_for(
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"GET /smuggled HTTP/1.1\r\n\r\n",
+    )
+    next(parser)
+    with pytest.raises(errors.InvalidChunkSize):
+        next(parser)
+    assert next(parser, None) is None
+
+
+def test_a_client_that_closes_between_requests_ends_the_iteration() -> None:
+    assert [req.path for req in parser_for(b"GET /a HTTP/1.1\r\n\r\n")] == ["/a"]
+    assert list(parser_for()) == []
+
+
+def test_a_client_that_closes_inside_a_request_is_no_more_data() -> None:
+    with pytest.raises(errors.NoMoreData):
+        next(parser_for(b"GET /a HTTP/1.1\r\nHost: x"))
+
+
+def test_a_client_waiting_for_100_continue_ends_the_connection_if_not_read() -> None:
+    parser = parser_for(
+        b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"
+    )
+    req = next(parser)
+    req.body.before_first_read = lambda: None  # what wsgi.create installs
+    assert req.should_close()
+    assert next(parser, None) is None
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    client, server = socket.socketpair()
+    yield client, server
+    client.close()
+    server.close()
+
+
+def test_the_deadline_bounds_the_head(pair) -> None:
+    client, server = pair
+    client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the empty line
+    parser = RequestParser(config(request_timeout=0.3), server, PEER)
+    start = time.monotonic()
+    with pytest.raises(errors.RequestTimeout):
+        next(parser)
+    assert time.monotonic() - start < 2
+
+
+def test_the_deadline_bounds_the_body(pair) -> None:
+    client, server = pair
+    client.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+    parser = RequestParser(config(request_timeout=0.3), server, PEER)
+    req = next(parser)
+    start = time.monotonic()
+    with pytest.raises(errors.RequestTimeout):
+        req.body.read()
+    assert time.monotonic() - start < 2
+
+
+def test_each_request_gets_its_own_deadline(pair) -> None:
+    client, server = pair
+    client.sendall(b"GET /a HTTP/1.1\r\n\r\n")
+    parser = RequestParser(config(request_timeout=0.4), server, PEER)
+    assert next(parser).path == "/a"
+    time.sleep(0.3)  # the first request's deadline passes meanwhile
+    sender = threading.Timer(0.1, client.sendall, [b"GET /b HTTP/1.1\r\n\r\n"])
+    sender.start()
+    try:
+        assert next(parser).path == "/b"
+    finally:
+        sender.join(2)
