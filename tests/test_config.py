@@ -428,7 +428,7 @@ def test_config_file_that_raises_is_named(tmp_path):
         load(["-c", conf, "app:app"])
     message = str(info.value)
     assert f"The config file {conf!r} raised ZeroDivisionError" in message
-    assert "broken.py:1" in message
+    assert message.endswith("(line 1).")
 
 
 def test_missing_config_file(tmp_path):

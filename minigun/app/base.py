@@ -27,6 +27,7 @@ import os
 import runpy
 import shlex
 import sys
+import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -125,7 +126,7 @@ class Application(BaseApplication):
         """Apply the sources in order; a later source overrides an earlier one."""
         parser = self.cfg.parser()
         args = parser.parse_args(self.argv)
-        env_args = parser.parse_args(shlex.split(os.environ.get(CMD_ARGS_ENV, "")))
+        env_args = self.parse_environment_args()
         app_settings = self.init(parser, args, args.args) or {}
         # exercise: config-precedence
         for name, value in app_settings.items():
@@ -137,6 +138,12 @@ class Application(BaseApplication):
         self.apply_command_line(args)
         # end-exercise: config-precedence
         self.chdir()
+
+    def parse_environment_args(self) -> argparse.Namespace:
+        """Parse ``$MINIGUN_CMD_ARGS`` like a command line; errors say where from."""
+        parser = self.cfg.parser()
+        parser.prog = f"{parser.prog} (in ${CMD_ARGS_ENV})"
+        return parser.parse_args(shlex.split(os.environ.get(CMD_ARGS_ENV, "")))
 
     def apply_command_line(self, args: argparse.Namespace) -> None:
         """Set every option that was given; argparse left the others as ``None``."""
@@ -202,9 +209,20 @@ def load_config_file(location: str) -> dict[str, Any]:
         return runpy.run_path(location, run_name="__config__")
     except Exception as error:
         raise ConfigError(
-            f"The config file {location!r} raised {type(error).__name__}: {error} "
-            f"({util.where_raised(error)})."
+            f"The config file {location!r} raised {type(error).__name__}: {error}"
+            f"{line_in_file(error, location)}."
         ) from error
+
+
+def line_in_file(error: Exception, path: str) -> str:
+    """`` (line N)`` of the innermost frame in ``path``, or nothing if none is.
+
+    A SyntaxError's message already names the line; for other errors the innermost
+    frame may be in a module the config file called, so look for the file's own.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    lines = [frame.lineno for frame in frames if frame.filename == path]
+    return f" (line {lines[-1]})" if lines else ""
 
 
 def load_config_module(module_name: str) -> dict[str, Any]:

@@ -256,3 +256,11 @@ def test_daemon_detaches_and_keeps_serving(minigun, tmp_path):
             assert response.read().startswith(b"Hello from minigun worker")
     finally:
         stop_daemon(pid)
+
+
+def test_bad_minigun_cmd_args_say_where_they_came_from(minigun):
+    result = minigun("examples.hello:app", env={"MINIGUN_CMD_ARGS": "--bogus"})
+    assert result.returncode == 2
+    assert "(in $MINIGUN_CMD_ARGS): error: unrecognized arguments: --bogus" in (
+        result.stderr
+    )
