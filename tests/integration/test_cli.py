@@ -264,3 +264,25 @@ def test_bad_minigun_cmd_args_say_where_they_came_from(minigun):
     assert "(in $MINIGUN_CMD_ARGS): error: unrecognized arguments: --bogus" in (
         result.stderr
     )
+
+
+def test_check_config_of_the_gunicorn_conf_example(minigun):
+    result = minigun(
+        "--check-config", "-c", str(ROOT / "examples" / "gunicorn.conf.py")
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_the_installed_console_script(tmp_path):
+    script = Path(sys.executable).parent / "minigun"
+    result = subprocess.run(
+        [str(script), "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"minigun {__version__}"
