@@ -358,7 +358,7 @@ class Arbiter:
         deadline = time.monotonic() + self.cfg.graceful_timeout
         self.kill_workers(signal.SIGTERM if graceful else signal.SIGQUIT)
         while self.workers and time.monotonic() < deadline:
-            if graceful and self.quick_stop_requested():
+            if self.quick_stop_requested() and graceful:
                 graceful = False
                 self.kill_workers(signal.SIGQUIT)
             time.sleep(STOP_POLL)
@@ -368,9 +368,14 @@ class Arbiter:
         self.reap_workers()
 
     def quick_stop_requested(self) -> bool:
-        """Whether an INT or QUIT arrived while we wait for a graceful stop."""
-        quick = {signal.SIGINT, signal.SIGQUIT}
-        return any(sig in quick for sig in self.signal_queue)
+        """Whether an INT or QUIT arrived while we wait for a graceful stop.
+
+        Takes every queued signal: the SIGCHLDs of exiting workers must not fill
+        the bounded queue and crowd out an INT, and nothing else means anything
+        to a master that is stopping.
+        """
+        queued = [self.signal_queue.popleft() for _ in range(len(self.signal_queue))]
+        return signal.SIGINT in queued or signal.SIGQUIT in queued
 
     # USR2 and HUP.
 

@@ -1,0 +1,61 @@
+"""Listeners: port 0 reports the real port, Unix sockets, inherited descriptors."""
+
+import os
+import socket
+
+from minigun import sock
+from minigun.config import Config
+
+
+class QuietLog:
+    def error(self, *args):
+        raise AssertionError(f"unexpected error log: {args}")
+
+
+def config(*binds: str) -> Config:
+    cfg = Config()
+    cfg.set("bind", list(binds))
+    return cfg
+
+
+def test_port_zero_is_reported_as_the_real_port():
+    [listener] = sock.create_sockets(config("127.0.0.1:0"), QuietLog())
+    try:
+        port = listener.getsockname()[1]
+        assert port != 0
+        assert str(listener) == f"http://127.0.0.1:{port}"
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        sock.close_sockets([listener])
+
+
+def test_unix_socket_replaces_a_stale_file_and_is_unlinked_on_close(tmp_path):
+    path = tmp_path / "app.sock"
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(path))
+    stale.close()
+    [listener] = sock.create_sockets(config(f"unix:{path}"), QuietLog())
+    assert isinstance(listener, sock.UnixSocket)
+    assert str(listener) == f"unix:{path}"
+    sock.close_sockets([listener])
+    assert not path.exists()
+
+
+def test_inherited_descriptor_is_adopted_not_rebound():
+    original = socket.socket()
+    original.bind(("127.0.0.1", 0))
+    original.listen()
+    fd = os.dup(original.fileno())
+    try:
+        [adopted] = sock.create_sockets(config("127.0.0.1:1"), QuietLog(), fds=[fd])
+        assert adopted.getsockname() == original.getsockname()
+        assert isinstance(adopted, sock.TCPSocket)
+        adopted.close()
+    finally:
+        original.close()
+
+
+def test_socket_class_by_address():
+    assert sock.socket_class(("127.0.0.1", 80)) is sock.TCPSocket
+    assert sock.socket_class(("::1", 80)) is sock.TCP6Socket
+    assert sock.socket_class("/tmp/x.sock") is sock.UnixSocket

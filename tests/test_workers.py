@@ -1,0 +1,163 @@
+"""Worker life cycle pieces, in-process: jitter, signals as flags, heartbeat, errors."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from minigun.config import Config
+from minigun.errors import APP_LOAD_ERROR, AppImportError
+from minigun.http.errors import InvalidRequestLine
+from minigun.workers.base import UNLIMITED_REQUESTS, Worker
+from minigun.workers.workertmp import WorkerTmp
+
+
+class RecordingLog:
+    def __init__(self):
+        self.lines = []
+
+    def __getattr__(self, level):
+        return lambda msg, *args: self.lines.append(
+            (level, msg % args if args else msg)
+        )
+
+    def access(self, resp, req, environ, request_time):
+        self.lines.append(("access", resp.status_code))
+
+
+class FakeApp:
+    def __init__(self, error=None):
+        self.error = error
+
+    def wsgi(self):
+        if self.error:
+            raise self.error
+        return lambda environ, start_response: []
+
+
+class FakeClient:
+    def __init__(self):
+        self.sent = b""
+
+    def sendall(self, data):
+        self.sent += data
+
+
+def make_worker(app=None, **settings) -> Worker:
+    cfg = Config()
+    for name, value in settings.items():
+        cfg.set(name, value)
+    return Worker(1, os.getpid(), [], app or FakeApp(), 30, cfg, RecordingLog())
+
+
+def test_max_requests_zero_means_never():
+    assert make_worker(max_requests=0).max_requests == UNLIMITED_REQUESTS
+
+
+def test_max_requests_jitter_stays_in_range():
+    limits = {
+        make_worker(max_requests=100, max_requests_jitter=10).max_requests
+        for _ in range(200)
+    }
+    assert limits <= set(range(100, 111))
+    assert len(limits) > 1
+
+
+def test_run_is_the_subclass_job():
+    with pytest.raises(NotImplementedError):
+        make_worker().run()
+
+
+def test_term_lets_the_request_finish():
+    worker = make_worker(graceful_timeout=5)
+    worker.wake_fds = worker.make_wake_pipe()
+    worker.handle_exit(signal.SIGTERM, None)
+    assert worker.alive is False
+    assert worker.stop_deadline == pytest.approx(time.monotonic() + 5, abs=1)
+    assert os.read(worker.wake_fds[0], 10), "TERM must wake the accept loop"
+
+
+def test_quit_runs_worker_int_and_leaves():
+    called = []
+    worker = make_worker(worker_int=called.append)
+    with pytest.raises(SystemExit) as leaving:
+        worker.handle_quit(signal.SIGQUIT, None)
+    assert leaving.value.code == 0
+    assert called == [worker]
+
+
+def test_abort_runs_worker_abort_and_exits_1():
+    called = []
+    worker = make_worker(worker_abort=called.append)
+    with pytest.raises(SystemExit) as leaving:
+        worker.handle_abort(signal.SIGABRT, None)
+    assert leaving.value.code == 1
+    assert worker.aborted and called == [worker]
+
+
+def test_a_hook_that_raises_is_logged_by_name():
+    def broken(worker):
+        raise RuntimeError("oops")
+
+    worker = make_worker(worker_int=broken)
+    with pytest.raises(SystemExit):
+        worker.handle_quit(signal.SIGINT, None)
+    assert ("exception", "Exception in worker_int hook") in worker.log.lines
+
+
+def test_app_that_fails_to_load_exits_with_app_load_error():
+    worker = make_worker(app=FakeApp(AppImportError("no module named 'nope'")))
+    with pytest.raises(SystemExit) as leaving:
+        worker.load_wsgi()
+    assert leaving.value.code == APP_LOAD_ERROR
+    assert any("no module named 'nope'" in text for _, text in worker.log.lines)
+
+
+def test_parse_error_is_answered_with_its_status():
+    worker = make_worker()
+    client = FakeClient()
+    worker.handle_error(None, client, ("10.0.0.1", 5), InvalidRequestLine("GARBAGE"))
+    assert client.sent.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert b"Connection: close" in client.sent
+
+
+def test_app_exception_is_answered_500_and_logged():
+    worker = make_worker()
+    client = FakeClient()
+    try:
+        raise ZeroDivisionError("bug")
+    except ZeroDivisionError as error:
+        worker.handle_error(None, client, ("10.0.0.1", 5), error)
+    assert client.sent.startswith(b"HTTP/1.1 500 ")
+    assert worker.log.lines[0][0] == "exception"
+
+
+def test_parent_change_is_noticed():
+    worker = make_worker()
+    worker.ppid = os.getppid()
+    assert worker.is_parent_alive()
+    worker.ppid = -1
+    assert not worker.is_parent_alive()
+
+
+def test_heartbeat_starts_unnotified_and_moves_forward(tmp_path):
+    tmp = WorkerTmp(str(tmp_path))
+    try:
+        assert not tmp.has_notified()
+        tmp.notify()
+        assert tmp.has_notified()
+        assert time.time() - tmp.last_update() < 5
+        assert list(tmp_path.iterdir()) == [], "the heartbeat file must be unlinked"
+    finally:
+        tmp.close()
+
+
+def test_failed_access_is_logged():
+    worker = make_worker()
+
+    class Req:
+        method, uri, version = "GET", "/x", (1, 1)
+
+    worker.log_failed_access(Req(), ("1.2.3.4", 1), 400)
+    assert ("access", 400) in worker.log.lines
