@@ -286,3 +286,21 @@ def test_the_installed_console_script(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"minigun {__version__}"
+
+
+def test_hup_rereads_the_config_file_and_survives_a_broken_one(serve, tmp_path):
+    conf = tmp_path / "reloadable.conf.py"
+    hook = "def on_reload(server):\n    server.log.info('on_reload from %s', {!r})\n"
+    conf.write_text(hook.format("version 1"))
+    server = serve("examples.hello:app", "-c", str(conf))
+
+    conf.write_text(hook.format("version 2"))
+    server.kill(signal.SIGHUP)
+    server.wait_for("on_reload from version 2")
+
+    conf.write_text("raise RuntimeError('half-edited')\n")
+    server.kill(signal.SIGHUP)
+    server.wait_for("half-edited")
+    status, body = server.request("/")
+    assert status == 200
+    assert body.startswith(b"Hello from minigun worker")
