@@ -217,6 +217,8 @@ def validate_string_list(value: Any) -> list[str]:
 def validate_bind(value: Any) -> list[str]:
     """Bind addresses, each checked now so a typo fails at start-up, not at bind."""
     addresses = validate_string_list(value)
+    if not addresses:
+        raise ValueError("at least one address is needed")
     for address in addresses:
         util.parse_address(address)
     return addresses

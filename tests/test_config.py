@@ -147,6 +147,7 @@ def test_set_converts_raw_values(name, raw, value):
         ("timeout", "-1", "Invalid value for timeout: '-1': must be 0 or more"),
         ("daemon", "perhaps", "Invalid value for daemon: 'perhaps': expected true"),
         ("bind", "127.0.0.1:http", "Invalid value for bind: '127.0.0.1:http': port"),
+        ("bind", [], "Invalid value for bind: []: at least one address is needed"),
         ("raw_env", ["NOEQUALS"], "Invalid value for raw_env: ['NOEQUALS']"),
         ("loglevel", "loud", "Invalid value for loglevel: 'loud': expected one of"),
         ("chdir", "/no/such/dir", "Invalid value for chdir: '/no/such/dir'"),
