@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,3 +151,21 @@ def test_console_session_prints_what_the_book_says(
         f"{session.where}: `$ {session.command}` printed\n{actual}\n"
         f"but the book says\n{session.expected}"
     )
+
+
+def catalogue_chapters() -> set[str]:
+    catalogue = tomllib.loads((ROOT / "exercises" / "catalogue.toml").read_text())
+    return {entry["chapter"] for entry in catalogue.get("exercise", [])}
+
+
+def test_every_chapter_with_exercises_shows_them() -> None:
+    """The build fails on a chapter that asks for missing exercises; this is the
+    other direction: a chapter the catalogue names must exist and list them."""
+    chapters = catalogue_chapters()
+    assert chapters, "the exercise catalogue names no chapter"
+    for chapter in sorted(chapters):
+        page = BOOK / f"{chapter}.md"
+        assert page.exists(), f"the catalogue names chapter {chapter!r}: no {page}"
+        assert "{minigun-exercises}" in page.read_text(), (
+            f"{page} has exercises in the catalogue but no {{minigun-exercises}} block"
+        )

@@ -8,10 +8,16 @@ Two directives, each small enough to read in one sitting:
 * ``minigun-settings``: the settings reference, rendered at build time from
   ``minigun.config.SETTINGS``, grouped by section. A new setting appears in the book
   the moment it is added to the registry, without being written twice.
+* ``minigun-exercises``: a chapter's exercises, read from ``exercises/catalogue.toml``:
+  each one's task (its README), and the reference solution, folded, included from the
+  real source between its ``# exercise: ID`` markers. A chapter that asks for its
+  exercises and has none is a build error, so the catalogue and the book cannot drift.
 """
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -109,6 +115,73 @@ class SettingsDirective(SphinxDirective):
         return section
 
 
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = ROOT / "exercises" / "catalogue.toml"
+
+
+class ExercisesDirective(SphinxDirective):
+    """The exercises whose ``chapter`` in the catalogue is the current page."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(str(CATALOGUE))
+        chapter = Path(self.env.docname).name
+        entries = [
+            (number, entry)
+            for number, entry in enumerate(read_catalogue(), 1)
+            if entry["chapter"] == chapter
+        ]
+        if not entries:
+            raise self.error(f"the exercise catalogue has no exercise for {chapter!r}")
+        text = "\n\n".join(self.exercise_markup(n, entry) for n, entry in entries)
+        return self.parse_text_to_nodes(text, allow_section_headings=True)
+
+    def exercise_markup(self, number: int, entry: dict[str, Any]) -> str:
+        """MyST for one exercise: heading, task, how to run it, folded solution."""
+        folder = f"{number:02d}-{entry['id']}"
+        readme = ROOT / "exercises" / folder / "README.md"
+        self.env.note_dependency(str(readme))
+        task = task_text(readme)
+        region = entry["region"]
+        return "\n".join(
+            [
+                f"### Exercise {number}: {entry['title']}",
+                "",
+                task,
+                "",
+                f"Files: `exercises/{folder}/` (run `make exercise EX={entry['id']}`).",
+                "",
+                "````{solution} Show the reference solution",
+                "```{literalinclude} ../" + entry["file"],
+                ":language: python",
+                f':start-after: "# exercise: {region}"',
+                f':end-before: "# end-exercise: {region}"',
+                f":caption: {entry['file']}: the region that exercise {number} cuts",
+                ":lineno-match:",
+                "```",
+                "````",
+            ]
+        )
+
+
+def read_catalogue() -> list[dict[str, Any]]:
+    if not CATALOGUE.exists():
+        return []
+    catalogue = tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+    return list(catalogue.get("exercise", []))
+
+
+def task_text(readme: Path) -> str:
+    """The README without its title line (the book writes its own heading)."""
+    if not readme.exists():
+        return ""
+    lines = readme.read_text(encoding="utf-8").splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    return "\n".join(lines).strip()
+
+
 def field(name: str, body: nodes.Node) -> nodes.field:
     paragraph = nodes.paragraph("", "", body)
     return nodes.field("", nodes.field_name(text=name), nodes.field_body("", paragraph))
@@ -127,4 +200,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     )
     app.add_directive("solution", SolutionDirective)
     app.add_directive("minigun-settings", SettingsDirective)
+    app.add_directive("minigun-exercises", ExercisesDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
