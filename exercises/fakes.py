@@ -139,8 +139,8 @@ class FakeProcesses:
     """``os.kill`` and ``waitpid`` for a table of pretend workers.
 
     Every signal is recorded as ``(pid, signal.Signals)``. A worker exits
-    ``exit_after[pid]`` seconds (on the fake clock) after the first TERM, at once
-    after QUIT or INT, and at once after KILL whatever it was told.
+    ``exit_after[pid]`` seconds (on the fake clock) after its first TERM, and at
+    once after QUIT, INT or KILL, whatever it was told before.
     ``wait_child()`` then hands it back like ``waitpid(-1, WNOHANG)``.
     """
 
@@ -161,11 +161,9 @@ class FakeProcesses:
         self.sent.append((pid, sig))
         if sig == signal.SIGKILL:
             self.exit(pid, killed_status(sig))
-        elif pid in self.exits_at:
-            return  # already on its way out
         elif sig in (signal.SIGQUIT, signal.SIGINT):
             self.exit(pid, exit_status(0))
-        elif sig == signal.SIGTERM:
+        elif sig == signal.SIGTERM and pid not in self.exits_at:
             self.exit(pid, exit_status(0), after=self.exit_after.get(pid, 0.0))
 
     def wait_child(self) -> tuple[int, int] | None:
