@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+
+from conftest import ROOT, LogBuffer, Server, start_minigun
 
 SHORT = ("--timeout", "5", "--graceful-timeout", "3")
 
@@ -120,3 +127,110 @@ def _in_thread(target):
     thread = threading.Thread(target=target)
     thread.start()
     return thread
+
+
+HOOKS_FILE = """
+import os
+
+LOG = {log!r}
+
+def note(name, *extra):
+    with open(LOG, "a") as file:
+        file.write(" ".join([name, str(os.getpid()), *map(str, extra)]) + "\\n")
+
+def nworkers_changed(server, new_value, old_value):
+    note("nworkers_changed", new_value, old_value)
+
+def on_starting(server): note("on_starting")
+def when_ready(server): note("when_ready")
+def pre_fork(server, worker): note("pre_fork")
+def post_fork(server, worker): note("post_fork")
+def post_worker_init(worker): note("post_worker_init")
+def worker_ready(server, worker): note("worker_ready", worker.pid)
+def pre_request(worker, req): note("pre_request", req.path)
+def post_request(worker, req, environ, resp): note("post_request", resp.status_code)
+def on_reload(server): note("on_reload")
+def worker_int(worker): note("worker_int")
+def worker_exit(server, worker): note("worker_exit")
+def child_exit(server, worker): note("child_exit", worker.pid)
+def on_exit(server): note("on_exit")
+"""
+
+
+def test_hooks_fire_where_gunicorn_fires_them(serve, tmp_path):
+    log = tmp_path / "hooks.log"
+    config = tmp_path / "hooks.conf.py"
+    config.write_text(HOOKS_FILE.format(log=str(log)))
+    server = serve("examples.app_pid:app", "-c", str(config), *SHORT)
+    master, worker = server.master_pid, server.booted_pids()[0]
+    wait_for_line(log, f"worker_ready {master} {worker}")
+    assert server.get_pid("/hello") == worker
+    wait_for_line(log, f"post_request {worker} 200")
+    server.kill(signal.SIGHUP)
+    server.wait_for("Booting worker", count=2)
+    wait_for_line(log, f"worker_exit {worker}")
+    wait_for_line(log, f"child_exit {master} {worker}")
+    server.kill(signal.SIGQUIT)
+    assert server.wait_exit() == 0
+    names = [line.split()[0] for line in log.read_text().splitlines()]
+    assert names[:9] == [
+        "nworkers_changed", "on_starting", "when_ready", "pre_fork", "post_fork",
+        "post_worker_init", "worker_ready", "pre_request", "post_request",
+    ]  # fmt: skip
+    assert "on_reload" in names
+    assert "worker_int" in names
+    assert names[-1] == "on_exit"
+    assert f"nworkers_changed {master} 1 None" in log.read_text()
+
+
+def test_capture_output_sends_prints_to_the_error_log(processes, tmp_path):
+    errors = tmp_path / "error.log"
+    config = tmp_path / "print.conf.py"
+    config.write_text(
+        "def post_worker_init(worker):\n    print('printed by a worker')\n"
+    )
+    proc, _ = start_minigun(
+        "-c", str(config), "--capture-output", "--error-logfile", str(errors),
+        *SHORT, "examples.app_pid:app",
+    )  # fmt: skip
+    processes.extra_pids.add(proc.pid)
+    wait_for_line(errors, "Booting worker")
+    wait_for_line(errors, "printed by a worker")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+
+
+def test_systemd_socket_activation(processes, tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    fd = listener.fileno()
+    # What systemd does: the socket at fd 3, LISTEN_PID naming the exec'd process.
+    launcher = (
+        "import os, sys\n"
+        f"os.dup2({fd}, 3)\n"
+        "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1')\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'minigun', *sys.argv[1:]])\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", launcher, "examples.app_pid:app"],
+        cwd=ROOT,
+        pass_fds=[fd],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    listener.close()
+    server = Server(proc, LogBuffer(proc.stdout))
+    processes.servers.append(server)
+    assert server.port == port, "minigun bound a new socket instead of adopting fd 3"
+    server.wait_for("Booting worker")
+    assert server.request("/")[0] == 200
+
+
+def wait_for_line(path, text, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and text in path.read_text()):
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {path}"
+        time.sleep(0.05)

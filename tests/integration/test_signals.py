@@ -168,10 +168,17 @@ def test_usr2_rolled_back_by_term_to_the_new_master(serve, processes, tmp_path):
     )
     processes.extra_pids.add(new_master)
     server.wait_for("Booting worker", count=2)
+    server.kill(signal.SIGHUP)  # the old master starts fresh workers of its own
+    server.wait_for("Booting worker", count=3)
     os.kill(new_master, signal.SIGTERM)
     server.wait_for("The new master .* has exited")
     assert pidfile.read_text().strip() == str(server.master_pid)
     assert server.get_pid() in server.children_of(server.master_pid)
+    server.kill(signal.SIGUSR2)  # and it may upgrade again
+    assert len(server.wait_for(r"Listening at: \S+ \((\d+)\)", count=3)) == 3
+    processes.extra_pids.add(
+        int(server.wait_for(r"Listening at: \S+ \((\d+)\)", count=3)[2].group(1))
+    )
 
 
 def test_winch_without_daemon_is_ignored(serve):
