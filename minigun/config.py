@@ -799,8 +799,10 @@ SETTINGS: list[Setting] = [
         "request_timeout",
         HTTP_PARSING,
         "Seconds a client has to send the request head and body (0: no limit).",
-        "minigun extension. Counted from the first byte of the request, so a slow "
-        "client cannot hold a sync worker by dribbling bytes. The default, 10, is "
+        "minigun extension. Counted from the moment the worker starts reading the "
+        "request (for a connection's first request, from accept), so a slow client "
+        "cannot hold a sync worker by dribbling bytes, or by sending none, and the "
+        "body's reads count against the same deadline. The default, 10, is "
         "well inside ``timeout`` so the worker answers 408 before the master kills it.",
         validator=validate_seconds,
         default=10.0,
