@@ -101,28 +101,21 @@ class Arbiter:
 
     def signal_table(self) -> dict[signal.Signals, SignalAction]:
         """Every signal the master handles, its handler, and how it stops workers."""
+        row = SignalAction
+        # fmt: off
         return {
-            signal.SIGHUP: SignalAction(
-                self.handle_hup, Stop.GRACEFUL, "reload: new workers, retire the old"
-            ),
-            signal.SIGTERM: SignalAction(self.handle_term, Stop.GRACEFUL, "shut down"),
-            signal.SIGINT: SignalAction(self.handle_int, Stop.QUICK, "shut down now"),
-            signal.SIGQUIT: SignalAction(self.handle_quit, Stop.QUICK, "shut down now"),
-            signal.SIGTTIN: SignalAction(
-                self.handle_ttin, Stop.NONE, "one more worker"
-            ),
-            signal.SIGTTOU: SignalAction(self.handle_ttou, Stop.GRACEFUL, "one fewer"),
-            signal.SIGUSR1: SignalAction(
-                self.handle_usr1, Stop.NONE, "reopen log files"
-            ),
-            signal.SIGUSR2: SignalAction(
-                self.handle_usr2, Stop.NONE, "exec a new master"
-            ),
-            signal.SIGWINCH: SignalAction(
-                self.handle_winch, Stop.GRACEFUL, "daemon: stop all workers"
-            ),
-            signal.SIGCHLD: SignalAction(self.handle_chld, Stop.NONE, "reap children"),
+            signal.SIGHUP:   row(self.handle_hup,   Stop.GRACEFUL, "reload"),
+            signal.SIGTERM:  row(self.handle_term,  Stop.GRACEFUL, "shut down"),
+            signal.SIGINT:   row(self.handle_int,   Stop.QUICK,    "shut down now"),
+            signal.SIGQUIT:  row(self.handle_quit,  Stop.QUICK,    "shut down now"),
+            signal.SIGTTIN:  row(self.handle_ttin,  Stop.NONE,     "one worker more"),
+            signal.SIGTTOU:  row(self.handle_ttou,  Stop.GRACEFUL, "one worker fewer"),
+            signal.SIGUSR1:  row(self.handle_usr1,  Stop.NONE,     "reopen the logs"),
+            signal.SIGUSR2:  row(self.handle_usr2,  Stop.NONE,     "exec a new master"),
+            signal.SIGWINCH: row(self.handle_winch, Stop.GRACEFUL, "daemon: stop all"),
+            signal.SIGCHLD:  row(self.handle_chld,  Stop.NONE,     "reap children"),
         }
+        # fmt: on
 
     def setup(self, app: Any) -> None:
         """Take settings from ``app.cfg``: at start-up and again on every HUP."""
