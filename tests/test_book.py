@@ -169,3 +169,20 @@ def test_every_chapter_with_exercises_shows_them() -> None:
         assert "{minigun-exercises}" in page.read_text(), (
             f"{page} has exercises in the catalogue but no {{minigun-exercises}} block"
         )
+
+
+def package_modules() -> list[str]:
+    """Every module of the package, as ``minigun/app/base.py`` paths."""
+    package = ROOT / "minigun"
+    return sorted(str(p.relative_to(ROOT)) for p in package.rglob("*.py"))
+
+
+def test_every_module_is_in_the_api_appendix_and_the_gunicorn_map() -> None:
+    """A new module must be documented (autodoc) and placed beside gunicorn's."""
+    api = (BOOK / "api.md").read_text()
+    gunicorn_map = (BOOK / "gunicorn-map.md").read_text()
+    for path in package_modules():
+        dotted = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        assert f"`{path}`" in gunicorn_map, f"{path} is missing from gunicorn-map.md"
+        if not path.endswith("__main__.py"):
+            assert f"automodule:: {dotted}\n" in api, f"{dotted} is missing from api.md"

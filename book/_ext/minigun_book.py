@@ -115,6 +115,36 @@ class SettingsDirective(SphinxDirective):
         return section
 
 
+class SettingsMapDirective(SphinxDirective):
+    """The two lists that differ from gunicorn, computed from the registry."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from minigun.config import (  # noqa: PLC0415  (import at build time)
+            GUNICORN_ONLY_SETTINGS,
+            SETTINGS,
+        )
+
+        extensions = [s.name for s in SETTINGS if "minigun extension" in s.desc]
+        return [
+            nodes.paragraph(text="Settings minigun adds (not in gunicorn):"),
+            literal_list(extensions),
+            nodes.paragraph(
+                text="gunicorn settings minigun does not implement (a config file "
+                "that sets one gets a warning and the value is ignored):"
+            ),
+            literal_list(sorted(GUNICORN_ONLY_SETTINGS)),
+        ]
+
+
+def literal_list(names: list[str]) -> nodes.bullet_list:
+    items = nodes.bullet_list()
+    for name in names:
+        items += nodes.list_item("", nodes.paragraph("", "", nodes.literal(text=name)))
+    return items
+
+
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "exercises" / "catalogue.toml"
 
@@ -201,4 +231,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("solution", SolutionDirective)
     app.add_directive("minigun-settings", SettingsDirective)
     app.add_directive("minigun-exercises", ExercisesDirective)
+    app.add_directive("minigun-settings-map", SettingsMapDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
