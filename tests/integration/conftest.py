@@ -148,9 +148,16 @@ def is_minigun_process(pid: int) -> bool:
     return b"minigun" in cmdline
 
 
-def start_minigun(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None):
-    """Start ``python -m minigun ARGS`` bound to a free port, output captured."""
-    command = [sys.executable, "-m", "minigun", "--bind", "127.0.0.1:0", *args]
+def start_minigun(
+    *args: str,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    bind: str | None = "127.0.0.1:0",
+):
+    """Start ``python -m minigun ARGS`` bound to a free port (``bind=None``: the
+    config decides), output captured."""
+    binding = ("--bind", bind) if bind else ()
+    command = [sys.executable, "-m", "minigun", *binding, *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = subprocess.Popen(
         command,

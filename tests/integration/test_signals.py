@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -88,6 +89,26 @@ def test_hup_starts_new_workers_with_the_new_config(serve, tmp_path):
     )
     assert server.get_pid() != old_pid
     assert "Hang up: Master" in server.log.text
+
+
+def test_hup_rebinds_only_when_bind_changed(serve, tmp_path):
+    first, second = free_port(), free_port()
+    config = tmp_path / "conf.py"
+    config.write_text(f"bind = ['127.0.0.1:{first}']\n")
+    server = serve("examples.app_pid:app", "-c", str(config), *FAST, bind=None)
+    assert server.port == first
+    server.kill(signal.SIGHUP)  # same bind: no new listener
+    server.wait_for("Booting worker", count=2)
+    assert "Listening at" not in server.log.text.split("Hang up")[1]
+    config.write_text(f"bind = ['127.0.0.1:{second}']\n")
+    server.kill(signal.SIGHUP)
+    server.wait_for(f"Listening at: http://127.0.0.1:{second}")
+    server.wait_for("Booting worker", count=3)
+    server.port = second
+    assert server.request("/")[0] == 200
+    wait_until(lambda: len(server.worker_pids()) == 1)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", first), timeout=2)
 
 
 def test_hup_with_a_broken_new_version_keeps_the_old_workers(serve, tmp_path):
@@ -400,6 +421,13 @@ def stop_while_idle(pids: list[int], attempts: int = 300) -> int:
 
 def _state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(") ")[2].split()[0]
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (the kernel picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_until(condition, timeout: float = 10.0) -> None:
