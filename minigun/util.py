@@ -15,14 +15,12 @@ sets.
 from __future__ import annotations
 
 import ast
-import contextlib
 import email.utils
 import fcntl
 import grp
 import importlib
 import os
 import pwd
-import socket
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -138,12 +136,12 @@ def import_app_module(module_name: str) -> ModuleType:
             ) from None
         raise AppImportError(
             f"The module {module_name!r} was found, but an import inside it failed: "
-            f"{error} ({where_raised(error)})."
+            f"{error} ({_where_raised(error)})."
         ) from error
     except Exception as error:
         raise AppImportError(
             f"Importing the module {module_name!r} raised "
-            f"{type(error).__name__}: {error} ({where_raised(error)})."
+            f"{type(error).__name__}: {error} ({_where_raised(error)})."
         ) from error
 
 
@@ -154,7 +152,7 @@ def _names_the_module_itself(missing: str | None, module_name: str) -> bool:
     return missing == module_name or module_name.startswith(missing + ".")
 
 
-def where_raised(error: BaseException) -> str:
+def _where_raised(error: BaseException) -> str:
     """``file:line`` of the innermost frame of the error's traceback."""
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:
@@ -185,7 +183,7 @@ def call_app_factory(factory: Any, uri: str, expression: AppExpression) -> Any:
     except Exception as error:
         raise AppImportError(
             f"The app factory {expression.name!r} in {uri!r} raised "
-            f"{type(error).__name__}: {error} ({where_raised(error)})."
+            f"{type(error).__name__}: {error} ({_where_raised(error)})."
         ) from error
     if app is None:
         raise AppImportError(
@@ -269,16 +267,7 @@ def _parse_number(text: str, what: str, netloc: str) -> int:
     return int(text)
 
 
-def is_ipv6(address: str) -> bool:
-    """True for a textual IPv6 address such as ``::1``."""
-    try:
-        socket.inet_pton(socket.AF_INET6, address)
-    except (OSError, ValueError):
-        return False
-    return True
-
-
-# --- file descriptors and processes --------------------------------------------------
+# --- small POSIX and HTTP helpers ---------------------------------------------------
 
 
 def close_on_exec(fd: int) -> None:
@@ -303,15 +292,6 @@ def is_hoppish(header_name: str) -> bool:
     return header_name.lower() in HOP_BY_HOP_HEADERS
 
 
-def setproctitle(title: str) -> None:
-    """Name the process in ``ps`` output (``minigun: worker [app]``), if possible."""
-    try:
-        import setproctitle as spt  # noqa: PLC0415 (optional at run time)
-    except ImportError:
-        return
-    spt.setproctitle(title)
-
-
 def getcwd() -> str:
     """The working directory as the user typed it: ``$PWD`` if it is a symlink to it.
 
@@ -323,17 +303,6 @@ def getcwd() -> str:
     if pwd_env and os.path.exists(pwd_env) and os.path.samefile(pwd_env, cwd):
         return pwd_env
     return cwd
-
-
-def unlink(path: str) -> None:
-    """Remove a file that may already be gone."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-
-
-def chown(path: str, uid: int, gid: int) -> None:
-    """Give ``path`` to the user the workers run as, so they can still use it."""
-    os.chown(path, uid, gid)
 
 
 def user_to_uid(user: str | int) -> int:
@@ -354,14 +323,6 @@ def group_to_gid(group: str | int) -> int:
         return grp.getgrnam(group).gr_gid
     except KeyError:
         raise ValueError(f"no such group {group!r}") from None
-
-
-def set_owner_process(uid: int, gid: int) -> None:
-    """Drop to ``uid``/``gid`` in a worker; the group first, while still allowed to."""
-    if gid != os.getegid():
-        os.setgid(gid)
-    if uid != os.geteuid():
-        os.setuid(uid)
 
 
 def daemonize(enable_stdio_inheritance: bool = False) -> None:

@@ -222,3 +222,28 @@ def test_is_hoppish():
     assert util.is_hoppish("Connection")
     assert util.is_hoppish("transfer-encoding")
     assert not util.is_hoppish("Content-Length")
+
+
+def test_getcwd_keeps_the_symlink_the_user_went_through(tmp_path, monkeypatch):
+    release = tmp_path / "release-1"
+    release.mkdir()
+    current = tmp_path / "current"
+    current.symlink_to(release)
+    monkeypatch.chdir(current)
+    monkeypatch.setenv("PWD", str(current))
+    assert util.getcwd() == str(current)
+    monkeypatch.setenv("PWD", str(tmp_path))  # stale: not where we are
+    assert util.getcwd() == str(release)
+
+
+def test_user_and_group_names_and_numbers():
+    import grp
+    import os
+    import pwd
+
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    assert util.user_to_uid(me) == os.geteuid()
+    assert util.user_to_uid("1234") == 1234
+    assert util.group_to_gid(grp.getgrgid(os.getegid()).gr_name) == os.getegid()
+    with pytest.raises(ValueError, match="no such group"):
+        util.group_to_gid("no-such-group-xyz")
