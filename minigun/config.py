@@ -756,8 +756,9 @@ SETTINGS: list[Setting] = [
     Setting(
         "limit_request_line",
         HTTP_PARSING,
-        "The longest request line, in bytes (0: unlimited).",
-        "A longer request line is answered with 414 URI Too Long.",
+        "The longest request line, in bytes (at most 8190).",
+        "A longer request line is answered with 414 URI Too Long. As in gunicorn, "
+        "0 or a value above 8190 means the ceiling, 8190.",
         validator=validate_non_negative_int,
         default=4094,
         cli=("--limit-request-line",),
@@ -766,8 +767,9 @@ SETTINGS: list[Setting] = [
     Setting(
         "limit_request_fields",
         HTTP_PARSING,
-        "The most header fields in one request.",
-        "More are answered with 431 Request Header Fields Too Large.",
+        "The most header fields in one request (at most 32768).",
+        "More are answered with 431 Request Header Fields Too Large. 0 or a value "
+        "above 32768 means the ceiling, 32768.",
         validator=validate_non_negative_int,
         default=100,
         cli=("--limit-request-fields",),
@@ -776,8 +778,9 @@ SETTINGS: list[Setting] = [
     Setting(
         "limit_request_field_size",
         HTTP_PARSING,
-        "The longest header field, in bytes (0: unlimited).",
-        "A longer field is answered with 431 Request Header Fields Too Large.",
+        "The longest header field, in bytes.",
+        "A longer field is answered with 431 Request Header Fields Too Large. 0 "
+        "means the default, 8190.",
         validator=validate_non_negative_int,
         default=8190,
         cli=("--limit-request-field_size", "--limit-request-field-size"),
@@ -1196,8 +1199,8 @@ SETTINGS: list[Setting] = [
     hook_setting(
         "pre_exec",
         pre_exec,
-        "Called in the new master just before it execs itself (USR2).",
-        "Receives the Arbiter.",
+        "Called in the forked child just before it execs the new master (USR2).",
+        "Receives the Arbiter (the child's copy of it).",
     ),
     hook_setting(
         "pre_request",
