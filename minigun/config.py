@@ -1260,7 +1260,16 @@ class Config:
         self.settings: dict[str, Setting] = {s.name: s for s in SETTINGS}
         self.values: dict[str, Any] = {}
         for setting in SETTINGS:
+            self.set_default(setting)
+
+    def set_default(self, setting: Setting) -> None:
+        """Set the default; one read from the environment may be bad, so say so."""
+        try:
             self.set(setting.name, setting.initial_value())
+        except ConfigError as error:
+            raise ConfigError(
+                f"{error} (a default read from the environment)"
+            ) from None
 
     def __getattr__(self, name: str) -> Any:
         """``cfg.<name>``: the resolved value of the setting ``name``."""

@@ -95,6 +95,16 @@ def test_port_and_web_concurrency_from_the_environment(monkeypatch):
     assert cfg.workers == 3
 
 
+def test_bad_value_in_the_environment_says_where_it_came_from(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "lots")
+    with pytest.raises(ConfigError) as info:
+        Config()
+    assert str(info.value) == (
+        "Invalid value for workers: 'lots': expected a whole number "
+        "(a default read from the environment)"
+    )
+
+
 def test_forwarded_allow_ips_from_the_environment(monkeypatch):
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.0/8, 192.168.1.1")
     assert Config().forwarded_allow_ips == ["10.0.0.0/8", "192.168.1.1"]
