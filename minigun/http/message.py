@@ -10,10 +10,10 @@ the body itself is left on the wire for the application to read through ``Body``
 
 Rules of this module (RFC 9112 unless noted):
 
-- Bytes in. Lines end at CRLF only. Every field is checked as bytes against its grammar
+- Bytes in. Lines end at CRLF only. Every part is checked as bytes against its grammar
   and only then decoded (latin-1, which maps every byte to one character).
-- Limits bite while reading: the request line, each header field and the number of
-  fields are bounded as the bytes arrive, never after buffering them.
+- Limits bite while reading: the request line here, each header field and the number
+  of fields in :mod:`minigun.http.fields`, as the bytes arrive, never after buffering.
 - Framing is never guessed. Any doubt about where the body ends (two lengths, a length
   and chunked, chunked not last, chunked on HTTP/1.0) is an error, because a server and
   a proxy that guess differently are how requests get smuggled.
@@ -29,45 +29,45 @@ from minigun.http.body import Body, ChunkedReader, LengthReader
 from minigun.http.errors import (
     ExpectationFailed,
     InvalidHeader,
-    InvalidHeaderName,
     InvalidHTTPVersion,
     InvalidRequestLine,
     InvalidRequestMethod,
     InvalidSchemeHeaders,
     LimitRequestBody,
-    LimitRequestHeaders,
     LimitRequestLine,
-    ObsoleteFolding,
     UnsupportedHTTPVersion,
     UnsupportedTransferCoding,
 )
+from minigun.http.fields import (
+    TOKEN_RE,
+    FieldRules,
+    Fields,
+    read_fields,
+    read_trailers,
+)
 from minigun.http.proxy import ProxyInfo, ip_allowed, read_proxy_preamble
-from minigun.http.unreader import CRLF, Unreader
+from minigun.http.unreader import Unreader
 
-# Hard ceilings on the limit settings; 0 or a larger value means the ceiling.
+#: The ceiling of ``limit_request_line``; 0 or a larger value means the ceiling.
 MAX_LINE = 8190
-MAX_HEADERS = 32768
-DEFAULT_MAX_HEADERFIELD_SIZE = 8190
 #: Empty lines tolerated before a request line (RFC 9112 section 2.2).
 MAX_EMPTY_LINES = 4
 #: A Content-Length longer than this cannot be honest.
 MAX_CONTENT_LENGTH_DIGITS = 18
 
+#: method SP request-target SP HTTP-version (RFC 9112 section 3)
+REQUEST_LINE_PARTS = 3
 SUPPORTED_VERSIONS = ((1, 0), (1, 1))
 HTTP_1_1 = (1, 1)
 # Conventional methods are upper case, 3 to 20 characters (gunicorn's rule).
 METHOD_MIN_LENGTH = 3
 METHOD_MAX_LENGTH = 20
 
-# RFC 9110 section 5.6.2: token = 1*tchar
-TOKEN_RE = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 UNCONVENTIONAL_METHOD_RE = re.compile(rb"[a-z#]")
 # RFC 9112 section 2.3: HTTP-version = "HTTP" "/" DIGIT "." DIGIT
 VERSION_RE = re.compile(rb"HTTP/([0-9])\.([0-9])")
 # Control characters and spaces never belong in a request target.
 TARGET_FORBIDDEN_RE = re.compile(rb"[\x00-\x20\x7f]")
-# RFC 9110 section 5.5: field values carry no CTL except HTAB.
-VALUE_FORBIDDEN_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # RFC 3986 section 3.2: [ userinfo "@" ] host [ ":" port ]
 AUTHORITY_RE = re.compile(
     r"(?:[-\w.~%!$&'()*+,;=:]*@)?"  # userinfo
@@ -77,22 +77,13 @@ AUTHORITY_RE = re.compile(
 )
 ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][-A-Za-z0-9+.]*)://([^/?#]*)(.*)", re.DOTALL)
 
-FOLD_START = (b" ", b"\t")
 #: Fields a request may carry only once: two values would be two different requests.
 SINGLETON_FIELDS = frozenset({"HOST", "CONTENT-LENGTH", "CONTENT-TYPE"})
-#: Fields that frame, route, authorise or modify a request may not arrive as trailers,
-#: after the request was already acted on (RFC 9110 section 6.5.1).
-FORBIDDEN_TRAILERS = frozenset(
-    {"CONTENT-LENGTH", "TRANSFER-ENCODING", "TRAILER", "HOST", "CONNECTION", "TE"}
-    | {"AUTHORIZATION", "PROXY-AUTHORIZATION", "COOKIE", "EXPECT"}
-)
 CHUNKED = "chunked"
 IDENTITY = "identity"
 #: Codings minigun passes through undecoded before ``chunked``.
 PASS_THROUGH_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "compress"})
 CONTINUE = "100-continue"
-
-Fields = list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -100,39 +91,26 @@ class ParseRules:
     """The settings the parser obeys, read from the config once and normalised."""
 
     limit_request_line: int
-    limit_request_fields: int
-    limit_request_field_size: int
     limit_request_body: int
-    permit_obsolete_folding: bool
-    strip_header_spaces: bool
-    header_map: str
     permit_unconventional_http_method: bool
     casefold_http_method: bool
     permit_unconventional_http_version: bool
-    forwarder_headers: frozenset[str]
+    fields: FieldRules
 
     @classmethod
     def from_config(cls, cfg: Any, trusted: bool) -> "ParseRules":
-        """Apply gunicorn's reading of the limits: 0 or too large means the ceiling.
+        """Read the settings; a request line limit of 0 or too large is the ceiling.
 
-        ``trusted``: the peer is in ``forwarded_allow_ips``, so the forwarder headers
-        (``SCRIPT_NAME``...) it sends are kept despite the underscore in their names.
+        ``trusted``: the peer is in ``forwarded_allow_ips`` (see :class:`FieldRules`).
         """
-        line, fields = cfg.limit_request_line, cfg.limit_request_fields
+        line = cfg.limit_request_line
         return cls(
             limit_request_line=line if 0 < line < MAX_LINE else MAX_LINE,
-            limit_request_fields=fields if 0 < fields <= MAX_HEADERS else MAX_HEADERS,
-            limit_request_field_size=(
-                cfg.limit_request_field_size or DEFAULT_MAX_HEADERFIELD_SIZE
-            ),
             limit_request_body=cfg.limit_request_body,
-            permit_obsolete_folding=cfg.permit_obsolete_folding,
-            strip_header_spaces=cfg.strip_header_spaces,
-            header_map=cfg.header_map,
             permit_unconventional_http_method=cfg.permit_unconventional_http_method,
             casefold_http_method=cfg.casefold_http_method,
             permit_unconventional_http_version=cfg.permit_unconventional_http_version,
-            forwarder_headers=frozenset(cfg.forwarder_headers if trusted else ()),
+            fields=FieldRules.from_config(cfg, trusted),
         )
 
 
@@ -197,8 +175,8 @@ class Request:
     def read_request_line(self) -> Phase:
         """Read and check ``method SP request-target SP HTTP-version``."""
         line = self.next_request_line()
-        parts = line.split(b" ", 2)
-        if len(parts) != 3:  # noqa: PLR2004 (the three parts of a request line)
+        parts = line.split(b" ", REQUEST_LINE_PARTS - 1)
+        if len(parts) != REQUEST_LINE_PARTS:
             raise InvalidRequestLine(line.decode("latin-1"))
         method, target, version = parts
         self.method = parse_method(method, self.rules)
@@ -219,7 +197,7 @@ class Request:
 
     def read_headers(self) -> Phase:
         """Read the header block and refuse fields that must not repeat."""
-        self.headers = read_fields(self.unreader, self.rules)
+        self.headers = read_fields(self.unreader, self.rules.fields)
         for name in SINGLETON_FIELDS:
             if len(self.values(name)) > 1:
                 raise InvalidHeader(f"{name} more than once")
@@ -239,7 +217,8 @@ class Request:
             if 0 < self.rules.limit_request_body < content_length:
                 raise LimitRequestBody(f"{content_length} bytes")
             self.body = Body(LengthReader(self.unreader, content_length))
-        self.expect_continue = self.expects_continue()
+        has_body = CHUNKED in codings or bool(content_length)
+        self.expect_continue = self.expects_continue(has_body)
         self.scheme = self.forwarded_scheme()
         return Phase.BODY
 
@@ -300,16 +279,12 @@ class Request:
             self.must_close = True
 
     def read_trailers(self, unreader: Unreader) -> Fields:
-        """Read the trailer section; framing and routing fields are refused there."""
-        trailers = read_fields(unreader, self.rules)
-        for name, _ in trailers:
-            if name in FORBIDDEN_TRAILERS:
-                raise InvalidHeaderName(f"{name} as a trailer")
-        return trailers
+        """Read the trailer section after the last chunk, with this request's rules."""
+        return read_trailers(unreader, self.rules.fields)
 
     # -- What the headers ask of the server ---------------------------------------
 
-    def expects_continue(self) -> bool:
+    def expects_continue(self, has_body: bool) -> bool:
         """Whether the client waits for ``100 Continue`` before sending the body.
 
         An HTTP/1.0 client cannot understand 100 Continue and its expectation is
@@ -318,9 +293,6 @@ class Request:
         expectations = [value.lower() for value in self.values("EXPECT")]
         if any(value != CONTINUE for value in expectations):
             raise ExpectationFailed(", ".join(expectations))
-        has_body = not isinstance(self.body.reader, LengthReader) or bool(
-            self.body.reader.length
-        )
         return bool(expectations) and self.version >= HTTP_1_1 and has_body
 
     def forwarded_scheme(self) -> str:
@@ -432,93 +404,3 @@ def parse_version(version: bytes, rules: ParseRules) -> tuple[int, int]:
     if parsed not in SUPPORTED_VERSIONS and not permitted:
         raise UnsupportedHTTPVersion(version.decode("latin-1"))
     return parsed
-
-
-# -- Header fields (RFC 9112 section 5), shared by headers and trailers -----------
-
-
-def read_fields(unreader: Unreader, rules: ParseRules) -> Fields:
-    """Read field lines up to the empty line that ends the block.
-
-    Each line is bounded as it is read; a folded field counts all its lines.
-    """
-    block = FieldBlock(rules)
-    line_limit = rules.limit_request_field_size - len(CRLF)
-    while line := unreader.read_line(max(line_limit, 0), LimitRequestHeaders):
-        block.add_line(line)
-    return block.finish()
-
-
-class FieldBlock:
-    """Collects field lines, joining obsolete folds, into ``(NAME, value)`` pairs."""
-
-    def __init__(self, rules: ParseRules) -> None:
-        self.rules = rules
-        self.fields: Fields = []
-        self.pending: list[bytes] = []  # the lines of the field being read
-        self.pending_size = 0
-        self.count = 0
-
-    def add_line(self, line: bytes) -> None:
-        """Start a new field, or continue the previous one if the line is folded."""
-        if line.startswith(FOLD_START):
-            self.fold(line)
-            return
-        self.flush()
-        self.count += 1
-        if self.count > self.rules.limit_request_fields:
-            raise LimitRequestHeaders(f"more than {self.rules.limit_request_fields}")
-        self.pending = [line]
-        self.pending_size = len(line) + len(CRLF)
-
-    def fold(self, line: bytes) -> None:
-        """Append a continuation line (RFC 9112 section 5.2), if permitted."""
-        if not self.pending:
-            raise InvalidHeader("continuation line without a field")
-        if not self.rules.permit_obsolete_folding:
-            raise ObsoleteFolding(self.pending[0].partition(b":")[0].decode("latin-1"))
-        self.pending.append(line)
-        self.pending_size += len(line) + len(CRLF)
-        if self.pending_size > self.rules.limit_request_field_size:
-            raise LimitRequestHeaders("folded field too large")
-
-    def finish(self) -> Fields:
-        """Return the fields once the empty line has been read."""
-        self.flush()
-        return self.fields
-
-    def flush(self) -> None:
-        """Parse the pending field, if any; keep it unless the header map drops it."""
-        if not self.pending:
-            return
-        name, value = parse_field(self.pending, self.rules)
-        self.pending = []
-        if "_" in name and not self.keeps_underscore(name):
-            # CONTENT_LENGTH would reach WSGI as the same key as CONTENT-LENGTH.
-            if self.rules.header_map == "refuse":
-                raise InvalidHeaderName(name)
-            return
-        self.fields.append((name, value))
-
-    def keeps_underscore(self, name: str) -> bool:
-        """Whether a name with ``_`` is kept: a trusted forwarder's, or by choice."""
-        forwarders = self.rules.forwarder_headers
-        if name in forwarders or "*" in forwarders:
-            return True
-        return self.rules.header_map == "dangerous"
-
-
-def parse_field(lines: list[bytes], rules: ParseRules) -> tuple[str, str]:
-    """Parse ``name ":" OWS value OWS`` (with any folded lines) into strings."""
-    name, colon, first = lines[0].partition(b":")
-    if not colon or not name:
-        raise InvalidHeader(lines[0].decode("latin-1"))
-    if rules.strip_header_spaces:
-        name = name.rstrip(b" \t")
-    if not TOKEN_RE.fullmatch(name):
-        raise InvalidHeaderName(name.decode("latin-1"))
-    parts = [part.strip(b" \t") for part in [first, *lines[1:]]]
-    value = b" ".join(part for part in parts if part)
-    if VALUE_FORBIDDEN_RE.search(value):
-        raise InvalidHeader(name.decode("ascii"))
-    return name.decode("ascii").upper(), value.decode("latin-1")
