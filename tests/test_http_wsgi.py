@@ -446,3 +446,25 @@ def test_file_wrapper_closes_the_file() -> None:
     assert list(wrapper) == [b"abc"]
     wrapper.close()
     assert handle.closed
+
+
+def test_the_apps_own_server_and_date_are_not_doubled() -> None:
+    headers = [("Server", "app/1"), ("Date", "Thu, 01 Jan 1970 00:00:00 GMT")]
+    response = ParsedResponse(exchange(GET, app_returning([b"x"], headers=headers)))
+    assert response.header("Server") == "app/1"
+    assert response.header("Date") == "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def test_two_content_lengths_from_the_app_are_a_500() -> None:
+    ex = Exchange(GET)
+    with pytest.raises(errors.InvalidResponse):
+        ex.resp.start_response("200 OK", [("Content-Length", "1")] * 2)
+
+
+def test_a_refused_start_response_leaves_nothing_half_set() -> None:
+    ex = Exchange(GET)
+    with pytest.raises(errors.InvalidResponse):
+        ex.resp.start_response("200 OK", [("X-A", "1"), ("X-B", "bad\r\n")])
+    assert (ex.resp.status, ex.resp.headers) == (None, [])
+    ex.resp.start_response("500 Internal Server Error", [])
+    assert ex.resp.status_code == 500

@@ -245,23 +245,12 @@ class Response:
                 raise exc_info[1].with_traceback(exc_info[2])
         elif self.status is not None:
             raise InvalidResponse("start_response called twice without exc_info")
-        self.status, self.status_code = check_status(status)
-        self.headers = []
-        self.response_length = None
-        self.process_headers(headers)
+        checked_status, code = check_status(status)
+        kept, length, app_closes = end_to_end_headers(headers)
+        self.status, self.status_code = checked_status, code
+        self.headers, self.response_length = kept, length
+        self.must_close = self.must_close or app_closes
         return self.write
-
-    def process_headers(self, headers: Iterable[tuple[str, str]]) -> None:
-        """Validate the application's headers, keep the end-to-end ones."""
-        for name, value in headers:
-            check_header(name, value)
-            if is_hoppish(name):
-                if name.lower() == "connection" and "close" in value.lower():
-                    self.must_close = True
-                continue
-            if name.lower() == "content-length":
-                self.response_length = parse_content_length(value)
-            self.headers.append((name, value))
 
     def send_continue(self) -> None:
         """Tell a waiting client to send its body, unless the answer already went."""
@@ -284,8 +273,14 @@ class Response:
         self.headers_sent = True
 
     def default_headers(self) -> list[str]:
-        """The headers the server adds: Server, Date, Connection, Transfer-Encoding."""
-        headers = [f"Server: {SERVER_SOFTWARE}", f"Date: {http_date()}"]
+        """The headers the server adds: Server, Date (unless the app set its own),
+        Connection and Transfer-Encoding."""
+        given = {name.lower() for name, _ in self.headers}
+        headers = []
+        if "server" not in given:
+            headers.append(f"Server: {SERVER_SOFTWARE}")
+        if "date" not in given:
+            headers.append(f"Date: {http_date()}")
         if self.should_close():
             headers.append("Connection: close")
         elif self.req.version < HTTP_1_1:
@@ -351,6 +346,33 @@ class Response:
         short = self.response_length is not None and self.sent < self.response_length
         if short and self.has_body():
             self.must_close = True
+
+
+def end_to_end_headers(
+    headers: Iterable[tuple[str, str]],
+) -> tuple[list[tuple[str, str]], int | None, bool]:
+    """Validate every header, then keep the end-to-end ones.
+
+    Returns the kept headers, the Content-Length if one was given, and whether the
+    application asked to close the connection. Hop-by-hop headers are the server's
+    business (PEP 3333): they are dropped, but ``Connection: close`` is honoured.
+    """
+    kept: list[tuple[str, str]] = []
+    length: int | None = None
+    closes = False
+    for name, value in headers:
+        check_header(name, value)
+        if is_hoppish(name):
+            closes = closes or (
+                name.lower() == "connection" and "close" in value.lower()
+            )
+            continue
+        if name.lower() == "content-length":
+            if length is not None:
+                raise InvalidResponse("Content-Length given twice")
+            length = parse_content_length(value)
+        kept.append((name, value))
+    return kept, length, closes
 
 
 def check_status(status: str) -> tuple[str, int]:
