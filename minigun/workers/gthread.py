@@ -1,0 +1,347 @@
+"""The threaded worker: one selector loop, a pool of threads, keep-alive connections.
+
+The chapter's question: how does a worker keep connections open between requests
+without dedicating a thread to every idle client? Two kinds of work are split:
+
+- The **main thread** runs a ``selectors`` loop. It accepts connections, watches the
+  idle keep-alive ones, closes those idle longer than ``keepalive`` seconds, and
+  beats the heartbeat. It never runs the application.
+- A **thread pool** (``concurrent.futures``) of ``threads`` threads serves a
+  connection that has a request waiting: parse, run the application, respond. When
+  the response allows it, the connection goes back to the main thread to wait, in
+  the selector, for the client's next request.
+
+Rules of the worker:
+
+- A connection is in exactly one place at a time: in a pool thread (busy), or in
+  the selector (idle). Only the main thread touches the selector; a pool thread
+  hands a finished connection back through a queue and the wake-up pipe.
+- At most ``worker_connections`` connections are open; while the worker is full it
+  stops watching the listeners and new clients wait in the kernel's backlog.
+- Pipelined requests that arrived together are served in the same pool turn: bytes
+  already read into the parser's buffer would never make the socket readable again.
+- The heartbeat is beaten by the main loop, but only while no request has been
+  running longer than ``timeout``: a request stuck in the application lets the
+  heartbeat go stale, and the master kills the worker, as it would a sync worker.
+  (gunicorn's gthread worker beats regardless, so there ``timeout`` never catches a
+  stuck thread.)
+- ``TERM`` stops accepting, serves what is already queued on the listeners, closes
+  the idle connections and waits up to ``graceful_timeout`` for busy ones.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import datetime
+import errno
+import functools
+import os
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from minigun.http import errors as http_errors
+from minigun.http import wsgi
+from minigun.http.parser import RequestParser
+from minigun.workers import base
+
+POLL_INTERVAL = 1.0  # seconds; the longest the loop sleeps between heartbeats
+CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)
+
+
+class TConn:
+    """One client connection and its parser, kept across keep-alive requests."""
+
+    def __init__(self, cfg: Any, listener: Any, sock: Any, addr: Any) -> None:
+        self.listener = listener
+        self.sock = sock
+        self.addr = addr
+        self.parser = RequestParser(cfg, sock, addr)
+        self.busy_since: float | None = None  # when a pool thread took it
+        self.idle_until = 0.0  # when an idle connection is closed
+
+    def has_pipelined_bytes(self) -> bool:
+        """Whether the next request's bytes are already read into the parser."""
+        return bool(self.parser.unreader.buffer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class ThreadWorker(base.Worker):
+    """A selector loop in the main thread, requests served by a thread pool."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.worker_connections = self.cfg.worker_connections
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.poller: selectors.BaseSelector | None = None
+        self.connections: set[TConn] = set()  # every open connection, busy or idle
+        self.idle: dict[TConn, None] = {}  # idle ones, oldest first
+        self.busy: dict[concurrent.futures.Future[bool], TConn] = {}
+        self.finished: collections.deque[concurrent.futures.Future[bool]] = (
+            collections.deque()
+        )
+        self.watching_listeners = False
+        self.count_lock = threading.Lock()
+
+    def init_process(self) -> None:
+        """Make the pool and the selector in the child (threads do not survive a
+        fork), then boot as every worker does."""
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.cfg.threads, thread_name_prefix="minigun-request"
+        )
+        self.poller = selectors.DefaultSelector()
+        super().init_process()
+
+    # The main loop.
+
+    def run(self) -> None:
+        assert self.poller is not None and self.wake_fds is not None
+        for listener in self.sockets:
+            listener.setblocking(False)
+        self.poller.register(self.wake_fds[0], selectors.EVENT_READ, self.on_wakeup)
+        while self.alive and self.is_parent_alive():
+            self.beat_heartbeat()
+            self.watch_listeners(len(self.connections) < self.worker_connections)
+            for key, _mask in self.poller.select(self.poll_interval()):
+                key.data()
+            self.finish_requests()
+            self.close_idle_connections()
+        self.stop_gracefully()
+
+    def poll_interval(self) -> float:
+        """Wake at least twice per ``timeout`` so the heartbeat never goes stale."""
+        if self.timeout <= 0:
+            return POLL_INTERVAL
+        return min(POLL_INTERVAL, self.timeout / 2)
+
+    def beat_heartbeat(self) -> None:
+        """Notify the master, unless a request is stuck (see the module's rules)."""
+        if self.timeout <= 0 or not self.busy:
+            self.notify()
+            return
+        oldest = min(conn.busy_since or 0.0 for conn in self.busy.values())
+        if time.monotonic() - oldest < self.timeout:
+            self.notify()
+
+    def watch_listeners(self, wanted: bool) -> None:
+        """Watch the listeners while there is room for another connection."""
+        assert self.poller is not None
+        if wanted == self.watching_listeners:
+            return
+        for listener in self.sockets:
+            if wanted:
+                callback = functools.partial(self.accept, listener)
+                self.poller.register(listener, selectors.EVENT_READ, callback)
+            else:
+                self.poller.unregister(listener)
+        self.watching_listeners = wanted
+
+    def on_wakeup(self) -> None:
+        """A signal or a finished request wrote to the pipe: empty it."""
+        assert self.wake_fds is not None
+        try:
+            while os.read(self.wake_fds[0], 64):
+                pass
+        except BlockingIOError:
+            pass
+
+    def accept(self, listener: Any) -> bool:
+        """Accept one queued connection and hand it to the pool; ``False`` if the
+        queue was empty (another worker won the race)."""
+        try:
+            sock, addr = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return False
+        sock.setblocking(True)
+        conn = TConn(self.cfg, listener, sock, addr)
+        self.connections.add(conn)
+        self.submit(conn)
+        return True
+
+    def reuse_connection(self, conn: TConn) -> None:
+        """An idle connection is readable: the client's next request (or its close)."""
+        assert self.poller is not None
+        self.poller.unregister(conn.sock)
+        del self.idle[conn]
+        self.submit(conn)
+
+    def submit(self, conn: TConn) -> None:
+        assert self.pool is not None
+        conn.busy_since = time.monotonic()
+        future = self.pool.submit(self.serve_connection, conn)
+        self.busy[future] = conn
+        future.add_done_callback(self.on_request_done)
+
+    def on_request_done(self, future: concurrent.futures.Future[bool]) -> None:
+        """Runs in the pool thread: queue the connection for the main thread."""
+        self.finished.append(future)
+        self.wakeup()
+
+    def finish_requests(self) -> None:
+        """Park each finished connection in the selector, or close it."""
+        while self.finished:
+            future = self.finished.popleft()
+            conn = self.busy.pop(future)
+            conn.busy_since = None
+            if self.alive and self.kept_alive(future):
+                self.park(conn)
+            else:
+                self.close_connection(conn)
+
+    @staticmethod
+    def kept_alive(future: concurrent.futures.Future[bool]) -> bool:
+        """What the pool turn decided; a cancelled or failed turn closes."""
+        return not future.cancelled() and future.exception() is None and future.result()
+
+    def park(self, conn: TConn) -> None:
+        """Wait, for at most ``keepalive`` seconds, for the client's next request."""
+        assert self.poller is not None
+        conn.idle_until = time.monotonic() + self.cfg.keepalive
+        self.idle[conn] = None
+        callback = functools.partial(self.reuse_connection, conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, callback)
+
+    def close_idle_connections(self, everyone: bool = False) -> None:
+        """Close the connections idle past their deadline (or all of them)."""
+        assert self.poller is not None
+        now = time.monotonic()
+        for conn in list(self.idle):  # oldest first: stop at the first still waiting
+            if not everyone and conn.idle_until > now:
+                break
+            self.poller.unregister(conn.sock)
+            del self.idle[conn]
+            self.close_connection(conn)
+
+    def close_connection(self, conn: TConn) -> None:
+        self.connections.discard(conn)
+        conn.close()
+
+    # Stopping.
+
+    def stop_gracefully(self) -> None:
+        """Stop accepting, serve the backlog, let busy requests finish in time."""
+        if self.stop_deadline is None:  # max_requests or a lost parent, not TERM
+            self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
+        self.watch_listeners(False)
+        self.close_idle_connections(everyone=True)
+        self.accept_backlog()
+        self.wait_for_busy_requests()
+        assert self.pool is not None
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for conn in list(self.connections):
+            self.close_connection(conn)
+
+    def accept_backlog(self) -> None:
+        """Take the connections already queued, as the sync worker does on TERM:
+        their clients connected before we stopped and deserve an answer."""
+        accepted = 0
+        for listener in self.sockets:
+            while self.has_time_left() and self.accept(listener):
+                accepted += 1
+        if accepted:
+            self.log.info("Serving %s queued connection(s) before exiting", accepted)
+
+    def wait_for_busy_requests(self) -> None:
+        """Wait for the pool, beating the heartbeat, until done or out of time."""
+        while self.busy and self.has_time_left():
+            self.notify()
+            assert self.stop_deadline is not None
+            left = self.stop_deadline - time.monotonic()
+            concurrent.futures.wait(
+                list(self.busy), timeout=min(left, self.poll_interval())
+            )
+            self.finish_requests()
+
+    def has_time_left(self) -> bool:
+        return self.stop_deadline is not None and time.monotonic() < self.stop_deadline
+
+    # One connection's turn in a pool thread.
+
+    def serve_connection(self, conn: TConn) -> bool:
+        """Serve the requests waiting on ``conn``; ``True`` to keep it open."""
+        while True:
+            keep_alive = self.handle(conn)
+            if not keep_alive or not conn.has_pipelined_bytes():
+                return keep_alive
+
+    def handle(self, conn: TConn) -> bool:
+        """Parse one request and answer it; errors become error responses."""
+        req = None
+        try:
+            req = next(conn.parser, None)
+            if req is None:  # the client closed the connection
+                return False
+            return self.handle_request(req, conn)
+        except http_errors.HTTPError as error:  # before OSError: body errors are both
+            self.handle_error(req, conn.sock, conn.addr, error)
+        except OSError as error:
+            if error.errno not in CLIENT_GONE:
+                self.log.exception("Socket error processing request.")
+            else:
+                self.log.debug("Client went away: %s", error)
+        except Exception as error:
+            self.handle_error(req, conn.sock, conn.addr, error)
+        return False
+
+    def handle_request(self, req: Any, conn: TConn) -> bool:
+        """Run the application for ``req``; ``True`` if the connection stays open.
+
+        ``post_request`` runs even when the application raised. An exception after
+        the response has started cannot become a 500 any more: it is logged and the
+        connection is closed.
+        """
+        environ: dict[str, Any] = {}
+        resp = None
+        try:
+            self.cfg.pre_request(self, req)
+            started = datetime.datetime.now()
+            resp, environ = wsgi.create(
+                req, conn.sock, conn.addr, conn.listener.getsockname(), self.cfg
+            )
+            self.count_request()
+            if not self.alive or self.cfg.keepalive <= 0:
+                resp.force_close()
+            self.run_app(resp, environ)
+            self.log.access(resp, req, environ, datetime.datetime.now() - started)
+            if resp.should_close():
+                return False
+            req.body.discard()  # so any pipelined bytes are in the parser's buffer
+            return True
+        except Exception:
+            if resp is None or not resp.headers_sent:
+                raise
+            self.log.exception("Error handling request (response already started)")
+            return False
+        finally:
+            self.call_hook(
+                "post_request", self.cfg.post_request, self, req, environ, resp
+            )
+
+    def count_request(self) -> None:
+        """Count the request; at ``max_requests`` the worker stops after it."""
+        with self.count_lock:  # pool threads count at the same time
+            self.nr += 1
+            retiring = self.nr >= self.max_requests and self.alive
+            if retiring:
+                self.alive = False
+        if retiring:
+            self.log.info("Autorestarting worker after current request.")
+            self.wakeup()
+
+    def run_app(self, resp: Any, environ: dict[str, Any]) -> None:
+        """Call the WSGI application and write its body; always call its ``close()``
+        (PEP 3333), even when iterating failed."""
+        body = self.wsgi(environ, resp.start_response)
+        try:
+            for chunk in body:
+                resp.write(chunk)
+            resp.close()
+        finally:
+            close: Callable[[], Any] | None = getattr(body, "close", None)
+            if close is not None:
+                close()
