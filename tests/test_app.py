@@ -204,3 +204,13 @@ def test_check_config_with_an_unloadable_worker_class(app_dir, capsys):
 
 def test_application_is_the_parent_of_wsgi_application():
     assert issubclass(WSGIApplication, Application)
+
+
+def test_load_imports_from_chdir_even_after_the_process_moved(app_dir, tmp_path):
+    import os
+
+    app = WSGIApplication(argv=["--chdir", str(app_dir), "greeter:app"])
+    os.chdir(tmp_path)
+    sys.path.remove(str(app_dir))
+    assert app.wsgi()({}, None) == [b"hi"]
+    assert os.getcwd() == str(app_dir)

@@ -53,7 +53,9 @@ class WSGIApplication(Application):
             self.cfg.set("default_proc_name", self.app_uri)
 
     def load_wsgiapp(self) -> WSGIApp:
+        """Import the app from ``cfg.chdir``, wherever the process has moved since."""
         assert self.app_uri is not None  # load_config made sure of it
+        self.chdir()
         return util.import_app(self.app_uri)
 
     def load(self) -> WSGIApp:
