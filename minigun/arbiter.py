@@ -139,16 +139,20 @@ class Arbiter:
 
     @num_workers.setter
     def num_workers(self, value: int) -> None:
+        """Every assignment calls ``nworkers_changed``, as gunicorn does: at start-up
+        (old value ``None``), on TTIN, TTOU, WINCH, and on every HUP even when the
+        number stays the same."""
         old_value, self._num_workers = self._num_workers, value
-        if value != old_value:
-            self.call_hook(
-                "nworkers_changed", self.cfg.nworkers_changed, self, value, old_value
-            )
+        self.call_hook(
+            "nworkers_changed", self.cfg.nworkers_changed, self, value, old_value
+        )
 
     # Hooks. Which failures abort: on_starting and when_ready (start-up hooks, via
-    # call_startup_hook), pre_fork (it runs unguarded: the master halts) and, in the
-    # child, post_fork and post_worker_init (the worker fails to boot: exit 3). Every
-    # other hook's exception is logged with its name and the server carries on.
+    # call_startup_hook), pre_fork (it runs unguarded: the master halts, logging the
+    # traceback as an unhandled exception) and, in the child, post_fork and
+    # post_worker_init (Worker.call_hook_or_raise: the worker fails to boot, exit 3).
+    # pre_request raising fails only its request (500). Every other hook's exception
+    # is logged with its name and the server carries on. book/hooks-timeline.md.
 
     def call_hook(self, name: str, hook: Callable[..., Any], *args: Any) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and ignored."""
@@ -530,7 +534,7 @@ class Arbiter:
             self.forget_master_state()
             setproctitle.setproctitle(f"minigun: worker [{self.proc_name}]")
             self.log.info("Booting worker with pid: %s", worker.pid)
-            self.cfg.post_fork(self, worker)
+            worker.call_hook_or_raise("post_fork", self.cfg.post_fork, self, worker)
             worker.init_process()
         except SystemExit as leaving:
             exit_code = leaving.code if isinstance(leaving.code, int) else 1

@@ -140,7 +140,8 @@ class Worker:
         self.log.close_on_exec()
         self.init_signals()
         self.load_wsgi()
-        self.cfg.post_worker_init(self)  # raising here is a boot failure (exit 3)
+        # Raising here is a boot failure: exit 3, and the master halts.
+        self.call_hook_or_raise("post_worker_init", self.cfg.post_worker_init, self)
         self.booted = True
         self.notify()  # the first notify also tells the master "booted"
         self.run()
@@ -235,6 +236,16 @@ class Worker:
             hook(*args)
         except Exception:
             self.log.exception("Exception in %s hook", name)
+
+    def call_hook_or_raise(self, name: str, hook: Any, *args: Any) -> None:
+        """Call a hook whose failure must stop what it guards (post_fork and
+        post_worker_init: the boot; pre_request: the request). The log names the
+        hook in one line; the caller's handler logs the traceback and decides."""
+        try:
+            hook(*args)
+        except Exception as error:
+            self.log.error("Exception in %s hook: %r", name, error)
+            raise
 
     def is_parent_alive(self) -> bool:
         """A worker whose master died is reparented: its parent pid changes."""

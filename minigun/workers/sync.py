@@ -137,7 +137,7 @@ class SyncWorker(base.Worker):
         environ: dict[str, Any] = {}
         resp = None
         try:
-            self.cfg.pre_request(self, req)
+            self.call_hook_or_raise("pre_request", self.cfg.pre_request, self, req)
             started = datetime.datetime.now()
             resp, environ = wsgi.create(
                 req, client, addr, listener.getsockname(), self.cfg
