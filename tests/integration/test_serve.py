@@ -86,6 +86,18 @@ def test_app_import_error_halts_once_with_a_clear_message(run_to_exit):
     assert text.count("Booting worker") <= 2, "the master respawned a failing worker"
 
 
+def test_worker_boot_failure_halts_once_with_exit_3(run_to_exit, tmp_path):
+    config = tmp_path / "broken_boot.conf.py"
+    config.write_text(
+        "def post_worker_init(worker):\n    raise RuntimeError('cannot boot')\n"
+    )
+    code, text = run_to_exit("-c", str(config), "-w", "2", "examples.app_pid:app")
+    assert code == 3, text
+    assert "RuntimeError: cannot boot" in text
+    assert "Reason: Worker failed to boot." in text
+    assert text.count("Booting worker") <= 2, "the master respawned a failing worker"
+
+
 def test_gunicorn_style_config_file(serve, tmp_path):
     config = tmp_path / "minigun.conf.py"
     config.write_text(
