@@ -7,6 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: venv run test lint format html serve doctest
+.PHONY: exercise hint watch reset solution check-exercises
 
 venv: $(STAMP)
 
@@ -44,3 +45,24 @@ serve: venv  ## rebuild the book on save and serve it on http://127.0.0.1:8001
 
 doctest: venv  ## run the book's {doctest} blocks against the real package
 	$(SPHINX) -b doctest $(BOOK_FLAGS) _build/doctest
+
+# The class exercises (exercises/README.md). EX names one: an id, a number or a folder.
+EXERCISES := $(PY) -m exercises.tool
+
+exercise: venv  ## the next unsolved exercise (or EX=...): what to edit, what fails, a hint
+	@$(EXERCISES) exercise $(EX)
+
+hint: venv  ## the next hint for EX (or for the next unsolved exercise)
+	@$(EXERCISES) hint $(EX)
+
+watch: venv  ## run the exercise's tests again on every save
+	@$(EXERCISES) watch $(EX)
+
+reset: venv  ## throw away your work on EX and start from a fresh starter
+	@$(EXERCISES) reset $(EX)
+
+solution: venv  ## compare your solution of EX with the reference, once it passes
+	@$(EXERCISES) solution $(EX)
+
+check-exercises: venv  ## every exercise fails as shipped and passes with the reference
+	$(EXERCISES) check

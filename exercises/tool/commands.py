@@ -8,6 +8,7 @@ tests of every work copy, and an exercise without a work copy is simply not star
 
 import difflib
 import os
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,6 +28,7 @@ from .workcopy import (
 )
 
 PROGRESS_WIDTH = 30
+TEXT_WIDTH = 88
 TRACEBACK_LINES = 14
 CLEAR_SCREEN = "\x1b[2J\x1b[H"
 
@@ -95,7 +97,7 @@ def describe(layout: Layout, exercise: Exercise, outcome: Outcome) -> str:
         lines += solved_lines(exercise, outcome)
     else:
         lines += failure_lines(outcome)
-        lines += ["", f"Hint 1/{len(exercise.hints)}: {exercise.hints[0]}"]
+        lines += ["", hint_text(exercise, 1)]
         lines += [f"  (`make hint EX={exercise.id}` for the next one)"]
     return "\n".join(lines) + "\n\n"
 
@@ -140,10 +142,15 @@ def show_hint(layout: Layout, key: str | None, out: TextIO) -> int:
         return 0
     ensure_work_copy(layout, exercise)
     number = next_hint(layout, exercise)
-    total = len(exercise.hints)
     out.write(f"Exercise {exercise.number}: {exercise.title}\n")
-    out.write(f"Hint {number}/{total}: {exercise.hints[number - 1]}\n")
+    out.write(hint_text(exercise, number) + "\n")
     return 0
+
+
+def hint_text(exercise: Exercise, number: int) -> str:
+    """``Hint 2/3: ...``, wrapped to the terminal's usual width."""
+    text = f"Hint {number}/{len(exercise.hints)}: {exercise.hints[number - 1]}"
+    return textwrap.fill(text, width=TEXT_WIDTH, subsequent_indent="  ")
 
 
 def reset(layout: Layout, key: str | None, out: TextIO) -> int:
