@@ -56,7 +56,15 @@ def test_chunked_reader_decodes_and_leaves_the_next_request() -> None:
 
 @pytest.mark.parametrize(
     ("line", "size"),
-    [(b"0", 0), (b"a", 10), (b"0005", 5), (b"A ; name=value", 10), (b'1;q="a b"', 1)],
+    [
+        (b"0", 0),
+        (b"a", 10),
+        (b"0005", 5),
+        (b"A ; name=value", 10),
+        (b'1;q="a b"', 1),
+        (b'1;q="a\\"b";r', 1),
+        (b"1;a;b=c ; d = e", 1),
+    ],
 )
 def test_chunk_size_lines(line: bytes, size: int) -> None:
     assert parse_chunk_size_line(line) == size

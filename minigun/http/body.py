@@ -40,16 +40,22 @@ MAX_CHUNK_SIZE_DIGITS = 16
 # RFC 9112 section 7.1: chunk-size = 1*HEXDIG
 CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,%d}" % MAX_CHUNK_SIZE_DIGITS)
 
-# RFC 9112 section 7.1.1:
-#   chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
-#   chunk-ext-name = token
-#   chunk-ext-val  = token / quoted-string
-_TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
-_QUOTED = rb'"(?:[\t !#-\[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"'
-_BWS = rb"[ \t]*"
+# RFC 9112 section 7.1.1, one grammar line per regex line:
 CHUNK_EXT_RE = re.compile(
-    rb"(?:%s;%s%s(?:%s=%s(?:%s|%s))?)*"
-    % (_BWS, _BWS, _TOKEN, _BWS, _BWS, _TOKEN, _QUOTED)
+    rb"""
+    (?:                                     # chunk-ext = *(
+        [ \t]* ; [ \t]*                     #   BWS ";" BWS
+        [-!#$%&'*+.^_`|~0-9A-Za-z]+         #   chunk-ext-name (a token)
+        (?:                                 #   [
+            [ \t]* = [ \t]*                 #     BWS "=" BWS
+            (?: [-!#$%&'*+.^_`|~0-9A-Za-z]+ #     chunk-ext-val: a token
+            | "(?: [\t !#-\[\]-~\x80-\xff]  #       or a quoted-string of qdtext
+                | \\[\t -~\x80-\xff] )*"    #       and quoted-pairs
+            )
+        )?                                  #   ]
+    )*                                      # )
+    """,
+    re.VERBOSE,
 )
 
 #: Reads and parses the trailer section after the last chunk.
