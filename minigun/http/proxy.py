@@ -120,7 +120,7 @@ def sniff(unreader: Unreader) -> bytes:
         size += 1
 
 
-def check_allowed(peer_addr: Any, allowed: Any) -> None:
+def check_allowed(peer_addr: Any, allowed: list[str]) -> None:
     """Refuse a preamble from a peer the operator does not list."""
     if not ip_allowed(peer_addr, allowed):
         raise ForbiddenProxyRequest(str(peer_addr[0]))
