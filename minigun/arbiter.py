@@ -89,6 +89,7 @@ class Arbiter:
         self.worker_age = 0
         self.generation = 0
         self.boot_failures: list[tuple[Worker, int]] = []
+        self.previous_cfg: Any = None  # the config before the last HUP
         self.stopping = False
         self._num_workers: int | None = None
         self.reexec_pid = 0  # the new master we forked on USR2
@@ -429,7 +430,7 @@ class Arbiter:
         serving (see :meth:`raise_if_boot_failed`).
         """
         old_address = self.cfg.address
-        old_cfg = self.cfg
+        old_cfg = self.previous_cfg = self.cfg
         try:
             # exercise: hup-reload
             self.app.reload()
@@ -449,10 +450,12 @@ class Arbiter:
         self.manage_workers()
 
     def rebind(self) -> None:
-        """Bind the new addresses. Old workers keep serving on the old sockets,
+        """Bind the new addresses, then let go of the old ones (so a bind that fails
+        leaves the master as it was). Old workers keep serving on the old sockets,
         which close for good when the last of them exits."""
+        listeners = sock.create_sockets(self.cfg, self.log)
         sock.close_sockets(self.listeners)
-        self.listeners = sock.create_sockets(self.cfg, self.log)
+        self.listeners = listeners
         listening = ",".join(str(listener) for listener in self.listeners)
         self.log.info("Listening at: %s", listening)
 
@@ -641,19 +644,23 @@ class Arbiter:
         """Log how the worker ended, note a boot failure, call ``child_exit``."""
         code = os.waitstatus_to_exitcode(status)
         if code < 0:
-            name = signal.Signals(-code).name
-            log = (
-                self.log.info
-                if worker.retire_deadline or self.stopping
-                else self.log.error
-            )
-            log("Worker (pid:%s) was sent %s!", worker.pid, name)
+            self.log_killed_worker(worker, signal.Signals(-code))
         elif code:
             self.log.error("Worker (pid:%s) exited with code %s", worker.pid, code)
         if code in BOOT_FAILURES:
             self.boot_failures.append((worker, code))
         worker.tmp.close()
         self.call_hook("child_exit", self.cfg.child_exit, self, worker)
+
+    def log_killed_worker(self, worker: Worker, sig: signal.Signals) -> None:
+        """A signal we sent (retiring, stopping, timeout) is news; any other is an
+        error, and a SIGKILL nobody here sent is usually the kernel's OOM killer."""
+        if worker.retire_deadline is not None or self.stopping or worker.aborted:
+            self.log.info("Worker (pid:%s) was sent %s!", worker.pid, sig.name)
+            return
+        self.log.error("Worker (pid:%s) was sent %s!", worker.pid, sig.name)
+        if sig == signal.SIGKILL:
+            self.log.error("Perhaps out of memory?")
 
     def raise_if_boot_failed(self) -> None:
         """Halt on a boot failure, unless a reload failed while old workers serve.
@@ -676,3 +683,6 @@ class Arbiter:
         self.generation = max(w.generation for w in old)
         for survivor in old:
             survivor.generation = self.generation
+        if self.previous_cfg is not None:  # e.g. the old number of workers
+            self.app.cfg = self.previous_cfg
+            self.setup(self.app)

@@ -143,15 +143,21 @@ def test_a_boot_failure_halts_with_its_code(code):
     assert halt.value.exit_status == code
 
 
-def test_a_failed_reload_keeps_the_old_generation():
+def test_a_failed_reload_keeps_the_old_generation_and_config():
     master = make_master(workers=1)
     old = master.add_worker(1, 0, booted=True)
+    master.previous_cfg = master.cfg
+    reloaded = Config()
+    reloaded.set("workers", 3)
+    master.app.cfg = reloaded
+    master.setup(master.app)
     master.generation = 1
     master.add_worker(2, 1)
     master.add_worker(3, 1)
     master.exits = [(2, exited(APP_LOAD_ERROR))]
     master.reap_workers()  # no HaltServer
     assert master.generation == 0
+    assert master.num_workers == 1, "the old config's worker count is back"
     assert (3, signal.SIGKILL) in master.killed
     assert (old.pid, signal.SIGTERM) not in master.killed
 
