@@ -14,8 +14,9 @@ without dedicating a thread to every idle client? Two kinds of work are split:
 Rules of the worker:
 
 - A connection is in exactly one place at a time: in a pool thread (busy), or in
-  the selector (idle). Only the main thread touches the selector; a pool thread
-  hands a finished connection back through a queue and the wake-up pipe.
+  the selector (idle). The main thread takes an idle one out of the selector when
+  it is readable; the pool thread that served it puts it back. One lock guards the
+  bookkeeping both threads share.
 - At most ``worker_connections`` connections are open; while the worker is full it
   stops watching the listeners and new clients wait in the kernel's backlog.
 - Pipelined requests that arrived together are served in the same pool turn: bytes
@@ -25,13 +26,13 @@ Rules of the worker:
   heartbeat go stale, and the master kills the worker, as it would a sync worker.
   (gunicorn's gthread worker beats regardless, so there ``timeout`` never catches a
   stuck thread.)
-- ``TERM`` stops accepting, serves what is already queued on the listeners, closes
-  the idle connections and waits up to ``graceful_timeout`` for busy ones.
+- ``TERM`` stops accepting and serves what is already queued on the listeners.
+  Open connections get one more request each (answered with ``Connection:
+  close``) or their keep-alive time, all within ``graceful_timeout``.
 """
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import datetime
 import errno
@@ -81,11 +82,9 @@ class ThreadWorker(base.Worker):
         self.poller: selectors.BaseSelector | None = None
         self.connections: set[TConn] = set()  # every open connection, busy or idle
         self.idle: dict[TConn, None] = {}  # idle ones, oldest first
-        self.busy: dict[concurrent.futures.Future[bool], TConn] = {}
-        self.finished: collections.deque[concurrent.futures.Future[bool]] = (
-            collections.deque()
-        )
+        self.busy: set[TConn] = set()  # the ones a pool thread is serving
         self.watching_listeners = False
+        self.lock = threading.Lock()  # guards the four above and the selector's table
         self.count_lock = threading.Lock()
 
     def init_process(self) -> None:
@@ -105,13 +104,17 @@ class ThreadWorker(base.Worker):
             listener.setblocking(False)
         self.poller.register(self.wake_fds[0], selectors.EVENT_READ, self.on_wakeup)
         while self.alive and self.is_parent_alive():
-            self.beat_heartbeat()
             self.watch_listeners(len(self.connections) < self.worker_connections)
-            for key, _mask in self.poller.select(self.poll_interval()):
-                key.data()
-            self.finish_requests()
-            self.close_idle_connections()
+            self.run_once()
         self.stop_gracefully()
+
+    def run_once(self) -> None:
+        """One turn of the loop: heartbeat, wait for events, tidy up connections."""
+        assert self.poller is not None
+        self.beat_heartbeat()
+        for key, _mask in self.poller.select(self.poll_interval()):
+            key.data()
+        self.close_idle_connections()
 
     def poll_interval(self) -> float:
         """Wake at least twice per ``timeout`` so the heartbeat never goes stale."""
@@ -121,11 +124,14 @@ class ThreadWorker(base.Worker):
 
     def beat_heartbeat(self) -> None:
         """Notify the master, unless a request is stuck (see the module's rules)."""
-        if self.timeout <= 0 or not self.busy:
-            self.notify()
-            return
-        oldest = min(conn.busy_since or 0.0 for conn in self.busy.values())
-        if time.monotonic() - oldest < self.timeout:
+        with self.lock:
+            started = [conn.busy_since for conn in self.busy]
+        oldest = min(started, default=None)
+        if (
+            self.timeout <= 0
+            or oldest is None
+            or time.monotonic() - oldest < self.timeout
+        ):
             self.notify()
 
     def watch_listeners(self, wanted: bool) -> None:
@@ -142,7 +148,7 @@ class ThreadWorker(base.Worker):
         self.watching_listeners = wanted
 
     def on_wakeup(self) -> None:
-        """A signal or a finished request wrote to the pipe: empty it."""
+        """A signal, or a pool thread with news for the loop, wrote to the pipe."""
         assert self.wake_fds is not None
         try:
             while os.read(self.wake_fds[0], 64):
@@ -159,82 +165,99 @@ class ThreadWorker(base.Worker):
             return False
         sock.setblocking(True)
         conn = TConn(self.cfg, listener, sock, addr)
-        self.connections.add(conn)
+        with self.lock:
+            self.connections.add(conn)
         self.submit(conn)
         return True
 
     def reuse_connection(self, conn: TConn) -> None:
         """An idle connection is readable: the client's next request (or its close)."""
         assert self.poller is not None
-        self.poller.unregister(conn.sock)
-        del self.idle[conn]
+        with self.lock:
+            self.poller.unregister(conn.sock)
+            del self.idle[conn]
         self.submit(conn)
 
     def submit(self, conn: TConn) -> None:
         assert self.pool is not None
-        conn.busy_since = time.monotonic()
-        future = self.pool.submit(self.serve_connection, conn)
-        self.busy[future] = conn
-        future.add_done_callback(self.on_request_done)
+        with self.lock:
+            conn.busy_since = time.monotonic()
+            self.busy.add(conn)
+        self.pool.submit(self.serve_turn, conn)
 
-    def on_request_done(self, future: concurrent.futures.Future[bool]) -> None:
-        """Runs in the pool thread: queue the connection for the main thread."""
-        self.finished.append(future)
-        self.wakeup()
+    # The hand-back, in the pool thread.
 
-    def finish_requests(self) -> None:
-        """Park each finished connection in the selector, or close it."""
-        while self.finished:
-            future = self.finished.popleft()
-            conn = self.busy.pop(future)
-            conn.busy_since = None
-            if self.alive and self.kept_alive(future):
-                self.park(conn)
-            else:
-                self.close_connection(conn)
+    def serve_turn(self, conn: TConn) -> None:
+        """A pool thread's turn with ``conn``: serve it, then park it or close it.
 
-    @staticmethod
-    def kept_alive(future: concurrent.futures.Future[bool]) -> bool:
-        """What the pool turn decided; a cancelled or failed turn closes."""
-        return not future.cancelled() and future.exception() is None and future.result()
+        The thread puts the connection back in the selector itself, without waking
+        the main thread: ``epoll`` watches a descriptor added while another thread
+        waits in it. (With ``poll`` or ``select`` underneath, the next turn of the
+        loop, at most ``POLL_INTERVAL`` later, would see it.)
+        """
+        keep_alive = False
+        try:
+            keep_alive = self.serve_connection(conn)
+        finally:
+            with self.lock:
+                self.busy.discard(conn)
+                if keep_alive:  # the response promised the client an open connection
+                    self.park(conn)
+                else:
+                    self.close_connection(conn)
+                news_for_the_loop = not self.alive or not self.watching_listeners
+            if news_for_the_loop:  # stopping, or a slot freed while we were full
+                self.wakeup()
 
     def park(self, conn: TConn) -> None:
-        """Wait, for at most ``keepalive`` seconds, for the client's next request."""
+        """Wait, for at most ``keepalive`` seconds, for the client's next request.
+
+        Called with the lock held.
+        """
         assert self.poller is not None
         conn.idle_until = time.monotonic() + self.cfg.keepalive
         self.idle[conn] = None
         callback = functools.partial(self.reuse_connection, conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, callback)
 
-    def close_idle_connections(self, everyone: bool = False) -> None:
-        """Close the connections idle past their deadline (or all of them)."""
+    def close_idle_connections(self) -> None:
+        """Close the connections idle past their keep-alive deadline."""
         assert self.poller is not None
         now = time.monotonic()
-        for conn in list(self.idle):  # oldest first: stop at the first still waiting
-            if not everyone and conn.idle_until > now:
-                break
-            self.poller.unregister(conn.sock)
-            del self.idle[conn]
-            self.close_connection(conn)
+        with self.lock:
+            for conn in list(self.idle):  # oldest first: stop at the first waiting
+                if conn.idle_until > now:
+                    break
+                self.poller.unregister(conn.sock)
+                del self.idle[conn]
+                self.close_connection(conn)
 
     def close_connection(self, conn: TConn) -> None:
+        """Called with the lock held."""
         self.connections.discard(conn)
         conn.close()
 
     # Stopping.
 
     def stop_gracefully(self) -> None:
-        """Stop accepting, serve the backlog, let busy requests finish in time."""
+        """Stop accepting; serve the backlog and the connections already open.
+
+        A kept-alive connection is not simply closed: its client may have sent its
+        next request already, and closing would lose it. Each open connection gets
+        that one request, answered with ``Connection: close``, or its keep-alive
+        time runs out; all within ``graceful_timeout``.
+        """
         if self.stop_deadline is None:  # max_requests or a lost parent, not TERM
             self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
         self.watch_listeners(False)
-        self.close_idle_connections(everyone=True)
         self.accept_backlog()
-        self.wait_for_busy_requests()
+        while self.connections and self.has_time_left():
+            self.run_once()
         assert self.pool is not None
         self.pool.shutdown(wait=False, cancel_futures=True)
-        for conn in list(self.connections):
-            self.close_connection(conn)
+        with self.lock:
+            for conn in list(self.connections):
+                self.close_connection(conn)
 
     def accept_backlog(self) -> None:
         """Take the connections already queued, as the sync worker does on TERM:
@@ -245,17 +268,6 @@ class ThreadWorker(base.Worker):
                 accepted += 1
         if accepted:
             self.log.info("Serving %s queued connection(s) before exiting", accepted)
-
-    def wait_for_busy_requests(self) -> None:
-        """Wait for the pool, beating the heartbeat, until done or out of time."""
-        while self.busy and self.has_time_left():
-            self.notify()
-            assert self.stop_deadline is not None
-            left = self.stop_deadline - time.monotonic()
-            concurrent.futures.wait(
-                list(self.busy), timeout=min(left, self.poll_interval())
-            )
-            self.finish_requests()
 
     def has_time_left(self) -> bool:
         return self.stop_deadline is not None and time.monotonic() < self.stop_deadline

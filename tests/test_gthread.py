@@ -1,0 +1,183 @@
+"""The threaded worker in-process: its loop runs in a thread, clients on real sockets.
+
+What a sync worker cannot do is tested here: keep-alive, pipelining, the idle
+timeout, the connection limit, a graceful stop that honours a kept-alive promise,
+and the heartbeat that stops while a request is stuck.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import selectors
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from minigun.config import Config
+from minigun.workers.gthread import ThreadWorker
+
+GET = b"GET /%s HTTP/1.1\r\nHost: test\r\n\r\n"
+
+
+class QuietLog:
+    def __getattr__(self, level):
+        return lambda *args, **kwargs: None
+
+
+class StaticApp:
+    """A WSGI app that answers ``path:pid`` and sleeps on ``/slow``."""
+
+    def __init__(self, slow_seconds: float = 0.0) -> None:
+        self.slow_seconds = slow_seconds
+
+    def wsgi(self):
+        return self
+
+    def __call__(self, environ, start_response):
+        if environ["PATH_INFO"] == "/slow":
+            time.sleep(self.slow_seconds)
+        body = environ["PATH_INFO"].encode()
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+
+@contextmanager
+def running_worker(app=None, timeout=30, **settings) -> Iterator[tuple]:
+    """A ThreadWorker serving on a fresh 127.0.0.1 listener, stopped afterwards."""
+    cfg = Config()
+    for name, value in {"threads": 2, **settings}.items():
+        cfg.set(name, value)
+    listener = socket.create_server(("127.0.0.1", 0))
+    worker = ThreadWorker(
+        1, os.getppid(), [listener], app or StaticApp(), timeout, cfg, QuietLog()
+    )
+    worker.pool = concurrent.futures.ThreadPoolExecutor(cfg.threads)
+    worker.poller = selectors.DefaultSelector()
+    worker.wake_fds = worker.make_wake_pipe()
+    worker.wsgi = worker.app.wsgi()
+    loop = threading.Thread(target=worker.run, daemon=True)
+    loop.start()
+    try:
+        yield worker, listener.getsockname()[1]
+    finally:
+        worker.handle_exit(signal.SIGTERM, None)
+        loop.join(10)
+        listener.close()
+        worker.tmp.close()
+        assert not loop.is_alive(), "the worker loop did not stop"
+
+
+def connect(port: int) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One response, framed by its Content-Length (the app always sends one)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(4096) or b"<eof>"
+        if data.endswith(b"<eof>"):
+            return data
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head + b"\r\n\r\n" + body
+
+
+def test_keep_alive_serves_two_requests_on_one_connection():
+    with running_worker(keepalive=5) as (_worker, port), connect(port) as client:
+        for path in (b"one", b"two"):
+            client.sendall(GET % path)
+            response = read_response(client)
+            assert response.endswith(b"/" + path)
+            assert b"Connection: close" not in response
+
+
+def test_pipelined_requests_are_answered_in_order():
+    with running_worker(keepalive=5) as (_worker, port), connect(port) as client:
+        client.sendall(GET % b"first" + GET % b"second")
+        assert read_response(client).endswith(b"/first")
+        assert read_response(client).endswith(b"/second")
+
+
+def test_an_idle_connection_is_closed_after_keepalive_seconds():
+    with running_worker(keepalive=1) as (_worker, port), connect(port) as client:
+        client.sendall(GET % b"x")
+        read_response(client)
+        started = time.monotonic()
+        assert client.recv(1) == b""
+        assert 0.5 < time.monotonic() - started < 4
+
+
+def test_keepalive_zero_closes_after_each_response():
+    with running_worker(keepalive=0) as (_worker, port), connect(port) as client:
+        client.sendall(GET % b"x")
+        assert b"Connection: close" in read_response(client)
+        assert client.recv(1) == b""
+
+
+def test_worker_connections_bounds_the_open_connections():
+    with running_worker(keepalive=5, worker_connections=1) as (_worker, port):
+        first = connect(port)
+        first.sendall(GET % b"first")
+        read_response(first)  # the only slot is now held by an idle connection
+        second = connect(port)  # queued in the backlog, not accepted
+        second.sendall(GET % b"second")
+        second.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            second.recv(1)
+        first.close()  # the slot frees: the second connection is served
+        second.settimeout(5)
+        assert read_response(second).endswith(b"/second")
+        second.close()
+
+
+def test_a_graceful_stop_answers_the_next_request_of_a_kept_alive_connection():
+    with running_worker(keepalive=5) as (worker, port), connect(port) as client:
+        client.sendall(GET % b"before")
+        read_response(client)
+        worker.handle_exit(signal.SIGTERM, None)
+        client.sendall(GET % b"after")
+        response = read_response(client)
+        assert response.endswith(b"/after")
+        assert b"Connection: close" in response
+
+
+def test_a_graceful_stop_lets_the_request_in_flight_finish():
+    app = StaticApp(slow_seconds=0.5)
+    with running_worker(app, keepalive=5) as (worker, port), connect(port) as client:
+        client.sendall(GET % b"slow")
+        time.sleep(0.2)
+        worker.handle_exit(signal.SIGTERM, None)
+        assert read_response(client).endswith(b"/slow")
+
+
+def test_the_heartbeat_stops_while_a_request_is_stuck():
+    app = StaticApp(slow_seconds=2.5)
+    with running_worker(app, timeout=1) as (worker, port), connect(port) as client:
+        client.sendall(GET % b"slow")
+        time.sleep(2.0)  # the request has outlived the timeout by a second
+        assert time.time() - worker.tmp.last_update() > 0.9
+        assert read_response(client).endswith(b"/slow")
+        time.sleep(0.7)  # the loop beats again once nothing is stuck
+        assert time.time() - worker.tmp.last_update() < 0.9
+
+
+def test_max_requests_ends_the_loop():
+    with running_worker(keepalive=5, max_requests=2) as (worker, port):
+        for path in (b"a", b"b"):
+            with connect(port) as client:
+                client.sendall(GET % path)
+                read_response(client)
+        deadline = time.monotonic() + 5
+        while worker.alive and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not worker.alive
+        assert worker.nr == 2
