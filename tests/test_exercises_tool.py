@@ -18,7 +18,7 @@ import pytest
 from exercises.tool import commands
 from exercises.tool.book import Book
 from exercises.tool.catalogue import CatalogueError, find_exercise, load_catalogue
-from exercises.tool.check import CONFTEST_TEMPLATE, check
+from exercises.tool.check import CONFTEST_TEMPLATE, check, static_problems
 from exercises.tool.layout import Layout
 from exercises.tool.regions import (
     cut,
@@ -294,24 +294,37 @@ def test_check_catches_a_collection_error(project: Layout):
     assert "01-add starter: interrupted, usually by an error while collecting" in report
 
 
+def static_report(layout: Layout) -> str:
+    """The problems the check finds without running a test."""
+    exercises = load_catalogue(layout.catalogue)
+    return "\n".join(static_problems(layout, exercises, scan_package(layout.package)))
+
+
 def test_check_catches_unlisted_regions_and_stray_folders(project: Layout):
     catalogue = CATALOGUE.split("\n\n[[exercise]]", maxsplit=1)[0] + "\n"
     project.catalogue.write_text(catalogue)
-    status, report = run_check(project)
-    assert status == 1, report
+    report = static_report(project)
     assert "region bump (minigun/calc.py:15) is not in the catalogue" in report, report
     assert "exercises/02-bump is not in the catalogue" in report, report
 
 
 def test_check_catches_a_missing_chapter_and_empty_hints(project: Layout):
     broken = CATALOGUE.replace('chapter = "calc"', 'chapter = "nowhere"', 1)
-    project.catalogue.write_text(
-        broken.replace('hints = ["Start from zero."]', "hints = []")
-    )
-    status, report = run_check(project)
-    assert status == 1, report
+    broken = broken.replace('hints = ["Start from zero."]', "hints = []")
+    project.catalogue.write_text(broken)
+    report = static_report(project)
     assert "add: chapter book/nowhere.md is missing" in report, report
     assert "bump needs hints" in report, report
+
+
+def test_check_catches_a_region_in_the_wrong_file_and_a_stale_conftest(
+    project: Layout,
+):
+    project.catalogue.write_text(CATALOGUE.replace("minigun/calc.py", "minigun/x.py"))
+    (project.exercises / "01-add" / "conftest.py").write_text('"""Old."""\n')
+    report = static_report(project)
+    assert "region add is in minigun/calc.py:6, but the catalogue says" in report
+    assert "exercises/01-add/conftest.py differs from" in report, report
 
 
 # The student's commands
@@ -376,20 +389,27 @@ def test_reset_brings_back_the_starter(project: Layout):
 
 
 def test_watch_runs_the_tests_again_after_a_save(project: Layout):
-    run_command(commands.show_exercise, project)
-
-    def save_an_answer() -> None:
-        time.sleep(1.0)
-        solve(project, "add")
-
-    saver = threading.Thread(target=save_an_answer)
-    saver.start()
     out = io.StringIO()
-    commands.watch(project, "add", out, poll_seconds=0.1, rounds=2)
-    saver.join()
+    watching_ended = threading.Event()
+
+    def keep_saving_while_watched() -> None:
+        """Saves an answer every 0.3 s once watch waits, however slow the machine."""
+        while "Watching for saves" not in out.getvalue():
+            if watching_ended.wait(0.05):
+                return
+        while not watching_ended.is_set():
+            solve(project, "add")
+            watching_ended.wait(0.3)
+
+    saver = threading.Thread(target=keep_saving_while_watched, daemon=True)
+    saver.start()
+    try:
+        commands.watch(project, "add", out, poll_seconds=0.05, rounds=2)
+    finally:
+        watching_ended.set()
+        saver.join(timeout=5)
     text = out.getvalue()
-    assert "Watching for saves" in text, text
-    assert "FAILED test_add" in text, "the first round shows the starter failing"
+    assert "FAILED test_add" in text, f"the first round shows the starter:\n{text}"
     assert "Solved: all 2 tests pass." in text, f"the save was not picked up:\n{text}"
 
 
