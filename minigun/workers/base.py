@@ -88,7 +88,7 @@ class Worker:
         self.alive = True
         self.nr = 0  # requests served
         self.max_requests = self.requests_before_retiring(cfg)
-        self.tmp = WorkerTmp(cfg.worker_tmp_dir)
+        self.tmp = WorkerTmp(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi: Any = None
         self.wake_fds: tuple[int, int] | None = None
         self.stop_deadline: float | None = None  # set by TERM: when draining must end

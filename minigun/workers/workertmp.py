@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 
 NEVER_NOTIFIED = 0.0
 
@@ -24,16 +23,24 @@ NEVER_NOTIFIED = 0.0
 class WorkerTmp:
     """An anonymous file whose mtime is the worker's last sign of life."""
 
-    def __init__(self, tmp_dir: str | None = None) -> None:
+    def __init__(
+        self, tmp_dir: str | None = None, uid: int | None = None, gid: int | None = None
+    ) -> None:
+        """Create the file in the master; hand it to the worker's ``uid``/``gid``,
+        so a worker that drops privileges may still touch it."""
         fd, name = tempfile.mkstemp(prefix="minigun-", dir=tmp_dir)
         os.unlink(name)  # nobody needs the name: master and worker share the descriptor
         self._fd = fd
         os.utime(self._fd, (NEVER_NOTIFIED, NEVER_NOTIFIED))
+        if (uid, gid) != (None, None) and (uid, gid) != (os.geteuid(), os.getegid()):
+            os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
 
     def notify(self) -> None:
-        """Move the file's modification time to now."""
-        now = time.time()
-        os.utime(self._fd, (now, now))
+        """Move the file's modification time to now.
+
+        ``utime`` with no explicit times only needs write permission, not ownership.
+        """
+        os.utime(self._fd)
 
     def last_update(self) -> float:
         """Seconds since the epoch of the last :meth:`notify` (0.0 if none yet)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import pwd
 import signal
 import socket
 import threading
@@ -248,6 +249,25 @@ def test_a_worker_past_its_timeout_is_aborted_and_replaced(serve):
     server.wait_for("Booting worker", count=2)
     assert isinstance(hung.error(), OSError)
     assert server.request("/?sleep=0")[0] == 200
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can switch to another user")
+def test_a_worker_that_dropped_privileges_keeps_its_heartbeat(serve):
+    # examples.hello imports nothing a switched user might be unable to read.
+    nobody = pwd.getpwnam("nobody")
+    server = serve(
+        "examples.hello:app", "--user", "nobody", "--group", str(nobody.pw_gid),
+        "--timeout", "1",
+    )  # fmt: skip
+    worker = server.booted_pids()[0]
+    status = Path(f"/proc/{worker}/status").read_text()
+    assert f"Uid:\t{nobody.pw_uid}\t" in status
+    time.sleep(2.5)  # more than twice the timeout: only a working heartbeat survives
+    assert server.request("/") == (
+        200,
+        f"Hello from minigun worker {worker}\n".encode(),
+    )
+    assert "WORKER TIMEOUT" not in server.log.text
 
 
 def test_max_requests_retires_a_worker_without_failing_a_request(serve):
