@@ -39,7 +39,8 @@ extensions = [
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_ext", "README.md"]
+# hooks-timeline.md is a fragment that hooks.md includes, not a page of its own.
+exclude_patterns = ["_build", "_ext", "README.md", "hooks-timeline.md"]
 language = "en"
 
 # MyST: ```{svgbob} fences become diagrams; the rest are ordinary MyST.
@@ -68,7 +69,7 @@ napoleon_numpy_docstring = False
 # its wide, quiet layout suits long listings with line numbers. sphinx-book-theme's
 # margin notes would be nice, but it is not installed and furo reads well.
 html_theme = "furo"
-html_title = f"minigun {release}: a pre-fork server, read from the source"
+html_title = f"minigun {release}"
 html_static_path = ["book/_static"]
 html_css_files = ["minigun.css"]
 html_theme_options = {"navigation_with_keys": True}
