@@ -7,6 +7,8 @@ answers a good one.
 
 from __future__ import annotations
 
+import http.client
+import io
 import random
 import socket
 import struct
@@ -302,3 +304,62 @@ def test_the_example_flask_app_under_wsgiref_validate(serve):
     assert (status, body) == (200, b"x" * 100_000)
     assert "AssertionError" not in server.log.text
     assert "WSGIWarning" not in server.log.text
+
+
+class KeptOpen(io.BytesIO):
+    """A stream ``http.client`` cannot close after one response."""
+
+    def close(self) -> None:
+        pass
+
+
+class SharedFile:
+    """One byte stream that successive ``http.client`` responses read in turn."""
+
+    def __init__(self, data: bytes) -> None:
+        self.file = KeptOpen(data)
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return self.file
+
+
+def responses_in(raw: bytes, count: int) -> list[tuple[int, dict[str, str], bytes]]:
+    """Decode ``count`` responses sent back to back on one connection."""
+    sock = SharedFile(raw)
+    decoded = []
+    for _ in range(count):
+        response = http.client.HTTPResponse(sock)  # type: ignore[arg-type]
+        response.begin()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        decoded.append((response.status, headers, response.read()))
+    assert sock.file.read() == b"", "more bytes than the responses"
+    return decoded
+
+
+def test_pipelined_requests_on_one_keep_alive_connection(serve):
+    server = serve("examples.app_echo:app", *SHORT, "-k", "gthread", "--threads", "2")
+    raw = (
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nde\r\n1;ext=1\r\nf\r\n0\r\nX-Trailer: 1\r\n\r\n"
+        b"POST / HTTP/1.0\r\nContent-Length: 1\r\n\r\ng"
+        b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n"  # after an HTTP/1.0 close
+    )
+    answer = exchange(server.port, raw)
+    (s1, h1, b1), (s2, h2, b2), (s3, h3, b3) = responses_in(answer, 3)
+    assert (s1, b1, "connection" in h1) == (200, b"abc", False)
+    assert (s2, b2, "connection" in h2) == (200, b"def", False)
+    assert (s3, b3, h3["connection"]) == (200, b"g", "close")
+
+
+def test_a_malformed_request_in_a_pipeline_ends_the_connection(serve):
+    server = serve("examples.app_echo:app", *SHORT, "-k", "gthread", "--threads", "2")
+    raw = (
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na"
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n"
+        b"Content-Length: 2\r\n\r\nbc"
+        b"POST /smuggled HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nd"
+    )
+    (s1, _, b1), (s2, h2, _) = responses_in(exchange(server.port, raw), 2)
+    assert (s1, b1) == (200, b"a")
+    assert (s2, h2["connection"]) == (400, "close")
