@@ -112,6 +112,36 @@ def test_hup_rebinds_only_when_bind_changed(serve, tmp_path):
         socket.create_connection(("127.0.0.1", first), timeout=2)
 
 
+VERSIONED_APP = """
+import os, time
+time.sleep({boot_seconds})
+def app(environ, start_response):
+    body = b"{version} %d" % os.getpid()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def test_hup_retires_old_workers_only_once_new_ones_have_booted(serve, tmp_path):
+    module = tmp_path / "versioned.py"
+    module.write_text(VERSIONED_APP.format(boot_seconds=0, version="v1"))
+    server = serve("versioned:app", "--pythonpath", str(tmp_path), *FAST, workers=2)
+    old_pids = set(server.booted_pids())
+    served: set[bytes] = set()
+    wait_until(lambda: served.add(server.request("/")[1]) or len(served) == 2)
+    module.write_text(VERSIONED_APP.format(boot_seconds=1.5, version="v2"))
+    server.kill(signal.SIGHUP)
+    server.wait_for("Booting worker", count=4)
+    # The new workers are still importing: the old ones serve, all of them alive.
+    for _ in range(20):
+        status, body = server.request("/")
+        assert (status, body.split()[0]) == (200, b"v1")
+        time.sleep(0.03)
+    assert old_pids <= server.worker_pids()
+    wait_until(lambda: server.request("/")[1].startswith(b"v2"))
+    wait_until(lambda: not old_pids & server.worker_pids())
+
+
 def test_hup_with_a_broken_new_version_keeps_the_old_workers(serve, tmp_path):
     module = tmp_path / "hupapp.py"
     module.write_text((Path("examples") / "app_pid.py").read_text())
