@@ -8,6 +8,9 @@ def app(environ, start_response):
     body = f"Hello from minigun worker {os.getpid()}\n".encode()
     start_response(
         "200 OK",
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ],
     )
     return [body]
