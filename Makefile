@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint format html serve doctest
+.PHONY: venv run test lint format html serve doctest bench
 .PHONY: exercise hint watch reset solution check-exercises
 
 venv: $(STAMP)
@@ -66,3 +66,6 @@ solution: venv  ## compare your solution of EX with the reference, once it passe
 
 check-exercises: venv  ## every exercise fails as shipped and passes with the reference
 	$(EXERCISES) check
+
+bench: venv  ## minigun beside gunicorn (installs gunicorn into bench/.venv); about 3 minutes
+	$(PY) bench/run.py

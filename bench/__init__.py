@@ -1,0 +1,1 @@
+"""The benchmark: minigun beside gunicorn, same workers, same run (``make bench``)."""

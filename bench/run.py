@@ -1,0 +1,356 @@
+"""minigun beside gunicorn: same applications, same worker counts, same run.
+
+Usage (``make bench`` runs it)::
+
+    .venv/bin/python bench/run.py [--rounds 3] [--seconds 3] [--connections 16]
+
+It installs gunicorn into its own virtualenv (``bench/.venv``), then for each worker
+set-up (sync with 2 workers; gthread with 2 workers of 4 threads) and each
+application (``hello``; ``sleep50``, which sleeps 50 ms) it starts both servers on
+127.0.0.1 and loads them in turns, minigun then gunicorn, round after round: the
+machine is shared, and interleaving keeps the ratio fair when its load changes.
+The load comes from ``wrk`` if it is installed, from a small Python client if not.
+
+It prints one Markdown table: requests per second (median of the rounds, with
+min-max), p50 and p99 latency, errors, the time from start to the first 200,
+resident memory per worker, and the requests lost while the master is sent ``HUP``
+under load; each minigun figure beside gunicorn's, with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench.loadgen`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.loadgen import LoadResult, python_load, wrk_load
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_VENV = ROOT / "bench" / ".venv"
+MINIGUN_PYTHON = ROOT / ".venv" / "bin" / "python"
+GUNICORN_VERSION = "gunicorn==23.0.0"
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+WARMUP_SECONDS = 1.0
+HUP_LOAD_SECONDS = 5.0
+HUP_AFTER_SECONDS = 1.5
+
+SETUPS = {
+    "sync, 2 workers": ("--workers", "2", "--worker-class", "sync"),
+    "gthread, 2 workers x 4 threads": (
+        "--workers",
+        "2",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+    ),
+}
+APPS = {"hello": "bench.apps:hello", "sleep 50 ms": "bench.apps:sleep50"}
+SERVERS = ("minigun", "gunicorn")
+
+
+# Servers.
+
+
+@dataclass
+class Server:
+    """One running master, its port, and how long it took to answer first."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    startup: float
+
+    def worker_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def ensure_gunicorn() -> Path:
+    """bench/.venv with gunicorn, made once; returns its python."""
+    python = BENCH_VENV / "bin" / "python"
+    if not python.exists():
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", str(BENCH_VENV)], check=True)
+    probe = subprocess.run(
+        [str(python), "-c", "import gunicorn"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", GUNICORN_VERSION],
+            check=True,
+        )
+    return python
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def server_command(name: str, python: Path, setup: tuple[str, ...], app: str):
+    module = "minigun" if name == "minigun" else "gunicorn"
+    return [str(python), "-m", module, *setup, app]
+
+
+@contextmanager
+def running(name: str, python: Path, setup: tuple[str, ...], app: str, logdir: Path):
+    """Start a server, wait for its first 200, and always stop it."""
+    port = free_port()
+    command = server_command(name, python, setup, app)
+    command[3:3] = ["--bind", f"127.0.0.1:{port}"]
+    log = (logdir / f"{name}.log").open("ab")
+    started = time.monotonic()
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
+    try:
+        wait_first_200(f"http://127.0.0.1:{port}/", proc)
+        yield Server(name, proc, port, time.monotonic() - started)
+    finally:
+        stop(proc)
+        log.close()
+
+
+def wait_first_200(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError(f"no 200 from {url} within {START_TIMEOUT}s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """TERM the master (it stops its workers); KILL it if it lingers."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(STOP_TIMEOUT)
+
+
+def rss_per_worker_mib(server: Server) -> float:
+    """The mean resident set size of the server's workers."""
+    sizes = []
+    for pid in server.worker_pids():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return statistics.mean(sizes) if sizes else float("nan")
+
+
+# Measuring.
+
+
+@dataclass
+class Measured:
+    """Everything measured for one server in one set-up and application."""
+
+    rounds: list[LoadResult]
+    startup: float
+    rss_mib: float
+    hup_lost: int | None = None
+
+    @property
+    def rps(self) -> list[float]:
+        return [result.rps for result in self.rounds]
+
+
+LOADS = {"wrk": wrk_load, "python": python_load}
+
+
+def default_load() -> str:
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+def choose_load(name: str | None = None) -> Callable[[str, float, int], LoadResult]:
+    return LOADS[name or default_load()]
+
+
+def measure_pair(setup, app, options, pythons, logdir) -> dict[str, Measured]:
+    """Both servers up at once, loaded in turns, round after round."""
+    load = choose_load(options.load)
+    results: dict[str, Measured] = {}
+    with (
+        running("minigun", pythons["minigun"], setup, app, logdir) as minigun,
+        running("gunicorn", pythons["gunicorn"], setup, app, logdir) as gunicorn,
+    ):
+        servers = {"minigun": minigun, "gunicorn": gunicorn}
+        for server in servers.values():
+            load(server.url(), WARMUP_SECONDS, options.connections)
+        rounds: dict[str, list[LoadResult]] = {name: [] for name in SERVERS}
+        for _ in range(options.rounds):
+            for name, server in servers.items():
+                rounds[name].append(
+                    load(server.url(), options.seconds, options.connections)
+                )
+        for name, server in servers.items():
+            results[name] = Measured(
+                rounds[name], server.startup, rss_per_worker_mib(server)
+            )
+    return results
+
+
+def measure_hup(setup, options, pythons, logdir) -> dict[str, int]:
+    """Requests lost while the master reloads its workers (HUP) under load."""
+    lost = {}
+    for name in SERVERS:
+        with running(name, pythons[name], setup, APPS["hello"], logdir) as server:
+            lost[name] = hup_under_load(server, options)
+    return lost
+
+
+def hup_under_load(server: Server, options: argparse.Namespace) -> int:
+    load = choose_load(options.load)
+    seconds, connections = HUP_LOAD_SECONDS, options.connections
+    with background(load, server.url(), seconds, connections) as result:
+        time.sleep(HUP_AFTER_SECONDS)
+        server.proc.send_signal(signal.SIGHUP)
+    return result[0].errors
+
+
+@contextmanager
+def background(load, url: str, seconds: float, connections: int) -> Iterator[list]:
+    """Run a load in a thread; the list holds its result after the block."""
+    import threading
+
+    result: list[LoadResult] = []
+    thread = threading.Thread(
+        target=lambda: result.append(load(url, seconds, connections))
+    )
+    thread.start()
+    try:
+        yield result
+    finally:
+        thread.join()
+
+
+# The table.
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}x" if theirs else "-"
+
+
+def rps_cell(values: list[float]) -> str:
+    return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+def rows_for(label: str, app: str, pair: dict[str, Measured]) -> Iterator[str]:
+    ours, theirs = pair["minigun"], pair["gunicorn"]
+    med = {name: statistics.median(pair[name].rps) for name in SERVERS}
+
+    def p(name: str, attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in pair[name].rounds)
+
+    def errors(measured: Measured) -> int:
+        return sum(r.errors for r in measured.rounds)
+
+    yield row(label, app, "requests/s, median (min-max)", rps_cell(ours.rps),
+              rps_cell(theirs.rps), ratio(med["minigun"], med["gunicorn"]))  # fmt: skip
+    for attr, title in (("p50_ms", "p50 latency, ms"), ("p99_ms", "p99 latency, ms")):
+        mine, yours = p("minigun", attr), p("gunicorn", attr)
+        yield row(label, app, title, f"{mine:.2f}", f"{yours:.2f}", ratio(mine, yours))
+    yield row(label, app, "errors", str(errors(ours)), str(errors(theirs)), "")
+
+
+def row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def print_table(options, results, startups, memory, hup) -> None:
+    print(machine_line(options))
+    print()
+    print(row("set-up", "app", "measure", "minigun", "gunicorn", "ratio"))
+    print(row(*["---"] * 6))
+    for label in SETUPS:
+        for app in APPS:
+            for line in rows_for(label, app, results[label, app]):
+                print(line)
+        mine, yours = startups[label]
+        print(row(label, "hello", "start to first 200, s", f"{mine:.2f}",
+                  f"{yours:.2f}", ratio(mine, yours)))  # fmt: skip
+        mine, yours = memory[label]
+        print(row(label, "hello", "RSS per worker, MiB", f"{mine:.1f}",
+                  f"{yours:.1f}", ratio(mine, yours)))  # fmt: skip
+        lost = hup[label]
+        print(row(label, "hello", "requests lost on HUP under load",
+                  str(lost["minigun"]), str(lost["gunicorn"]), ""))  # fmt: skip
+
+
+def machine_line(options) -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    load = {"wrk": "wrk", "python": "the Python client"}[options.load]
+    return (
+        f"Machine: nproc {os.cpu_count()}, {cpu}, Python {platform.python_version()}, "
+        f"{GUNICORN_VERSION.replace('==', ' ')}; load: {load}, "
+        f"{options.connections} connections, {options.rounds} rounds x "
+        f"{options.seconds:g} s, interleaved."
+    )
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--load", choices=sorted(LOADS), default=default_load())
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    options = parse_args(argv)
+    pythons = {"minigun": MINIGUN_PYTHON, "gunicorn": ensure_gunicorn()}
+    if not MINIGUN_PYTHON.exists():
+        pythons["minigun"] = Path(sys.executable)
+    results, startups, memory, hup = {}, {}, {}, {}
+    with tempfile.TemporaryDirectory(prefix="minigun-bench-") as tmp:
+        logdir = Path(tmp)
+        for label, setup in SETUPS.items():
+            for app_label, app in APPS.items():
+                print(f"measuring {label}, {app_label} ...", file=sys.stderr)
+                results[label, app_label] = measure_pair(
+                    setup, app, options, pythons, logdir
+                )
+            hello = results[label, "hello"]
+            startups[label] = (hello["minigun"].startup, hello["gunicorn"].startup)
+            memory[label] = (hello["minigun"].rss_mib, hello["gunicorn"].rss_mib)
+            print(f"HUP under load, {label} ...", file=sys.stderr)
+            hup[label] = measure_hup(setup, options, pythons, logdir)
+    print_table(options, results, startups, memory, hup)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
