@@ -18,7 +18,7 @@ from .book import Book
 from .catalogue import Exercise, find_exercise, load_catalogue
 from .layout import Layout
 from .regions import cut, strip_markers
-from .results import Failure, Outcome, run_tests
+from .results import EXIT_INTERRUPTED, Failure, Outcome, run_tests
 from .workcopy import (
     edit_place,
     ensure_work_copy,
@@ -49,7 +49,7 @@ def present(layout: Layout, key: str | None, out: TextIO) -> Exercise | None:
         return None
     if ensure_work_copy(layout, exercise) or exercise.number not in outcomes:
         outcomes[exercise.number] = run_tests(layout, exercise, layout.work(exercise))
-    out.write(describe(layout, exercise, outcomes[exercise.number]))
+    out.write(describe(layout, exercise, len(exercises), outcomes[exercise.number]))
     out.write(progress_bar(len(exercises), outcomes))
     return exercise
 
@@ -79,12 +79,11 @@ def choose(
     return None
 
 
-def describe(layout: Layout, exercise: Exercise, outcome: Outcome) -> str:
+def describe(layout: Layout, exercise: Exercise, total: int, outcome: Outcome) -> str:
     """The heading, the places to read and edit, then the verdict and a hint."""
     book = Book(layout.book)
     number = book.number(exercise.chapter)
     chapter = f"chapter {number}" if number else f"book/{exercise.chapter}.md"
-    total = len(load_catalogue(layout.catalogue))
     place = edit_place(layout, exercise)
     lines = [
         f"Exercise {exercise.number}/{total}: {exercise.title} ({chapter})",
@@ -121,7 +120,11 @@ def failure_lines(outcome: Outcome) -> list[str]:
         return [f"The tests did not run: {outcome.meaning}.", *tail]
     first: Failure = outcome.failures[0]
     failing = len(outcome.failures)
-    lines = [f"FAILED {first.test} ({failing} of {failing + len(outcome.passed)} fail)"]
+    if outcome.exit_code == EXIT_INTERRUPTED:
+        lines = [f"ERROR: the tests could not start ({outcome.meaning}):"]
+    else:
+        count = failing + len(outcome.passed)
+        lines = [f"FAILED {first.test} ({failing} of {count} fail)"]
     traceback = first.details.strip().splitlines()[-TRACEBACK_LINES:]
     return lines + [f"  {line}" for line in traceback]
 

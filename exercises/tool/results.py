@@ -27,13 +27,14 @@ TIMED_OUT = -1
 EXIT_OK = 0
 EXIT_TESTS_FAILED = 1
 EXIT_INTERRUPTED = 2
+EXIT_INTERNAL_ERROR = 3
 EXIT_USAGE_ERROR = 4
 EXIT_NO_TESTS = 5
 EXIT_MEANINGS = {
     EXIT_OK: "all tests passed",
     EXIT_TESTS_FAILED: "some tests failed",
     EXIT_INTERRUPTED: "interrupted, usually by an error while collecting the tests",
-    3: "pytest's own internal error",
+    EXIT_INTERNAL_ERROR: "pytest's own internal error",
     EXIT_USAGE_ERROR: "a usage error, such as a missing work copy",
     EXIT_NO_TESTS: "no tests were collected",
     TIMED_OUT: f"pytest did not finish within {RUN_TIMEOUT} s",
