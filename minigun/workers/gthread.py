@@ -350,8 +350,11 @@ class ThreadWorker(base.Worker):
         (PEP 3333), even when iterating failed."""
         body = self.wsgi(environ, resp.start_response)
         try:
-            for chunk in body:
-                resp.write(chunk)
+            if isinstance(body, wsgi.FileWrapper):
+                resp.write_file(body)  # socket.sendfile when it is a real file
+            else:
+                for chunk in body:
+                    resp.write(chunk)
             resp.close()
         finally:
             close: Callable[[], Any] | None = getattr(body, "close", None)

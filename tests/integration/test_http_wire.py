@@ -363,3 +363,21 @@ def test_a_malformed_request_in_a_pipeline_ends_the_connection(serve):
     (s1, _, b1), (s2, h2, _) = responses_in(exchange(server.port, raw), 2)
     assert (s1, b1) == (200, b"a")
     assert (s2, h2["connection"]) == (400, "close")
+
+
+@pytest.mark.parametrize("worker", ["sync", "gthread"])
+def test_a_wrapped_file_is_served_whole(serve, tmp_path, worker):
+    data = bytes(random.Random(7).randrange(256) for _ in range(300_000))
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    server = serve(
+        "http_wire_apps:file_app",
+        *SHORT,
+        "-k",
+        worker,
+        "--pythonpath",
+        str(HERE),
+        env={"MINIGUN_WIRE_FILE": str(path)},
+    )
+    status, body = server.request("/")
+    assert (status, len(body), body == data) == (200, len(data), True)
