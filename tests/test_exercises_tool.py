@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from exercises.tool import commands
+from exercises.tool.__main__ import main
 from exercises.tool.book import Book
 from exercises.tool.catalogue import CatalogueError, find_exercise, load_catalogue
 from exercises.tool.check import CONFTEST_TEMPLATE, check, static_problems
@@ -418,3 +419,10 @@ def test_wait_for_change_gives_up_at_its_timeout(tmp_path: Path):
     started = time.monotonic()
     assert not commands.wait_for_change(tmp_path, poll_seconds=0.05, timeout=0.3)
     assert time.monotonic() - started < 5
+
+
+def test_the_command_line_names_the_known_exercises_for_an_unknown_one(capsys):
+    status = main(["exercise", "no-such-exercise"])
+    error = capsys.readouterr().err
+    assert status == 2, f"exit status {status} for an unknown exercise, expected 2"
+    assert "no exercise 'no-such-exercise'; known: load-app," in error, error

@@ -42,8 +42,9 @@ def show_exercise(layout: Layout, key: str | None, out: TextIO) -> int:
 def present(layout: Layout, key: str | None, out: TextIO) -> Exercise | None:
     """Shows one exercise (the first unsolved one unless ``key`` names one)."""
     exercises = load_catalogue(layout.catalogue)
+    named = find_exercise(exercises, key) if key else None
     outcomes = survey(layout, exercises)
-    exercise = choose(exercises, outcomes, key)
+    exercise = named or first_unsolved(exercises, outcomes)
     if exercise is None:
         out.write(f"All {len(exercises)} exercises are solved. Well done!\n")
         return None
@@ -66,12 +67,10 @@ def survey(layout: Layout, exercises: list[Exercise]) -> dict[int, Outcome]:
     return {e.number: outcome for e, outcome in zip(started, outcomes, strict=True)}
 
 
-def choose(
-    exercises: list[Exercise], outcomes: dict[int, Outcome], key: str | None
+def first_unsolved(
+    exercises: list[Exercise], outcomes: dict[int, Outcome]
 ) -> Exercise | None:
-    """The exercise named by ``key``, or else the first one not solved yet."""
-    if key:
-        return find_exercise(exercises, key)
+    """The first exercise whose work copy is missing or fails its tests."""
     for exercise in exercises:
         outcome = outcomes.get(exercise.number)
         if outcome is None or not outcome.solved:
@@ -139,7 +138,10 @@ def progress_bar(total: int, outcomes: dict[int, Outcome]) -> str:
 def show_hint(layout: Layout, key: str | None, out: TextIO) -> int:
     """``make hint [EX=...]``: the next hint each time, cycling back to the first."""
     exercises = load_catalogue(layout.catalogue)
-    exercise = choose(exercises, {} if key else survey(layout, exercises), key)
+    if key:
+        exercise = find_exercise(exercises, key)
+    else:
+        exercise = first_unsolved(exercises, survey(layout, exercises))
     if exercise is None:
         out.write("Every exercise is solved: no hint needed.\n")
         return 0
