@@ -6,9 +6,11 @@ what an operator could see: responses, worker pids, the pidfile and the log.
 
 from __future__ import annotations
 
+import http.client
 import os
 import platform
 import pwd
+import re
 import signal
 import socket
 import threading
@@ -262,6 +264,41 @@ def test_winch_in_daemon_mode_stops_the_workers_but_keeps_the_master(
     wait_until(lambda: not pidfile.exists())
 
 
+def test_daemon_upgrade_usr2_winch_term(processes, run_to_exit, tmp_path):
+    """Unicorn's procedure: USR2, WINCH the old master, check, TERM the old one."""
+    pidfile, errors = tmp_path / "d.pid", tmp_path / "error.log"
+    code, _ = run_to_exit(
+        "--daemon", "--pid", str(pidfile), "--error-logfile", str(errors),
+        *FAST, "examples.app_pid:app",
+    )  # fmt: skip
+    assert code == 0
+    wait_until(pidfile.exists)
+    old_master = int(pidfile.read_text())
+    processes.extra_pids.add(old_master)
+    wait_until(lambda: "Booting worker" in errors.read_text())
+    port = int(
+        re.search(r"Listening at: http://127.0.0.1:(\d+)", errors.read_text())[1]
+    )
+    os.kill(old_master, signal.SIGUSR2)
+    new_pidfile = Path(f"{pidfile}.2")
+    wait_until(new_pidfile.exists)
+    new_master = int(new_pidfile.read_text())
+    processes.extra_pids.add(new_master)
+    wait_until(lambda: len(processes.children_of(new_master)) == 1)
+    os.kill(old_master, signal.SIGWINCH)
+    # The old master's only child left is the new master: its workers are gone.
+    wait_until(lambda: processes.children_of(old_master) == {new_master})
+    assert fetch_pid(port) in processes.children_of(new_master)
+    os.kill(old_master, signal.SIGTERM)
+    wait_until(
+        lambda: pidfile.exists() and pidfile.read_text().strip() == str(new_master)
+    )
+    assert not new_pidfile.exists()
+    assert fetch_pid(port) in processes.children_of(new_master)
+    os.kill(new_master, signal.SIGTERM)
+    wait_until(lambda: not pidfile.exists())
+
+
 def test_a_killed_worker_is_reaped_logged_and_replaced(serve):
     server = serve("examples.app_pid:app", *FAST)
     victim = server.booted_pids()[0]
@@ -471,6 +508,16 @@ def stop_while_idle(pids: list[int], attempts: int = 300) -> int:
 
 def _state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(") ")[2].split()[0]
+
+
+def fetch_pid(port: int) -> int:
+    """GET / from an app_pid server on ``port``: the pid of the worker that served."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/")
+        return int(conn.getresponse().read())
+    finally:
+        conn.close()
 
 
 def free_port() -> int:
