@@ -12,7 +12,9 @@ A command that talks to ``127.0.0.1:8000`` gets a real minigun serving
 its pid afterwards.
 """
 
+import contextlib
 import doctest
+import http.client
 import os
 import re
 import signal
@@ -94,12 +96,12 @@ def wait_until_serving(port: int, server: subprocess.Popen) -> None:
     raise AssertionError(f"minigun did not listen on port {port} in {BOOT_TIMEOUT}s")
 
 
-@pytest.fixture(scope="module")
-def hello_server() -> Iterator[str]:
-    """A real minigun serving the hello example; yields its ``host:port``."""
+@contextlib.contextmanager
+def running_minigun(*args: str) -> Iterator[str]:
+    """A real minigun on a free port of 127.0.0.1, stopped by its pid afterwards."""
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "minigun"), "--bind", f"127.0.0.1:{port}", "examples.hello:app"],
+        [str(BIN / "minigun"), "--bind", f"127.0.0.1:{port}", *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -114,6 +116,13 @@ def hello_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.kill(server.pid, signal.SIGKILL)
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def hello_server() -> Iterator[str]:
+    """A real minigun serving the hello example; yields its ``host:port``."""
+    with running_minigun("examples.hello:app") as address:
+        yield address
 
 
 def run_in_shell(command: str) -> str:
@@ -186,3 +195,17 @@ def test_every_module_is_in_the_api_appendix_and_the_gunicorn_map() -> None:
         assert f"`{path}`" in gunicorn_map, f"{path} is missing from gunicorn-map.md"
         if not path.endswith("__main__.py"):
             assert f"automodule:: {dotted}\n" in api, f"{dotted} is missing from api.md"
+
+
+def test_the_books_worker_class_serves_requests() -> None:
+    """The worker class written in the custom-worker chapter serves real requests."""
+    worker_class = "book._examples.blocking_worker.BlockingWorker"
+    with running_minigun("--worker-class", worker_class, "examples.hello:app") as at:
+        host, port = at.split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+    assert response.status == 200
+    assert body.startswith(b"Hello from minigun worker ")
