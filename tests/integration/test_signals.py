@@ -185,7 +185,8 @@ def test_usr1_reopens_the_access_log_after_rotation(serve, tmp_path):
     server.kill(signal.SIGUSR1)
     server.wait_for("Handling signal: usr1")
     wait_until(access.exists)
-    time.sleep(0.3)  # the worker reopens on its own signal, just after the master
+    worker = server.booted_pids()[0]  # reopens on its own USR1, just after the master
+    wait_until(lambda: str(access) in open_files(worker))
     server.request("/after")
     wait_until(lambda: "/after" in access.read_text())
     assert "/after" not in (tmp_path / "access.log.1").read_text()
@@ -508,6 +509,17 @@ def stop_while_idle(pids: list[int], attempts: int = 300) -> int:
 
 def _state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(") ")[2].split()[0]
+
+
+def open_files(pid: int) -> set[str]:
+    """The paths a process has open (its /proc/PID/fd links)."""
+    paths = set()
+    for link in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            paths.add(os.readlink(link))
+        except OSError:
+            continue
+    return paths
 
 
 def fetch_pid(port: int) -> int:
