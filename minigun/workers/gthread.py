@@ -310,7 +310,7 @@ class ThreadWorker(base.Worker):
         environ: dict[str, Any] = {}
         resp = None
         try:
-            self.cfg.pre_request(self, req)
+            self.call_hook_or_raise("pre_request", self.cfg.pre_request, self, req)
             started = datetime.datetime.now()
             resp, environ = wsgi.create(
                 req, conn.sock, conn.addr, conn.listener.getsockname(), self.cfg

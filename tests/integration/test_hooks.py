@@ -551,11 +551,11 @@ def test_a_failing_start_up_hook_stops_the_server(
     assert output.count("Booting worker") <= 1  # halted once, no respawn storm
 
 
-def test_a_failing_pre_request_fails_its_request_only(serve, tmp_path):
-    config = raising_config(
-        tmp_path / "raise.conf.py", "pre_request", only_path="/boom"
-    )
-    server = serve(APP, "-c", config, *LIFE)
+@pytest.mark.parametrize("worker_class", ["sync", "gthread"])
+def test_a_failing_pre_request_fails_its_request_only(serve, tmp_path, worker_class):
+    path = tmp_path / "raise.conf.py"
+    config = raising_config(path, "pre_request", only_path="/boom")
+    server = serve(APP, "-c", config, "--worker-class", worker_class, *LIFE)
     worker = server.booted_pids()[0]
     status, body = server.request("/boom")
     assert (status, body) == (500, b"Internal Server Error\n")
@@ -594,3 +594,23 @@ def test_a_failing_hook_while_serving_is_logged_by_name_and_ignored(
     assert server.wait_exit() == 0
     for hook in LOGGED_ONLY:
         assert f"Exception in {hook} hook" in server.log.text, hook
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "class_name"),
+    [("sync", "SyncWorker"), ("gthread", "ThreadWorker")],
+)
+def test_each_worker_class_calls_the_worker_hooks(
+    serve, tmp_path, worker_class, class_name
+):
+    hooks = HookLog(tmp_path / "hooks.jsonl")
+    server = serve(
+        APP, "-c", str(HOOKS_CONF), "--worker-class", worker_class, *LIFE,
+        env=hooks.env(),
+    )  # fmt: skip
+    live_briefly(server, hooks)
+    assert_short_life(hooks, server.master_pid)
+    seen = hooks.entries()
+    assert {e["args"]["worker"]["type"] for e in seen if "worker" in e["args"]} == {
+        class_name
+    }
