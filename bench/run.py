@@ -290,7 +290,7 @@ def print_table(options, results, startups, memory, hup) -> None:
     print()
     print(row("set-up", "app", "measure", "minigun", "gunicorn", "ratio"))
     print(row(*["---"] * 6))
-    for label in SETUPS:
+    for label in results_setups(results):
         for app in APPS:
             for line in rows_for(label, app, results[label, app]):
                 print(line)
@@ -303,6 +303,10 @@ def print_table(options, results, startups, memory, hup) -> None:
         lost = hup[label]
         print(row(label, "hello", "requests lost on HUP under load",
                   str(lost["minigun"]), str(lost["gunicorn"]), ""))  # fmt: skip
+
+
+def results_setups(results) -> list[str]:
+    return [label for label in SETUPS if (label, "hello") in results]
 
 
 def machine_line(options) -> str:
@@ -325,6 +329,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--setup", choices=sorted(SETUPS), action="append")
     parser.add_argument("--load", choices=sorted(LOADS), default=default_load())
     return parser.parse_args(argv)
 
@@ -337,7 +342,8 @@ def main(argv: list[str]) -> int:
     results, startups, memory, hup = {}, {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="minigun-bench-") as tmp:
         logdir = Path(tmp)
-        for label, setup in SETUPS.items():
+        for label in options.setup or SETUPS:
+            setup = SETUPS[label]
             for app_label, app in APPS.items():
                 print(f"measuring {label}, {app_label} ...", file=sys.stderr)
                 results[label, app_label] = measure_pair(
