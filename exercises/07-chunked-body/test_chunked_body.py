@@ -7,7 +7,7 @@ import pytest
 
 import minigun
 from minigun.config import Config
-from minigun.http.errors import ChunkMissingTerminator, NoMoreData
+from minigun.http.errors import ChunkMissingTerminator, HTTPError, NoMoreData
 from minigun.http.parser import RequestParser
 
 HEAD = b"POST /upload HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -41,9 +41,17 @@ def requests_after_sending(connection, data: bytes) -> RequestParser:
     return RequestParser(Config(), server, ("127.0.0.1", 50000))
 
 
+def read_whole(body, sent: bytes) -> bytes:
+    """body.read() until the end; a parse error fails the test with what was sent."""
+    try:
+        return body.read()
+    except HTTPError as error:
+        pytest.fail(f"reading the chunked body {sent!r} raised {error!r}")
+
+
 def test_chunks_are_joined_and_the_next_request_is_intact(connection):
     parser = requests_after_sending(connection, HEAD + CHUNKS + NEXT)
-    body = next(parser).body.read()
+    body = read_whole(next(parser).body, CHUNKS)
     assert body == BODY, (
         f"reading the body of {CHUNKS!r} gave {body!r}, expected {BODY!r}"
     )
@@ -58,8 +66,11 @@ def test_chunks_are_joined_and_the_next_request_is_intact(connection):
 def test_small_reads_return_at_most_what_was_asked(connection):
     body = next(requests_after_sending(connection, HEAD + CHUNKS)).body
     pieces = []
-    while piece := body.read(3):
-        pieces.append(piece)
+    try:
+        while piece := body.read(3):
+            pieces.append(piece)
+    except HTTPError as error:
+        pytest.fail(f"read(3) raised {error!r} after returning {pieces}")
     too_big = [piece for piece in pieces if len(piece) > 3]
     assert not too_big and b"".join(pieces) == BODY, (
         f"read(3) until b'' returned {pieces}; expected pieces of at most 3 bytes "
@@ -70,7 +81,7 @@ def test_small_reads_return_at_most_what_was_asked(connection):
 def test_trailers_are_read_after_the_last_chunk(connection):
     trailer = b"4\r\nWiki\r\n0\r\nX-Checksum: 1234\r\n\r\n"
     request = next(requests_after_sending(connection, HEAD + trailer))
-    body = request.body.read()
+    body = read_whole(request.body, trailer)
     assert (body, request.trailers) == (b"Wiki", [("X-CHECKSUM", "1234")]), (
         f"a body {trailer!r} gave {body!r} with trailers {request.trailers}; "
         "expected b'Wiki' and [('X-CHECKSUM', '1234')]"
