@@ -328,8 +328,8 @@ def test_a_worker_that_dropped_privileges_keeps_its_heartbeat(serve):
         "--timeout", "1",
     )  # fmt: skip
     worker = server.booted_pids()[0]
-    status = Path(f"/proc/{worker}/status").read_text()
-    assert f"Uid:\t{nobody.pw_uid}\t" in status
+    uid_line = f"Uid:\t{nobody.pw_uid}\t"  # set in init_process, after "Booting"
+    wait_until(lambda: uid_line in Path(f"/proc/{worker}/status").read_text())
     time.sleep(2.5)  # more than twice the timeout: only a working heartbeat survives
     assert server.request("/") == (
         200,
