@@ -258,9 +258,13 @@ class Response:
             self.sock.sendall(CONTINUE_RESPONSE)
 
     def send_headers(self) -> None:
-        """Send the status line and headers, once, deciding the body's framing."""
-        if self.headers_sent:
-            return
+        """Send the status line and headers, once."""
+        if not self.headers_sent:
+            self.sock.sendall(self.head())
+            self.headers_sent = True
+
+    def head(self) -> bytes:
+        """The status line and headers; building them decides the body's framing."""
         if self.status is None:
             raise InvalidResponse("the application did not call start_response")
         self.chunked = (
@@ -268,9 +272,7 @@ class Response:
         )
         lines = [f"HTTP/1.1 {self.status}", *self.default_headers()]
         lines += [f"{name}: {value}" for name, value in self.headers]
-        head = "\r\n".join(lines) + "\r\n\r\n"
-        self.sock.sendall(head.encode("latin-1"))
-        self.headers_sent = True
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     def default_headers(self) -> list[str]:
         """The headers the server adds: Server, Date (unless the app set its own),
@@ -290,18 +292,27 @@ class Response:
         return headers
 
     def write(self, data: bytes) -> None:
-        """Send body bytes, framed, never past the declared Content-Length."""
+        """Send body bytes, framed, never past the declared Content-Length.
+
+        The head goes out with the first body bytes: one system call, and for a
+        small response one TCP segment, instead of two (the profile in the
+        performance appendix shows ``sendall`` as the worker's biggest cost).
+        """
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"a WSGI body is bytes, not {type(data).__name__}")
         if not data:
             return
-        self.send_headers()
-        payload = self.clip(bytes(data))
-        if not payload or not self.has_body():
-            return
-        frame = b"%X\r\n%s\r\n" % (len(payload), payload) if self.chunked else payload
-        self.sock.sendall(frame)
+        head = b"" if self.headers_sent else self.head()
+        payload = self.clip(bytes(data)) if self.has_body() else b""
+        frame = self.frame(payload) if payload else b""
+        if head or frame:
+            self.sock.sendall(head + frame)
+            self.headers_sent = True
         self.sent += len(payload)
+
+    def frame(self, payload: bytes) -> bytes:
+        """``payload`` as it goes on the wire: a chunk, or as it is."""
+        return b"%X\r\n%s\r\n" % (len(payload), payload) if self.chunked else payload
 
     def clip(self, data: bytes) -> bytes:
         """Cut ``data`` to what Content-Length still allows."""
