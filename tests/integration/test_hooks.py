@@ -156,6 +156,17 @@ def worker_args(entries: list[dict], hook: str) -> list[tuple[int, int]]:
     )
 
 
+def assert_own_server_and_worker(entry: dict, masters: set[int]) -> None:
+    """A master hook gets its own arbiter; a worker hook gets its master's arbiter
+    and the worker it runs in. pre_exec, alone, gets the arbiter the fork copied."""
+    args, in_master = entry["args"], entry["pid"] in masters
+    if "server" in args and entry["hook"] != "pre_exec":
+        own_master = entry["pid"] if in_master else entry["ppid"]
+        assert args["server"]["pid"] == own_master, entry
+    if "worker" in args and not in_master:
+        assert args["worker"]["pid"] == entry["pid"], entry
+
+
 class Hang(threading.Thread):
     """A request to ``/hang`` in the background: the worker serving it times out."""
 
@@ -335,11 +346,14 @@ def test_a_whole_life_through_the_hooks(serve, processes, tmp_path):
         assert names(step, pid) == ["worker_exit"]
     assert {e["pid"] for e in step} == {new_master, *new_workers}
 
-    # Over the whole life, every worker began with post_fork and post_worker_init.
+    # Over the whole life, every worker began with post_fork and post_worker_init,
+    # and every hook got its own process's arbiter and worker.
     everything = hooks.entries()
     worker_pids = {e["pid"] for e in everything if e["hook"] == "post_fork"}
     for pid in worker_pids:
         assert names(everything, pid)[:2] == BOOT
+    for entry in everything:
+        assert_own_server_and_worker(entry, masters={master, new_master})
     assert {e["hook"] for e in everything} == SERVED | {
         "on_reload", "worker_abort", "pre_exec",
     }  # fmt: skip
