@@ -78,10 +78,11 @@ class SettingsDirective(SphinxDirective):
     option_spec: ClassVar[dict[str, Any]] = {"section": directives.unchanged}
 
     def run(self) -> list[nodes.Node]:
-        from minigun.config import SETTINGS  # noqa: PLC0415  (import at build time)
+        from minigun import config  # noqa: PLC0415  (import at build time)
 
+        self.env.note_dependency(config.__file__)  # rebuild when the registry changes
         groups: dict[str, list[Any]] = {}
-        for setting in SETTINGS:
+        for setting in config.SETTINGS:
             groups.setdefault(setting.section, []).append(setting)
         return [self.render_group(name, items) for name, items in groups.items()]
 
@@ -94,19 +95,29 @@ class SettingsDirective(SphinxDirective):
     def render_setting(self, setting: Any) -> nodes.section:
         entry = self.new_section(setting.name, setting.name.replace("_", "-"))
         entry["ids"].append(f"setting-{setting.name}")
-        fields = nodes.field_list()
-        if setting.cli:
-            flags = ", ".join(setting.cli)
-            fields += field("Command line", nodes.literal(text=flags))
+        entry += self.summary_line(setting)
         default = setting.default_text()
-        if "\n" not in default:
-            fields += field("Default", nodes.literal(text=default))
-        entry += fields
         if "\n" in default:  # a hook: its default is a function, shown as code
             entry += nodes.literal_block(default, default, language="python")
         entry += nodes.paragraph(text=setting.short)
         entry += self.parse_text_to_nodes(setting.desc) if setting.desc else []
         return entry
+
+    @staticmethod
+    def summary_line(setting: Any) -> nodes.paragraph:
+        """One line: the flags and the default (a hook's default follows as code)."""
+        line = nodes.paragraph(classes=["setting-summary"])
+        if setting.cli:
+            line += nodes.strong(text="Command line: ")
+            line += nodes.literal(text=", ".join(setting.cli))
+            line += nodes.Text(" \u00b7 ")
+        default = setting.default_text()
+        line += nodes.strong(text="Default: ")
+        if "\n" in default:
+            line += nodes.Text("the function below")
+        else:
+            line += nodes.literal(text=default)
+        return line
 
     def new_section(self, title: str, anchor: str) -> nodes.section:
         section = nodes.section(ids=[anchor], names=[nodes.fully_normalize_name(title)])
@@ -210,11 +221,6 @@ def task_text(readme: Path) -> str:
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
     return "\n".join(lines).strip()
-
-
-def field(name: str, body: nodes.Node) -> nodes.field:
-    paragraph = nodes.paragraph("", "", body)
-    return nodes.field("", nodes.field_name(text=name), nodes.field_body("", paragraph))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
