@@ -7,7 +7,7 @@ Run it, send the master a few signals (TTIN, TTOU, HUP, USR2, TERM) and read
 ``MINIGUN_HOOKS_LOG`` the lines go to standard error. One line looks like::
 
     {"hook": "post_fork", "pid": 4242, "ppid": 4240,
-     "args": {"server": {"type": "Arbiter", "pid": 4240, "num_workers": 2},
+     "args": {"server": {"type": "Arbiter", "pid": 4240, "num_workers": 2, ...},
               "worker": {"type": "SyncWorker", "pid": 4242, "age": 1, ...}}}
 
 ``pid`` and ``ppid`` are the process the hook ran in and its parent, so a line says
@@ -55,6 +55,7 @@ def server_fields(server):
         "type": type(server).__name__,
         "pid": server.pid,
         "num_workers": server.num_workers,
+        "listeners": [str(listener) for listener in server.listeners],
     }
 
 

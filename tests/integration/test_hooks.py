@@ -199,6 +199,9 @@ def test_a_whole_life_through_the_hooks(serve, processes, tmp_path):
     changed = one(step, "nworkers_changed", master)
     assert (changed["new_value"], changed["old_value"]) == (2, None)
     assert all(e["ppid"] == os.getpid() for e in by_pid(step, master))
+    address = f"http://127.0.0.1:{server.port}"
+    assert one(step, "on_starting", master)["server"]["listeners"] == []
+    assert one(step, "when_ready", master)["server"]["listeners"] == [address]
     pre_forks = [e["args"] for e in step if e["hook"] == "pre_fork"]
     for age, args in enumerate(pre_forks, start=1):
         assert_master_spawned(args, master, age)
@@ -322,6 +325,8 @@ def test_a_whole_life_through_the_hooks(serve, processes, tmp_path):
     changed = one(step, "nworkers_changed", new_master)
     assert (changed["new_value"], changed["old_value"]) == (2, None)
     assert changed["server"]["pid"] == new_master
+    ready = one(step, "when_ready", new_master)["server"]
+    assert ready["listeners"] == [address], "the inherited socket, same port"
     assert names(step, master) == []
     new_workers = [assert_booted(step, new_master, age) for age in (1, 2)]
 
@@ -330,6 +335,7 @@ def test_a_whole_life_through_the_hooks(serve, processes, tmp_path):
     assert server.wait_exit() == 0
     step = hooks.take()
     assert names(step, master) == ["child_exit", "child_exit", "on_exit"]
+    assert one(step, "on_exit", master)["server"]["listeners"] == []  # closed
     assert worker_args(step, "child_exit") == sorted(
         (pid, age) for age, pid in workers.items() if pid in survivors
     )
