@@ -52,6 +52,14 @@ WAKE_BYTE = b"."
 ENV_FDS = "MINIGUN_FD"
 ENV_PID = "MINIGUN_PID"
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3): inherited sockets start at descriptor 3
+IGNORED_WHILE_BOOTING = {
+    signal.SIGHUP,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGWINCH,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+}
 BOOT_FAILURES = {
     WORKER_BOOT_ERROR: "Worker failed to boot.",
     APP_LOAD_ERROR: "App failed to load.",
@@ -552,9 +560,15 @@ class Arbiter:
         os._exit(exit_code)
 
     def forget_master_state(self) -> None:
-        """In a new child: drop the master's signal handlers and wake-up pipe."""
+        """In a new child: drop the master's signal handlers and wake-up pipe.
+
+        Until the worker installs its own handlers, a stop signal stops it (the
+        default action) and the others are ignored: a USR1 sent to every worker
+        must not kill one that is still booting.
+        """
         for sig in self.signal_handlers:
-            signal.signal(sig, signal.SIG_DFL)
+            booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
+            signal.signal(sig, booting)
         if self.wake_fds is not None:
             for fd in self.wake_fds:
                 os.close(fd)

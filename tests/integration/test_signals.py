@@ -192,6 +192,19 @@ def test_usr1_reopens_the_access_log_after_rotation(serve, tmp_path):
     assert "/after" not in (tmp_path / "access.log.1").read_text()
 
 
+def test_usr1_does_not_kill_a_worker_still_booting(serve, tmp_path):
+    config = tmp_path / "slow_post_fork.py"
+    config.write_text(
+        "import time\ndef post_fork(server, worker):\n    time.sleep(1)\n"
+    )
+    server = serve("examples.app_pid:app", "-c", str(config), *FAST)
+    worker = server.booted_pids()[0]
+    server.kill(signal.SIGUSR1)  # before the worker has its own handlers
+    server.wait_for("Handling signal: usr1")
+    assert server.get_pid() == worker
+    assert server.booted_pids() == [worker]
+
+
 def test_usr2_then_term_to_the_old_master_upgrades(serve, processes, tmp_path):
     pidfile = tmp_path / "app.pid"
     server = serve("examples.app_pid:app", "--pid", str(pidfile), *FAST)
