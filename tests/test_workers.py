@@ -161,3 +161,12 @@ def test_failed_access_is_logged():
 
     worker.log_failed_access(Req(), ("1.2.3.4", 1), 400)
     assert ("access", 400) in worker.log.lines
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_heartbeat_file_belongs_to_the_workers_user(tmp_path):
+    tmp = WorkerTmp(str(tmp_path), uid=65534, gid=65534)
+    try:
+        assert os.fstat(tmp.fileno()).st_uid == 65534
+    finally:
+        tmp.close()
