@@ -562,6 +562,8 @@ def test_a_failing_start_up_hook_stops_the_server(
     run_to_exit, tmp_path, hook, exit_status, reason
 ):
     config = raising_config(tmp_path / "raise.conf.py", hook)
+    with open(config, "a") as file:
+        file.write(LAST_WORDS)
     code, output = run_to_exit("-c", config, *LIFE, APP)
     assert code == exit_status, output
     assert reason in output
@@ -569,6 +571,18 @@ def test_a_failing_start_up_hook_stops_the_server(
     if hook != "pre_fork":  # pre_fork's name is in the traceback's frames
         assert f"Exception in {hook} hook" in output
     assert output.count("Booting worker") <= 1  # halted once, no respawn storm
+    # A worker that failed to boot still says goodbye; the master always does.
+    assert ("worker_exit ran" in output) == (hook in ("post_fork", "post_worker_init"))
+    assert output.rstrip().endswith("on_exit ran")
+
+
+LAST_WORDS = """
+def worker_exit(server, worker):
+    server.log.info("worker_exit ran")
+
+def on_exit(server):
+    server.log.info("on_exit ran")
+"""
 
 
 @pytest.mark.parametrize("worker_class", ["sync", "gthread"])
