@@ -19,6 +19,16 @@ Rules of the master:
 - Every worker belongs to a *generation*. A reload (``HUP``) starts a new one and
   retires an old worker only after a new one has booted, so capacity never drops.
 - The only way out is :meth:`Arbiter.halt`, which raises ``SystemExit``.
+
+Where minigun goes beyond gunicorn, and why:
+
+- HUP keeps capacity: an old worker retires only when a new one has booted (its
+  first heartbeat), and a new version that cannot load leaves the old workers
+  serving with the old configuration, instead of halting the server.
+- TERM loses no queued client: workers drain the listen backlog before they exit
+  (:mod:`minigun.workers.sync`), where gunicorn resets those connections.
+- A timed-out worker gets ``abort_grace`` seconds for its ``worker_abort`` hook
+  before SIGKILL; a retired worker gets ``graceful_timeout``.
 """
 
 from __future__ import annotations
