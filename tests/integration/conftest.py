@@ -1,10 +1,21 @@
 """Start real ``minigun`` processes for the integration tests, and always stop them.
 
-Use the ``serve`` fixture: ``server = serve("examples.app_pid:app", "--workers", "2")``
-starts ``python -m minigun`` on ``127.0.0.1:0``, waits until it listens and its workers
-have booted, and returns a :class:`Server` (port, master pid, the log so far, small
-HTTP helpers). Teardown TERMs the master, KILLs it if it lingers, and KILLs every
-worker pid it ever saw, even when the test failed.
+Fixtures:
+
+- ``serve(APP, *ARGS, workers=1, booted=None, bind="127.0.0.1:0")`` starts
+  ``python -m minigun`` on a free port, waits for "Listening at" and for ``booted``
+  (default ``workers``) "Booting worker" lines, and returns a :class:`Server`: its
+  ``port``, ``master_pid``, ``log`` (a :class:`LogBuffer` with ``text`` and
+  ``wait_for``), ``booted_pids()``, ``worker_pids()`` (live children, from /proc),
+  ``request()``, ``get_pid()``, ``kill(sig)`` and ``wait_exit()``. ``workers=None``
+  and ``bind=None`` leave those settings to a config file.
+- ``run_to_exit(*ARGS)`` runs a minigun that should stop by itself (a failed boot,
+  ``--daemon``) and returns its exit code and output.
+- ``processes`` is the tracker behind both: add any other pid a test creates (a
+  USR2 master, a daemon) to ``processes.extra_pids``.
+
+Teardown TERMs every master, KILLs it if it lingers, and KILLs every minigun pid it
+ever saw (masters, announced workers, their children), even when the test failed.
 """
 
 from __future__ import annotations
