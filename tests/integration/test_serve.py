@@ -195,6 +195,18 @@ def test_hooks_fire_where_gunicorn_fires_them(serve, tmp_path):
     assert f"nworkers_changed {master} 1 None" in log.read_text()
 
 
+def test_post_request_runs_even_when_the_app_raised(serve, tmp_path):
+    log = tmp_path / "post.log"
+    config = tmp_path / "post.conf.py"
+    config.write_text(
+        "def post_request(worker, req, environ, resp):\n"
+        f"    open({str(log)!r}, 'a').write(req.path + '\\n')\n"
+    )
+    server = serve("examples.app_raise:app", "-c", str(config), *SHORT)
+    assert server.request("/boom")[0] == 500
+    wait_for_line(log, "/boom")
+
+
 def test_capture_output_sends_prints_to_the_error_log(processes, tmp_path):
     errors = tmp_path / "error.log"
     config = tmp_path / "print.conf.py"
