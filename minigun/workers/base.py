@@ -259,7 +259,8 @@ class Worker:
     def handle_error(
         self, req: Any, client: Any, addr: Any, exc: BaseException
     ) -> None:
-        """Answer a failed request, if nothing was sent yet, and log it.
+        """Answer a failed request and log it (callers only come here while nothing
+        of the response has been sent yet).
 
         A parse error carries its own status and is rendered by the HTTP package; any
         other exception is a bug in the application: log the traceback, answer 500.
