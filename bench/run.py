@@ -2,7 +2,7 @@
 
 Usage (``make bench`` runs it)::
 
-    .venv/bin/python bench/run.py [--rounds 3] [--seconds 3] [--connections 16]
+    .venv/bin/python bench/run.py [--rounds 5] [--seconds 2] [--connections 16]
 
 It installs gunicorn into its own virtualenv (``bench/.venv``), then for each worker
 set-up (sync with 2 workers; gthread with 2 workers of 4 threads) and each
@@ -326,8 +326,8 @@ def machine_line(options) -> str:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--setup", choices=sorted(SETUPS), action="append")
     parser.add_argument("--load", choices=sorted(LOADS), default=default_load())
