@@ -224,6 +224,25 @@ def test_capture_output_sends_prints_to_the_error_log(processes, tmp_path):
     assert proc.wait(10) == 0
 
 
+def test_unix_socket_bind(processes, tmp_path):
+    path = tmp_path / "minigun.sock"
+    proc, log = start_minigun("examples.app_pid:app", bind=f"unix:{path}")
+    processes.extra_pids.add(proc.pid)
+    log.wait_for(f"Listening at: unix:{path}")
+    log.wait_for("Booting worker")
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.settimeout(10)
+        conn.connect(str(path))
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = b""
+        while chunk := conn.recv(65536):
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 200"), response
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    assert not path.exists(), "the socket file is removed on the way out"
+
+
 def test_systemd_socket_activation(processes, tmp_path):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
