@@ -28,6 +28,7 @@ from bench.run import MINIGUN_PYTHON, choose_load, running
 
 HOOKS = """
 import cProfile
+import os
 
 def post_worker_init(worker):
     worker.profiler = cProfile.Profile()
@@ -35,7 +36,7 @@ def post_worker_init(worker):
 
 def worker_exit(server, worker):
     worker.profiler.disable()
-    worker.profiler.dump_stats({stats_path!r})
+    worker.profiler.dump_stats(os.environ["PROFILE_STATS"])
 """
 CONNECTIONS = 8
 TOP = 25
@@ -44,8 +45,11 @@ TOP = 25
 def profile(seconds: float, worker_class: str, tmp: Path) -> pstats.Stats:
     stats_path = tmp / "worker.prof"
     config = tmp / "profile.conf.py"
-    config.write_text(HOOKS.format(stats_path=str(stats_path)))
-    setup = ("--workers", "1", "--worker-class", worker_class, "-c", str(config))
+    config.write_text(HOOKS)
+    setup = (
+        *("--workers", "1", "--worker-class", worker_class, "-c", str(config)),
+        *("--env", f"PROFILE_STATS={stats_path}"),
+    )
     with running("minigun", MINIGUN_PYTHON, setup, "bench.apps:hello", tmp) as server:
         result = choose_load()(server.url(), seconds, CONNECTIONS)
         print(f"{result.rps:,.0f} requests/s while profiled", file=sys.stderr)
