@@ -179,14 +179,20 @@ class Application(BaseApplication):
         return super().run()
 
     def check_config(self) -> int:
-        """Exit status 0 if the app and the worker class load, else 1 and why."""
+        """Exit status 0 if the worker class and the app load, else 1 and every
+        reason: a bad worker path is reported even when the app is broken too."""
+        errors: list[Exception] = []
+        try:
+            self.cfg.worker_class  # noqa: B018 (loading the class is the check)
+        except ConfigError as error:
+            errors.append(error)
         try:
             self.load()
-            self.cfg.worker_class  # noqa: B018 (loading the class is the check)
         except (ConfigError, AppImportError) as error:
+            errors.append(error)
+        for error in errors:
             print(f"Error: {error}", file=sys.stderr)
-            return 1
-        return 0
+        return 1 if errors else 0
 
 
 def find_default_config_file() -> str | None:

@@ -8,8 +8,10 @@ what the master and the clients rely on does not depend on how a worker serves.
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +129,19 @@ def test_hooks_fire_around_the_worker_and_the_request(serve, kind, tmp_path):
         "post_request",
         "worker_exit",
     ]
+
+
+def test_workers_leave_when_their_master_is_gone(serve, kind):
+    server = serve("examples.app_pid:app", *WORKER_ARGS[kind], *FAST)
+    worker = server.booted_pids()[0]
+    os.kill(server.master_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{worker}").exists(), "the orphaned worker kept running"
+
+
+def test_check_config_names_a_worker_path_that_does_not_load(run_to_exit):
+    code, output = run_to_exit("--check-config", "-k", "bad.path.Worker", "app:app")
+    assert code != 0
+    assert "bad.path.Worker" in output
