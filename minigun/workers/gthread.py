@@ -19,6 +19,9 @@ Rules of the worker:
   bookkeeping both threads share.
 - At most ``worker_connections`` connections are open; while the worker is full it
   stops watching the listeners and new clients wait in the kernel's backlog.
+  (As in gunicorn, a worker accepts while it has room, not only while a thread is
+  free: kept-alive clients stay with the worker that accepted them, so a burst of
+  connections can land unevenly on the workers. The benchmark appendix shows it.)
 - Pipelined requests that arrived together are served in the same pool turn: bytes
   already read into the parser's buffer would never make the socket readable again.
 - The heartbeat is beaten by the main loop, but only while no request has been
