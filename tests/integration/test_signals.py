@@ -11,10 +11,13 @@ import os
 import platform
 import pwd
 import re
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -332,13 +335,30 @@ def test_a_worker_past_its_timeout_is_aborted_and_replaced(serve):
     assert server.request("/?sleep=0")[0] == 200
 
 
+@pytest.fixture
+def app_dir_for_nobody() -> Iterator[Path]:
+    """A world-readable folder holding a copy of the hello app.
+
+    The worker imports the app only after switching user, so the app must live where
+    "nobody" can read it; a checkout, or pytest's tmp_path, may sit in a 0700 folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="minigun-nobody-"))
+    folder.chmod(0o755)
+    app_file = folder / "nobody_hello.py"
+    shutil.copy(Path(__file__).parents[2] / "examples" / "hello.py", app_file)
+    app_file.chmod(0o644)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can switch to another user")
-def test_a_worker_that_dropped_privileges_keeps_its_heartbeat(serve):
-    # examples.hello imports nothing a switched user might be unable to read.
+def test_a_worker_that_dropped_privileges_keeps_its_heartbeat(
+    serve, app_dir_for_nobody
+):
     nobody = pwd.getpwnam("nobody")
     server = serve(
-        "examples.hello:app", "--user", "nobody", "--group", str(nobody.pw_gid),
-        "--timeout", "1",
+        "nobody_hello:app", "--chdir", str(app_dir_for_nobody),
+        "--user", "nobody", "--group", str(nobody.pw_gid), "--timeout", "1",
     )  # fmt: skip
     worker = server.booted_pids()[0]
     uid_line = f"Uid:\t{nobody.pw_uid}\t"  # set in init_process, after "Booting"
