@@ -102,12 +102,14 @@ class ThreadWorker(base.Worker):
     # The main loop.
 
     def run(self) -> None:
+        """Accept and watch until ``TERM``, ``max_requests`` or the master's death;
+        then stop gracefully."""
         assert self.poller is not None and self.wake_fds is not None
         for listener in self.sockets:
             listener.setblocking(False)
         self.poller.register(self.wake_fds[0], selectors.EVENT_READ, self.on_wakeup)
         while self.alive and self.is_parent_alive():
-            self.watch_listeners(len(self.connections) < self.worker_connections)
+            self.watch_listeners(self.has_room())
             self.run_once()
         self.stop_gracefully()
 
@@ -137,18 +139,23 @@ class ThreadWorker(base.Worker):
         ):
             self.notify()
 
+    def has_room(self) -> bool:
+        with self.lock:
+            return len(self.connections) < self.worker_connections
+
     def watch_listeners(self, wanted: bool) -> None:
         """Watch the listeners while there is room for another connection."""
         assert self.poller is not None
-        if wanted == self.watching_listeners:
-            return
-        for listener in self.sockets:
-            if wanted:
-                callback = functools.partial(self.accept, listener)
-                self.poller.register(listener, selectors.EVENT_READ, callback)
-            else:
-                self.poller.unregister(listener)
-        self.watching_listeners = wanted
+        with self.lock:
+            if wanted == self.watching_listeners:
+                return
+            for listener in self.sockets:
+                if wanted:
+                    callback = functools.partial(self.on_listener_ready, listener)
+                    self.poller.register(listener, selectors.EVENT_READ, callback)
+                else:
+                    self.poller.unregister(listener)
+            self.watching_listeners = wanted
 
     def on_wakeup(self) -> None:
         """A signal, or a pool thread with news for the loop, wrote to the pipe."""
@@ -158,6 +165,12 @@ class ThreadWorker(base.Worker):
                 pass
         except BlockingIOError:
             pass
+
+    def on_listener_ready(self, listener: Any) -> None:
+        """A client is queued: take it, unless we stopped while waiting (a pool
+        thread may have counted our last request in the meantime)."""
+        if self.alive:
+            self.accept(listener)
 
     def accept(self, listener: Any) -> bool:
         """Accept one queued connection and hand it to the pool; ``False`` if the
@@ -248,12 +261,16 @@ class ThreadWorker(base.Worker):
         A kept-alive connection is not simply closed: its client may have sent its
         next request already, and closing would lose it. Each open connection gets
         that one request, answered with ``Connection: close``, or its keep-alive
-        time runs out; all within ``graceful_timeout``.
+        time runs out; all within ``graceful_timeout``. The backlog is served only
+        after ``TERM``, as the sync worker does: a worker retiring at
+        ``max_requests`` leaves it to the others and to its replacement.
         """
-        if self.stop_deadline is None:  # max_requests or a lost parent, not TERM
+        terminated = self.stop_deadline is not None  # set by TERM
+        if not terminated:  # max_requests, or the master is gone
             self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
         self.watch_listeners(False)
-        self.accept_backlog()
+        if terminated:
+            self.accept_backlog()
         while self.connections and self.has_time_left():
             self.run_once()
         assert self.pool is not None
