@@ -140,15 +140,15 @@ class ThreadWorker(base.Worker):
             self.notify()
 
     def has_room(self) -> bool:
-        with self.lock:
-            return len(self.connections) < self.worker_connections
+        # No lock: len() is atomic, and a stale answer only waits for the next turn.
+        return len(self.connections) < self.worker_connections
 
     def watch_listeners(self, wanted: bool) -> None:
         """Watch the listeners while there is room for another connection."""
         assert self.poller is not None
+        if wanted == self.watching_listeners:  # only this thread changes it
+            return
         with self.lock:
-            if wanted == self.watching_listeners:
-                return
             for listener in self.sockets:
                 if wanted:
                     callback = functools.partial(self.on_listener_ready, listener)
