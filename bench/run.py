@@ -44,7 +44,7 @@ from bench.loadgen import LoadResult, python_load, wrk_load
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / "bench" / ".venv"
 MINIGUN_PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN_VERSION = "gunicorn==23.0.0"
+GUNICORN_VERSION = "gunicorn==27.0.1"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 WARMUP_SECONDS = 1.0
@@ -87,13 +87,15 @@ class Server:
 
 
 def ensure_gunicorn() -> Path:
-    """bench/.venv with gunicorn, made once; returns its python."""
+    """bench/.venv with the pinned gunicorn, made once; returns its python."""
     python = BENCH_VENV / "bin" / "python"
     if not python.exists():
         base = getattr(sys, "_base_executable", sys.executable)
         subprocess.run([base, "-m", "venv", str(BENCH_VENV)], check=True)
+    wanted = GUNICORN_VERSION.split("==")[1]
+    has_wanted = f"import gunicorn, sys; sys.exit(gunicorn.__version__ != {wanted!r})"
     probe = subprocess.run(
-        [str(python), "-c", "import gunicorn"], capture_output=True, check=False
+        [str(python), "-c", has_wanted], capture_output=True, check=False
     )
     if probe.returncode != 0:
         subprocess.run(
