@@ -166,9 +166,9 @@ class Arbiter:
             "nworkers_changed", self.cfg.nworkers_changed, self, value, old_value
         )
 
-    # Hooks. Which failures abort: on_starting and when_ready (start-up hooks, via
-    # call_startup_hook), pre_fork (it runs unguarded: the master halts, logging the
-    # traceback as an unhandled exception) and, in the child, post_fork and
+    # Hooks. Which failures abort: on_starting, when_ready and pre_fork (via
+    # call_startup_hook: logged by name, then the master halts) and, in the child,
+    # post_fork and
     # post_worker_init (Worker.call_hook_or_raise: the worker fails to boot, exit 3).
     # pre_request raising fails only its request (500). Every other hook's exception
     # is logged with its name and the server carries on. book/hooks-timeline.md.
@@ -533,7 +533,7 @@ class Arbiter:
         )
         worker.generation = self.generation
         # exercise: hook-calls
-        self.cfg.pre_fork(self, worker)
+        self.call_startup_hook("pre_fork", self.cfg.pre_fork, self, worker)
         pid = os.fork()
         if pid != 0:
             worker.pid = pid

@@ -9,6 +9,7 @@ from fakes import FakeApp, RecordingLog
 import minigun
 from minigun.arbiter import Arbiter
 from minigun.config import Config
+from minigun.errors import HaltServer
 
 CHILD_PID = 4242
 
@@ -79,13 +80,32 @@ class Refused(Exception):
     """What the test's pre_fork raises (its own class: no minigun error is one)."""
 
 
+class ToleratingLog(RecordingLog):
+    """Records logged exceptions instead of re-raising them: this test expects one."""
+
+    def exception(self, msg: str, *args: object) -> None:
+        self.record("exception", msg, args)
+
+
 def test_a_failing_pre_fork_prevents_the_fork(master: Arbiter, events: list[tuple]):
     def refuse(server, worker):
         raise Refused("not now")
 
     master.cfg.set("pre_fork", refuse)
-    with pytest.raises(Refused):
+    master.log = log = ToleratingLog()
+    with pytest.raises(HaltServer) as halted:
         master.spawn_worker()
+    assert isinstance(halted.value.__cause__, Refused), (
+        f"spawn_worker() raised {halted.value!r} caused by "
+        f"{halted.value.__cause__!r}; expected a HaltServer raised from the hook's "
+        "own error (call it through self.call_startup_hook)"
+    )
+    assert "pre_fork" in halted.value.reason, (
+        f"the halt reason {halted.value.reason!r} does not name the pre_fork hook"
+    )
+    assert ("exception", "Exception in pre_fork hook") in log.lines, (
+        f"the log has {log.lines}; expected the hook's error logged under its name"
+    )
     assert events == [] and master.workers == {}, (
         f"pre_fork raised, yet spawn_worker() went on: events {events}, workers "
         f"{list(master.workers)}; expected no fork and an empty table"
