@@ -36,6 +36,7 @@ from typing import Any
 
 from minigun.errors import APP_LOAD_ERROR, AppImportError
 from minigun.http import errors as http_errors
+from minigun.http import wsgi
 from minigun.workers.workertmp import WorkerTmp
 
 UNLIMITED_REQUESTS = sys.maxsize
@@ -246,6 +247,27 @@ class Worker:
         except Exception as error:
             self.log.error("Exception in %s hook: %r", name, error)
             raise
+
+    def run_app(self, resp: Any, environ: dict[str, Any]) -> None:
+        """Call the WSGI application and write its body.
+
+        Every worker class serves a request the same way once it has a response and an
+        environ, so this lives here. The body's ``close()`` is always called, even when
+        iterating it failed (PEP 3333): frameworks release connections and end request
+        scopes there.
+        """
+        body = self.wsgi(environ, resp.start_response)
+        try:
+            if isinstance(body, wsgi.FileWrapper):
+                resp.write_file(body)  # socket.sendfile when it is a real file
+            else:
+                for chunk in body:
+                    resp.write(chunk)
+            resp.close()
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
 
     def is_parent_alive(self) -> bool:
         """A worker whose master died is reparented: its parent pid changes."""

@@ -44,7 +44,6 @@ import os
 import selectors
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from minigun.http import errors as http_errors
@@ -364,19 +363,3 @@ class ThreadWorker(base.Worker):
         if retiring:
             self.log.info("Autorestarting worker after current request.")
             self.wakeup()
-
-    def run_app(self, resp: Any, environ: dict[str, Any]) -> None:
-        """Call the WSGI application and write its body; always call its ``close()``
-        (PEP 3333), even when iterating failed."""
-        body = self.wsgi(environ, resp.start_response)
-        try:
-            if isinstance(body, wsgi.FileWrapper):
-                resp.write_file(body)  # socket.sendfile when it is a real file
-            else:
-                for chunk in body:
-                    resp.write(chunk)
-            resp.close()
-        finally:
-            close: Callable[[], Any] | None = getattr(body, "close", None)
-            if close is not None:
-                close()

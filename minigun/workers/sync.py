@@ -161,19 +161,3 @@ class SyncWorker(base.Worker):
         if self.nr >= self.max_requests:
             self.log.info("Autorestarting worker after current request.")
             self.alive = False
-
-    def run_app(self, resp: Any, environ: dict[str, Any]) -> None:
-        """Call the WSGI application and write its body; always call its ``close()``
-        (PEP 3333), even when iterating failed."""
-        body = self.wsgi(environ, resp.start_response)
-        try:
-            if isinstance(body, wsgi.FileWrapper):
-                resp.write_file(body)  # socket.sendfile when it is a real file
-            else:
-                for chunk in body:
-                    resp.write(chunk)
-            resp.close()
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
