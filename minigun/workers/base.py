@@ -41,6 +41,7 @@ from minigun.workers.workertmp import WorkerTmp
 
 UNLIMITED_REQUESTS = sys.maxsize
 WAKE_BYTE = b"."
+WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
 
 # The signals a worker resets from the master's handlers, and then handles itself.
 WORKER_SIGNALS = (
@@ -230,6 +231,13 @@ class Worker:
             return
         with contextlib.suppress(BlockingIOError):  # full: the loop is awake already
             os.write(self.wake_fds[1], WAKE_BYTE)
+
+    def empty_wake_pipe(self) -> None:
+        """Read every pending wake-up byte, so the next ``select`` blocks again."""
+        assert self.wake_fds is not None
+        with contextlib.suppress(BlockingIOError):  # empty: nothing more to read
+            while os.read(self.wake_fds[0], WAKE_READ_SIZE):
+                pass
 
     def call_hook(self, name: str, hook: Any, *args: Any) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and does not kill us."""

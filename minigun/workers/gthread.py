@@ -40,7 +40,6 @@ import concurrent.futures
 import datetime
 import errno
 import functools
-import os
 import selectors
 import threading
 import time
@@ -158,12 +157,7 @@ class ThreadWorker(base.Worker):
 
     def on_wakeup(self) -> None:
         """A signal, or a pool thread with news for the loop, wrote to the pipe."""
-        assert self.wake_fds is not None
-        try:
-            while os.read(self.wake_fds[0], 64):
-                pass
-        except BlockingIOError:
-            pass
+        self.empty_wake_pipe()
 
     def on_listener_ready(self, listener: Any) -> None:
         """A client is queued: take it, unless we stopped while waiting (a pool

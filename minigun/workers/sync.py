@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime
 import errno
-import os
 import selectors
 import time
 from collections.abc import Iterable
@@ -73,14 +72,6 @@ class SyncWorker(base.Worker):
                 continue
             while self.alive and self.accept_and_serve(key.data):
                 self.notify()
-
-    def empty_wake_pipe(self) -> None:
-        assert self.wake_fds is not None
-        try:
-            while os.read(self.wake_fds[0], 64):
-                pass
-        except BlockingIOError:
-            pass
 
     def accept_and_serve(self, listener: Any) -> bool:
         """Serve one queued connection; ``False`` if the queue was empty."""
