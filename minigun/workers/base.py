@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import io
 import os
 import random
@@ -41,6 +42,7 @@ from minigun.workers.workertmp import WorkerTmp
 
 UNLIMITED_REQUESTS = sys.maxsize
 WAKE_BYTE = b"."
+CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
 WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
 
 # The signals a worker resets from the master's handlers, and then handles itself.
@@ -307,6 +309,13 @@ class Worker:
             self.log.debug("Could not send the error response to %s", _peer(addr))
         if req is not None:
             self.log_failed_access(req, addr, int(status))
+
+    def log_socket_error(self, error: OSError) -> None:
+        """A client that hung up is routine (debug); any other socket error is ours."""
+        if error.errno in CLIENT_GONE:
+            self.log.debug("Client went away: %s", error)
+        else:
+            self.log.exception("Socket error processing request.")
 
     def log_failed_access(self, req: Any, addr: Any, status: int) -> None:
         """An access-log line for a request that ended in an error response."""

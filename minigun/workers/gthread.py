@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime
-import errno
 import functools
 import selectors
 import threading
@@ -51,7 +50,6 @@ from minigun.http.parser import RequestParser
 from minigun.workers import base
 
 POLL_INTERVAL = 1.0  # seconds; the longest the loop sleeps between heartbeats
-CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)
 
 
 class TConn:
@@ -305,10 +303,7 @@ class ThreadWorker(base.Worker):
         except http_errors.HTTPError as error:  # before OSError: body errors are both
             self.handle_error(req, conn.sock, conn.addr, error)
         except OSError as error:
-            if error.errno not in CLIENT_GONE:
-                self.log.exception("Socket error processing request.")
-            else:
-                self.log.debug("Client went away: %s", error)
+            self.log_socket_error(error)
         except Exception as error:
             self.handle_error(req, conn.sock, conn.addr, error)
         return False

@@ -26,7 +26,6 @@ Rules of the loop:
 from __future__ import annotations
 
 import datetime
-import errno
 import selectors
 import time
 from collections.abc import Iterable
@@ -38,7 +37,6 @@ from minigun.http.parser import RequestParser
 from minigun.workers import base
 
 POLL_INTERVAL = 1.0  # seconds; the longest the loop sleeps between heartbeats
-CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)
 
 
 class SyncWorker(base.Worker):
@@ -111,10 +109,7 @@ class SyncWorker(base.Worker):
         except http_errors.HTTPError as error:  # before OSError: body errors are both
             self.handle_error(req, client, addr, error)
         except OSError as error:
-            if error.errno not in CLIENT_GONE:
-                self.log.exception("Socket error processing request.")
-            else:
-                self.log.debug("Client went away: %s", error)
+            self.log_socket_error(error)
         except Exception as error:
             self.handle_error(req, client, addr, error)
 
