@@ -17,6 +17,7 @@ body is complete; it never reads a byte of the next request. :class:`Body` wraps
 reader in the file-like interface PEP 3333 asks of ``wsgi.input``.
 """
 
+import io
 import re
 from collections.abc import Callable, Iterator
 
@@ -27,10 +28,12 @@ from minigun.http.errors import (
     LimitRequestBody,
     NoMoreData,
 )
-from minigun.http.unreader import CRLF, Unreader
+from minigun.http.unreader import CRLF, MAX_RECV_SIZE, Unreader
 
-#: How many bytes :class:`Body` asks its reader for when the caller gave no size.
-READ_SIZE = 8192
+#: How many bytes :class:`Body` asks its reader for while looking for a newline.
+READ_SIZE = 65536
+#: How many bytes it asks for at a time when it reads the rest of the body.
+READ_ALL_SIZE = MAX_RECV_SIZE
 
 #: The longest chunk-size line, extensions included; the size itself is at most 16
 #: hex digits (a 64-bit count).
@@ -69,6 +72,11 @@ class LengthReader:
         self.unreader = unreader
         self.length = length
         self.remaining = length
+
+    @property
+    def known_remaining(self) -> int:
+        """How many body bytes are still to come, as far as the framing says."""
+        return self.remaining
 
     def read(self, size: int) -> bytes:
         """Return up to ``size`` body bytes; ``b""`` once all ``length`` were read.
@@ -109,6 +117,11 @@ class ChunkedReader:
         self.declared = 0  # sum of the chunk sizes seen so far
         self.trailers: list[tuple[str, str]] = []
         self.done = False
+
+    @property
+    def known_remaining(self) -> int:
+        """The rest of the current chunk: all the framing promises so far."""
+        return self.chunk_left
 
     def read(self, size: int) -> bytes:
         """Return up to ``size`` decoded bytes; ``b""`` after the last chunk."""
@@ -178,6 +191,7 @@ class EOFReader:
     def __init__(self, unreader: Unreader) -> None:
         self.unreader = unreader
         self.finished = False
+        self.known_remaining = 0  # nothing is promised before the close
 
     def read(self, size: int) -> bytes:
         """Return up to ``size`` bytes; ``b""`` once the peer has closed."""
@@ -219,13 +233,30 @@ class Body:
     def read(self, size: int | None = None) -> bytes:
         """Return up to ``size`` bytes, or the whole rest of the body if ``size`` is
         ``None`` or negative."""
-        if size is not None and size >= 0:
-            while len(self.buffer) < size and (data := self.fill(size)):
-                self.buffer.extend(data)
-            return self.take(size)
-        while data := self.fill(READ_SIZE):
+        if size is None or size < 0:
+            return self.read_to_end()
+        while len(self.buffer) < size and (data := self.fill(size - len(self.buffer))):
+            if not self.buffer and len(data) == size:
+                return data  # the common case: straight from the socket, no copy
             self.buffer.extend(data)
-        return self.take(len(self.buffer))
+        return self.take(size)
+
+    def read_to_end(self) -> bytes:
+        """The rest of the body as one ``bytes``, costing about its size in memory.
+
+        Joining pieces, or growing a bytearray and converting it, holds the body
+        twice at the end. Here the pieces go into one ``io.BytesIO``, made as large
+        as the framing promises before the first byte is read; ``getvalue()`` of a
+        BytesIO that is exactly full hands over its buffer without copying it.
+        """
+        out = io.BytesIO()
+        out.write(self.take(len(self.buffer)))
+        reserve(out, self.reader.known_remaining)
+        while data := self.fill(READ_ALL_SIZE):
+            out.write(data)
+            reserve(out, self.reader.known_remaining)
+        out.truncate()  # drop what was reserved but never came
+        return out.getvalue()
 
     def readline(self, size: int | None = None) -> bytes:
         """Return one line including its ``\\n``, cut at ``size`` bytes if given."""
@@ -269,7 +300,7 @@ class Body:
         """
         self.before_first_read = None
         self.buffer.clear()
-        while self.fill(READ_SIZE):
+        while self.fill(READ_ALL_SIZE):
             pass
 
     def fill(self, size: int) -> bytes:
@@ -281,6 +312,24 @@ class Body:
 
     def take(self, size: int) -> bytes:
         """Remove and return the first ``size`` buffered bytes."""
+        if size >= len(self.buffer):
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            return data
         data = bytes(self.buffer[:size])
         del self.buffer[:size]
         return data
+
+
+def reserve(out: io.BytesIO, size: int) -> None:
+    """Make ``out`` hold ``size`` more bytes after its position, without moving it.
+
+    Writing one byte at the far end allocates the room at once, so the writes that
+    fill it never grow the buffer, each growth a copy.
+    """
+    position = out.tell()
+    end = out.seek(0, io.SEEK_END)
+    if position + size > end:
+        out.seek(position + size - 1)
+        out.write(b"\0")
+    out.seek(position)

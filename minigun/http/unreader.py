@@ -23,18 +23,15 @@ Rules of this module:
 
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Iterable, Iterator
 
 from minigun.http.errors import NoMoreData, ParseException, RequestTimeout
 
 #: How many bytes one ``recv`` asks for when the caller gives no size.
 RECV_SIZE = 65536
 #: The most one ``recv`` asks for: ``recv(n)`` allocates ``n`` bytes before it knows
-#: how many will come.
-MAX_RECV_SIZE = 1024 * 1024
-
-T = TypeVar("T")
+#: how many will come, so this is also the most a read costs beyond its result.
+MAX_RECV_SIZE = 256 * 1024
 
 CRLF = b"\r\n"
 CR = 13  # a byte of a bytearray is an int
@@ -51,17 +48,6 @@ class Unreader:
     def chunk(self, size: int = RECV_SIZE) -> bytes:
         """Return up to ``size`` bytes from the source, ``b""`` when it is exhausted."""
         raise NotImplementedError
-
-    def chunk_into(self, view: memoryview) -> int:
-        """Fill the start of ``view`` from the source; return the count (0: the end).
-
-        Sources that can write into a buffer (sockets) override this to skip a copy.
-        """
-        data = self.chunk(len(view))
-        count = min(len(data), len(view))
-        view[:count] = data[:count]
-        self.buffer.extend(data[count:])  # a source that sent more than asked
-        return count
 
     def set_deadline(self, deadline: float | None) -> None:
         """Stop waiting for the source at ``deadline`` (a ``time.monotonic()`` value).
@@ -97,15 +83,6 @@ class Unreader:
             data = bytes(self.buffer[:size])
             del self.buffer[:size]
         return data
-
-    def readinto(self, view: memoryview) -> int:
-        """Like :meth:`read`, into ``view``: return how many bytes were written."""
-        if not self.buffer:
-            return self.chunk_into(view[:MAX_RECV_SIZE])
-        count = min(len(view), len(self.buffer))
-        view[:count] = self.buffer[:count]
-        del self.buffer[:count]
-        return count
 
     def unread(self, data: bytes) -> None:
         """Push ``data`` back so that the next read returns it first."""
@@ -182,20 +159,13 @@ class SocketUnreader(Unreader):
         self.sock = sock
 
     def chunk(self, size: int = RECV_SIZE) -> bytes:
-        return self.waiting(lambda: self.sock.recv(size))
-
-    def chunk_into(self, view: memoryview) -> int:
-        return self.waiting(lambda: self.sock.recv_into(view))
-
-    def waiting(self, receive: Callable[[], T]) -> T:
-        """Run ``receive`` under the deadline or the idle timeout, whichever is set."""
         wait = self.time_to_wait()
         if wait is None:
-            return receive()
+            return self.sock.recv(size)
         previous = self.sock.gettimeout()
         self.sock.settimeout(wait)
         try:
-            return receive()
+            return self.sock.recv(size)
         except TimeoutError:
             raise RequestTimeout(self.timeout_detail(wait)) from None
         finally:
