@@ -27,6 +27,7 @@ from minigun.http.errors import (
     InvalidChunkSize,
     LimitRequestBody,
     NoMoreData,
+    ParseException,
 )
 from minigun.http.unreader import CRLF, MAX_RECV_SIZE, Unreader
 
@@ -212,6 +213,11 @@ class Body:
     A read never returns more than asked, and once the body is complete every read
     returns ``b""``. Bytes read ahead to find a newline wait in ``self.buffer``.
 
+    A read that fails because of the client (a stall, a close, bad chunking) raises
+    a :class:`~minigun.http.errors.BodyError` and keeps it as ``self.failure``: the
+    application may catch the error, or turn it into one of its own, but the server
+    still knows whose fault the request's end was and answers with its status.
+
     Args:
         reader: the framing that says where the body ends.
         before_first_read: called once, just before the first byte is read; the
@@ -224,6 +230,7 @@ class Body:
         self.reader = reader
         self.buffer = bytearray()
         self.before_first_read = before_first_read
+        self.failure: ParseException | None = None
 
     @property
     def awaiting_first_read(self) -> bool:
@@ -308,7 +315,11 @@ class Body:
         if self.before_first_read is not None:
             announce, self.before_first_read = self.before_first_read, None
             announce()
-        return self.reader.read(size)
+        try:
+            return self.reader.read(size)
+        except ParseException as error:
+            self.failure = error
+            raise
 
     def take(self, size: int) -> bytes:
         """Remove and return the first ``size`` buffered bytes."""

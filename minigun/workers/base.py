@@ -296,8 +296,12 @@ class Worker:
 
         A parse error carries its own status and is rendered by the HTTP package; any
         other exception is a bug in the application: log the traceback, answer 500.
-        The connection is closed afterwards either way; the worker lives on.
+        The connection is closed afterwards either way; the worker lives on. An
+        application that raised after reading the body failed is not at fault: the
+        body's error (a stall is 408) is the answer.
         """
+        if req is not None and req.body.failure is not None:
+            exc = req.body.failure
         status = http_errors.status_for(exc)
         if isinstance(exc, http_errors.HTTPError):
             self.log.debug("Invalid request from %s: %s", _peer(addr), exc)
