@@ -1,7 +1,7 @@
 """The request grammar: request line, header fields, framing, expectations, proxies."""
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -292,3 +292,21 @@ def test_scheme_headers_from_trusted_peers(peer: Any, lines: list, scheme: str) 
 def test_contradictory_scheme_headers() -> None:
     with pytest.raises(errors.InvalidSchemeHeaders):
         request(get("X-Forwarded-Proto: https", "X-Forwarded-Ssl: off"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+        b"GET / HTTP/1.1\r\nHost: x\rA: b",
+        b"GET /\n",
+    ],
+)
+def test_a_bare_cr_or_lf_is_refused_before_more_bytes_arrive(raw: bytes) -> None:
+    def then_hang() -> Iterator[bytes]:
+        yield raw
+        raise AssertionError("the parser waited for more after a bare CR or LF")
+
+    with pytest.raises(errors.ParseException) as caught:
+        Request(config(), IterUnreader(then_hang()), TRUSTED)
+    assert caught.value.status_code == 400
