@@ -290,3 +290,19 @@ def test_reading_a_chunked_body_whole_costs_about_the_body() -> None:
     assert body == payload
     # Growing chunk by chunk, io.BytesIO keeps up to an eighth in reserve.
     assert peak < 1.25, f"read() peaked at {peak:.2f}x the body's size"
+
+
+def test_a_failed_read_is_kept_as_the_bodys_failure() -> None:
+    body = Body(LengthReader(IterUnreader([b"abc"]), 10))
+    assert body.failure is None
+    with pytest.raises(NoMoreData) as caught:
+        body.read()
+    assert body.failure is caught.value
+
+
+def test_on_progress_is_called_whenever_body_bytes_arrive() -> None:
+    calls = []
+    body = Body(LengthReader(IterUnreader([b"ab", b"cd", b"e"]), 5))
+    body.on_progress = lambda: calls.append(1)
+    assert body.read() == b"abcde"
+    assert len(calls) == 3

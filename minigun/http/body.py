@@ -218,6 +218,10 @@ class Body:
     application may catch the error, or turn it into one of its own, but the server
     still knows whose fault the request's end was and answers with its status.
 
+    ``on_progress``, if set, is called whenever body bytes arrive: the worker's
+    heartbeat, so that a long upload that keeps coming is not taken for a stuck
+    worker.
+
     Args:
         reader: the framing that says where the body ends.
         before_first_read: called once, just before the first byte is read; the
@@ -231,6 +235,7 @@ class Body:
         self.buffer = bytearray()
         self.before_first_read = before_first_read
         self.failure: ParseException | None = None
+        self.on_progress: Callable[[], None] | None = None
 
     @property
     def awaiting_first_read(self) -> bool:
@@ -316,10 +321,13 @@ class Body:
             announce, self.before_first_read = self.before_first_read, None
             announce()
         try:
-            return self.reader.read(size)
+            data = self.reader.read(size)
         except ParseException as error:
             self.failure = error
             raise
+        if data and self.on_progress is not None:
+            self.on_progress()
+        return data
 
     def take(self, size: int) -> bytes:
         """Remove and return the first ``size`` buffered bytes."""

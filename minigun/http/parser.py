@@ -23,7 +23,7 @@ is not an attack; instead no wait for its next bytes may last longer than
 import enum
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from minigun.http.message import Request
@@ -44,10 +44,16 @@ class RequestParser:
         cfg: the server's config.
         source: a connected socket, or an iterable of byte strings (tests).
         peer_addr: the client's address, as ``accept()`` returned it.
+        on_body_progress: called whenever body bytes arrive (see ``Body``): a body
+            has no total deadline, so the worker must know it is still moving.
     """
 
     def __init__(
-        self, cfg: Any, source: socket.socket | Iterable[bytes], peer_addr: Any
+        self,
+        cfg: Any,
+        source: socket.socket | Iterable[bytes],
+        peer_addr: Any,
+        on_body_progress: Callable[[], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.unreader: Unreader = (
@@ -56,6 +62,7 @@ class RequestParser:
             else IterUnreader(source)
         )
         self.peer_addr = peer_addr
+        self.on_body_progress = on_body_progress
         self.mesg: Request | None = None
         self.req_count = 0
         self.state = ConnectionState.READY
@@ -83,6 +90,7 @@ class RequestParser:
             self.close()
             raise
         self.start_body_idle_timeout()
+        self.mesg.body.on_progress = self.on_body_progress
         return self.mesg
 
     def finish_previous(self) -> bool:

@@ -102,7 +102,7 @@ class SyncWorker(base.Worker):
         """Parse one request and answer it; errors become error responses."""
         req = None
         try:
-            parser = RequestParser(self.cfg, client, addr)
+            parser = RequestParser(self.cfg, client, addr, self.notify)
             req = next(parser, None)
             if req is not None:
                 self.handle_request(listener, req, client, addr)

@@ -55,6 +55,21 @@ def test_a_steady_upload_may_take_longer_than_the_head_deadline(serve):
     assert answer.endswith(b"\r\n\r\n" + body)
 
 
+@pytest.mark.parametrize("worker", ["sync", "gthread"])
+def test_an_upload_longer_than_the_worker_timeout_is_not_a_stuck_worker(serve, worker):
+    server = serve("examples.app_echo:app", *SHORT, "--timeout", "2", "-k", worker)
+    body = b"y" * 40
+    with connect(server.port) as sock:
+        sock.sendall(post_head(len(body)))
+        for at in range(len(body)):  # 0.1 s apart: 4 s, twice the worker timeout
+            time.sleep(0.1)
+            sock.sendall(body[at : at + 1])
+        answer = read_to_close(sock)
+    assert status_and_headers(answer)[0] == 200
+    assert answer.endswith(b"\r\n\r\n" + body)
+    assert "WORKER TIMEOUT" not in server.log.text
+
+
 @pytest.mark.parametrize(
     "app",
     [
