@@ -306,3 +306,16 @@ def test_on_progress_is_called_whenever_body_bytes_arrive() -> None:
     body.on_progress = lambda: calls.append(1)
     assert body.read() == b"abcde"
     assert len(calls) == 3
+
+
+def test_a_declared_length_costs_nothing_until_the_bytes_come() -> None:
+    # A client that announces a gigabyte and sends a kilobyte must not cost a gigabyte.
+    body = Body(LengthReader(IterUnreader([b"x" * 1024]), 1024**3))
+    tracemalloc.start()
+    try:
+        with pytest.raises(NoMoreData):
+            body.read()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, f"read() of 1 KiB peaked at {peak} bytes"

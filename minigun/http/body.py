@@ -257,17 +257,16 @@ class Body:
         """The rest of the body as one ``bytes``, costing about its size in memory.
 
         Joining pieces, or growing a bytearray and converting it, holds the body
-        twice at the end. Here the pieces go into one ``io.BytesIO``, made as large
-        as the framing promises before the first byte is read; ``getvalue()`` of a
-        BytesIO that is exactly full hands over its buffer without copying it.
+        twice at the end. Here the pieces go into one ``io.BytesIO`` that grows
+        ahead of them (see :func:`make_room`), and ``getvalue()`` of a BytesIO that
+        is exactly full hands over its buffer without copying it.
         """
         out = io.BytesIO()
         out.write(self.take(len(self.buffer)))
-        reserve(out, self.reader.known_remaining)
         while data := self.fill(READ_ALL_SIZE):
             out.write(data)
-            reserve(out, self.reader.known_remaining)
-        out.truncate()  # drop what was reserved but never came
+            make_room(out, self.reader.known_remaining)
+        out.truncate()  # drop the room that was made but never filled
         return out.getvalue()
 
     def readline(self, size: int | None = None) -> bytes:
@@ -340,15 +339,19 @@ class Body:
         return data
 
 
-def reserve(out: io.BytesIO, size: int) -> None:
-    """Make ``out`` hold ``size`` more bytes after its position, without moving it.
+def make_room(out: io.BytesIO, promised: int) -> None:
+    """Once ``out`` is full, grow it for the bytes the framing still ``promised``.
 
-    Writing one byte at the far end allocates the room at once, so the writes that
-    fill it never grow the buffer, each growth a copy.
+    It grows at most to twice what has arrived (at least by ``READ_ALL_SIZE``): a
+    client that declares a gigabyte and sends a few bytes must not cost a gigabyte.
+    The last growth is exactly what is left, so a body with a Content-Length ends
+    in a buffer just its size. Writing one byte at the far end allocates the room
+    at once, so the writes that fill it never grow the buffer piece by piece.
     """
     position = out.tell()
     end = out.seek(0, io.SEEK_END)
-    if position + size > end:
-        out.seek(position + size - 1)
+    room = min(promised, max(position, READ_ALL_SIZE))
+    if position == end and room > 0:
+        out.seek(position + room - 1)
         out.write(b"\0")
     out.seek(position)
