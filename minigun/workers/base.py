@@ -314,6 +314,22 @@ class Worker:
         if req is not None:
             self.log_failed_access(req, addr, int(status))
 
+    def log_error_after_response(self, req: Any, addr: Any) -> None:
+        """Log an error that came too late to answer: the response had started.
+
+        If the request's body broke (the client stalled or left while the response
+        was going out, or while the rest of the body was being read past), it is
+        the client's doing, not a bug: debug, like every bad request.
+        """
+        if req.body.failure is not None:
+            self.log.debug(
+                "Invalid request from %s after the response started: %s",
+                _peer(addr),
+                req.body.failure,
+            )
+        else:
+            self.log.exception("Error handling request (response already started)")
+
     def log_socket_error(self, error: OSError) -> None:
         """A client that hung up is routine (debug); any other socket error is ours."""
         if error.errno in CLIENT_GONE:

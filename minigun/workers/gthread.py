@@ -339,7 +339,7 @@ class ThreadWorker(base.Worker):
         except Exception:
             if resp is None or not resp.headers_sent:
                 raise
-            self.log.exception("Error handling request (response already started)")
+            self.log_error_after_response(req, conn.addr)
             return False
         finally:
             self.call_hook(

@@ -135,7 +135,7 @@ class SyncWorker(base.Worker):
         except Exception:
             if resp is None or not resp.headers_sent:
                 raise
-            self.log.exception("Error handling request (response already started)")
+            self.log_error_after_response(req, addr)
         finally:
             self.call_hook(
                 "post_request", self.cfg.post_request, self, req, environ, resp

@@ -79,3 +79,13 @@ def status_from_path(
     status = environ["PATH_INFO"].strip("/")
     start_response(f"{status} Whatever", [("Content-Length", "5")])
     return [b"hello"]
+
+
+def answer_then_read(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """Start the response, then read the body: a read that fails comes too late to
+    answer."""
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    yield b"started\n"
+    yield environ["wsgi.input"].read()

@@ -92,6 +92,26 @@ def test_a_stalled_body_is_408_whatever_the_app_made_of_it(serve, app):
     assert "Error handling request" not in server.log.text
 
 
+@pytest.mark.parametrize(
+    ("worker", "app"),
+    [
+        ("sync", "http_wire_apps:answer_then_read"),
+        ("gthread", "http_wire_apps:answer_then_read"),
+        ("gthread", "examples.hello:app"),  # never reads: the worker drains the body
+    ],
+)
+def test_a_body_that_stalls_after_the_answer_began_is_logged_as_the_clients(
+    serve, worker, app
+):
+    server = serve(app, *SHORT, *APPS, "-k", worker, "--log-level", "debug")
+    with connect(server.port) as sock:
+        sock.sendall(post_head(10) + b"ab")  # and then nothing
+        answer = read_to_close(sock)
+    assert status_and_headers(answer)[0] == 200  # sent before the body stalled
+    server.wait_for(r"Invalid request from 127\.0\.0\.1 after the response started")
+    assert "Error handling request" not in server.log.text
+
+
 def test_readline_after_a_partial_read_gets_the_rest_of_the_line(serve):
     server = serve("http_wire_apps:read_then_readline", *SHORT, *APPS)
     status, body = server.request("/", method="POST", body=b"abc\ndef\n")
