@@ -34,7 +34,7 @@ RECV_SIZE = 65536
 MAX_RECV_SIZE = 256 * 1024
 
 CRLF = b"\r\n"
-CR = 13  # a byte of a bytearray is an int
+HEAD_TOO_SLOW = "the request head was not complete in time"
 
 
 class Unreader:
@@ -137,13 +137,12 @@ def line_end(buffer: bytearray, start: int) -> int:
 
     A CR at the very end of the buffer is not decided yet: its LF may be in flight.
     """
-    ends = [
-        at for at in (buffer.find(b"\r", start), buffer.find(b"\n", start)) if at >= 0
-    ]
-    if not ends:
+    cr, lf = buffer.find(b"\r", start), buffer.find(b"\n", start)
+    if lf >= 0 and (cr < 0 or lf < cr):
+        return lf
+    if cr < 0 or cr == len(buffer) - 1:
         return -1
-    end = min(ends)
-    return -1 if end == len(buffer) - 1 and buffer[end] == CR else end
+    return cr
 
 
 class SocketUnreader(Unreader):
@@ -177,13 +176,14 @@ class SocketUnreader(Unreader):
             return self.idle_timeout
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise RequestTimeout("the request head was not complete in time")
+            raise RequestTimeout(HEAD_TOO_SLOW)
         return remaining
 
     def timeout_detail(self, waited: float) -> str:
+        """What the 408 says: which of the two clocks ran out."""
         if self.deadline is None:
             return f"no body bytes for {waited:.1f}s"
-        return "the request head was not complete in time"
+        return HEAD_TOO_SLOW
 
 
 class IterUnreader(Unreader):
