@@ -142,13 +142,11 @@ class SettingsMapDirective(SphinxDirective):
 
         extensions = [s.name for s in SETTINGS if "minigun extension" in s.desc]
         return [
-            nodes.paragraph(text=_("Settings minigun adds (not in gunicorn):")),
+            nodes.paragraph(text="Settings minigun adds (not in gunicorn):"),
             literal_list(extensions),
             nodes.paragraph(
-                text=_(
-                    "gunicorn settings minigun does not implement (a config file "
-                    "that sets one gets a warning and the value is ignored):"
-                )
+                text="gunicorn settings minigun does not implement (a config file "
+                "that sets one gets a warning and the value is ignored):"
             ),
             literal_list(sorted(GUNICORN_ONLY_SETTINGS)),
         ]
