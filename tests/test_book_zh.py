@@ -5,7 +5,8 @@ same strict flags, side by side in one folder as in ``_build/``), then read as H
 
 * a page whose catalog is complete reads as Chinese prose: every paragraph of the
   page's own text holds Chinese, code aside (the API appendix is left out: its
-  docstrings stay English by design, see ``book/_ext/minigun_i18n.py``);
+  docstrings stay English by design, see ``book/_ext/minigun_i18n.py``); and every
+  page's title is Chinese;
 * every page of each edition links to the same page of the other one, and the link
   resolves to a file that links back.
 """
@@ -13,6 +14,7 @@ same strict flags, side by side in one folder as in ``_build/``), then read as H
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,20 +30,28 @@ ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}")
 DOCSTRING_PAGES = {"api"}
 
 
-def build(out: Path, *options: str) -> None:
+def start_build(out: Path, *options: str) -> subprocess.Popen[bytes]:
     sphinx = [sys.executable, "-m", "sphinx", "-b", "html", *options]
-    subprocess.run(
-        [*sphinx, *FLAGS, str(out)], cwd=ROOT, check=True, timeout=BUILD_TIMEOUT
-    )
+    return subprocess.Popen([*sphinx, *FLAGS, str(out)], cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding ``html`` and ``html-zh``, as ``_build`` does."""
+def editions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder holding ``html`` and ``html-zh``, as ``_build`` does (built at once)."""
     root = tmp_path_factory.mktemp("editions")
-    build(root / "html")
-    build(root / "html-zh", "-D", "language=zh_CN")
-    return root
+    builds = {
+        "html": start_build(root / "html"),
+        "html-zh": start_build(root / "html-zh", "-D", "language=zh_CN"),
+    }
+    try:
+        for name, build in builds.items():
+            assert build.wait(timeout=BUILD_TIMEOUT) == 0, f"the {name} build failed"
+        yield root
+    finally:
+        for build in builds.values():
+            if build.poll() is None:
+                build.kill()
+                build.wait()
 
 
 def complete_pages() -> list[str]:
@@ -86,13 +96,31 @@ def test_translated_pages_read_as_chinese(editions: Path) -> None:
     assert not english, "English prose in translated pages:\n" + "\n".join(english)
 
 
+def test_every_page_title_is_chinese(editions: Path) -> None:
+    """Even a page with messages left to translate has its own title in Chinese."""
+    pages = sorted(p.stem for p in (ROOT / "book").glob("*.md") if p.stem != "README")
+    english = []
+    for name in pages:
+        built = editions / "html-zh" / f"{name}.html"
+        if not built.exists():
+            continue  # a fragment included by another page (hooks-timeline)
+        title = read_page(built).find("h1")
+        text = title.get_text(strip=True) if isinstance(title, Tag) else ""
+        if not CJK.search(text):
+            english.append(f"{name}.html: {text!r}")
+    assert not english, "pages with an English title:\n" + "\n".join(english)
+
+
+SWITCH = re.compile(r'<a class="language-switch" href="([^"]*)"[^>]*>([^<]*)</a>')
+
+
 def switch_target(page: Path) -> tuple[Path, str]:
     """Where the page's language switch leads, resolved, and the link's label."""
-    link = read_page(page).find("a", class_="language-switch")
-    assert isinstance(link, Tag), f"{page.name}: no language switch"
-    href = str(link["href"])
+    link = SWITCH.search(page.read_text(encoding="utf-8"))
+    assert link, f"{page.name}: no language switch"
+    href, label = link.groups()
     assert not re.match(r"^[a-z]+:|^/", href), f"{page.name}: link not relative: {href}"
-    return (page.parent / href).resolve(), link.get_text(strip=True)
+    return (page.parent / href).resolve(), label.strip()
 
 
 @pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
