@@ -14,8 +14,9 @@ Rules of the master:
 - Workers are plain children: ``SIGCHLD`` means "call ``waitpid``"
   (:meth:`Arbiter.reap_workers`), a dead worker is replaced by
   :meth:`Arbiter.manage_workers`.
-- A worker that exits with ``WORKER_BOOT_ERROR`` (3) or ``APP_LOAD_ERROR`` (4) would
-  fail again if respawned: the master halts once with the reason instead.
+- A worker that exits with ``WORKER_BOOT_ERROR`` (3) or an app load error (4 to 6,
+  :mod:`minigun.errors`) would fail again if respawned: the master halts once with
+  the reason, and with the worker's code as its own exit status.
 - Every worker belongs to a *generation*. A reload (``HUP``) starts a new one and
   retires an old worker only after a new one has booted, so capacity never drops.
 - The only way out is :meth:`Arbiter.halt`, which raises ``SystemExit``.
@@ -49,7 +50,13 @@ from typing import Any
 import setproctitle
 
 from minigun import __version__, sock
-from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
+from minigun.errors import (
+    APP_FACTORY_ERROR,
+    APP_LOAD_ERROR,
+    APP_NOT_FOUND,
+    WORKER_BOOT_ERROR,
+    HaltServer,
+)
 from minigun.glogging import Logger
 from minigun.pidfile import Pidfile
 from minigun.workers.base import Worker
@@ -73,6 +80,8 @@ IGNORED_WHILE_BOOTING = {
 BOOT_FAILURES = {
     WORKER_BOOT_ERROR: "Worker failed to boot.",
     APP_LOAD_ERROR: "App failed to load.",
+    APP_NOT_FOUND: "App failed to load: no such application object.",
+    APP_FACTORY_ERROR: "App failed to load: the app factory failed.",
 }
 
 

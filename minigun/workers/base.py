@@ -169,14 +169,15 @@ class Worker:
 
     def load_wsgi(self) -> None:
         """Load the application; a failure is logged as one paragraph and ends the
-        worker with ``APP_LOAD_ERROR``, which tells the master not to respawn."""
+        worker with the error's code (4 to 6, see :mod:`minigun.errors`), which tells
+        the master not to respawn and what failed."""
         try:
             self.wsgi = self.app.wsgi()
         except Exception as error:
             self.log.error(
                 "Failed to load the application:\n%s", _error_paragraph(error)
             )
-            raise SystemExit(APP_LOAD_ERROR) from error
+            raise SystemExit(getattr(error, "exit_status", APP_LOAD_ERROR)) from error
 
     def init_signals(self) -> None:
         """Forget the master's handlers and install the worker's own."""
