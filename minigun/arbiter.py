@@ -579,11 +579,15 @@ class Arbiter:
         os._exit(exit_code)
 
     def forget_master_state(self) -> None:
-        """In a new child: drop the master's signal handlers and wake-up pipe.
+        """In a new child: drop the master's signal handlers, wake-up pipe and the
+        siblings' heartbeat files.
 
         Until the worker installs its own handlers, a stop signal stops it (the
         default action) and the others are ignored: a USR1 sent to every worker
-        must not kill one that is still booting.
+        must not kill one that is still booting. The fork copied the master's
+        descriptor of every sibling's heartbeat file; a worker must be able to touch
+        only its own, so the others are closed here (the new worker is not in
+        ``self.workers`` yet: the master adds it after the fork).
         """
         for sig in self.signal_handlers:
             booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
@@ -593,6 +597,8 @@ class Arbiter:
                 os.close(fd)
             self.wake_fds = None
         self.signal_queue.clear()
+        for sibling in self.workers.values():
+            sibling.tmp.close()
 
     def notice_booted_workers(self) -> None:
         """A worker's first heartbeat means it has booted: tell the hook, and let
