@@ -362,7 +362,8 @@ class Arbiter:
         self.stop(graceful)
         self.log.info("Shutting down: %s", self.master_name)
         if reason is not None:
-            self.log.info("Reason: %s", reason)
+            log_reason = self.log.error if exit_status else self.log.info
+            log_reason("Reason: %s", reason)
         if self.pidfile is not None:
             self.pidfile.unlink()
         self.call_hook("on_exit", self.cfg.on_exit, self)

@@ -28,8 +28,9 @@ class HaltServer(Exception):
     """Ask the arbiter to stop the whole server with a reason and an exit status.
 
     Raised inside the master (never in a worker) when going on makes no sense: a
-    worker reported ``WORKER_BOOT_ERROR`` or ``APP_LOAD_ERROR``, or a pid file shows
-    another master is running.
+    worker reported a boot or app load error, a pid file shows another master is
+    running or cannot be written, or a listener cannot be bound. The reason is the
+    one line the user reads, so it names what failed and where.
     """
 
     def __init__(self, reason: str, exit_status: int = 1) -> None:
