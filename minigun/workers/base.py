@@ -17,8 +17,9 @@ Rules of the worker's life:
   ``QUIT`` leave at once (:meth:`Worker.handle_quit`); ``ABRT`` is the master's
   timeout kill (:meth:`Worker.handle_abort`): the request in hand is logged and
   answered 500 on the way out; ``USR1`` reopens the log files.
-- An application that fails to load exits with ``APP_LOAD_ERROR`` (4): the master
-  must not respawn a worker that will fail the same way.
+- An application that fails to load exits with an app load error (4 to 6, one per
+  kind of failure, :mod:`minigun.errors`): the master must not respawn a worker that
+  will fail the same way.
 """
 
 from __future__ import annotations
