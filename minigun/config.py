@@ -804,17 +804,30 @@ SETTINGS: list[Setting] = [
         meta="BYTES",
     ),
     Setting(
-        "request_timeout",
+        "header_timeout",
         HTTP_PARSING,
-        "Seconds a client has to send the request head and body (0: no limit).",
+        "Seconds a client has to send the request line and headers (0: no limit).",
         "minigun extension. Counted from the moment the worker starts reading the "
         "request (for a connection's first request, from accept), so a slow client "
-        "cannot hold a sync worker by dribbling bytes, or by sending none, and the "
-        "body's reads count against the same deadline. The default, 10, is "
-        "well inside ``timeout`` so the worker answers 408 before the master kills it.",
+        "cannot hold a sync worker by dribbling the head, or by sending nothing. "
+        "The answer is 408. The default, 10, is well inside ``timeout``.",
         validator=validate_seconds,
         default=10.0,
-        cli=("--request-timeout",),
+        cli=("--header-timeout",),
+        meta="SECONDS",
+    ),
+    Setting(
+        "body_idle_timeout",
+        HTTP_PARSING,
+        "Seconds the request body may go without a byte arriving (0: no limit).",
+        "minigun extension. Each wait for the next piece of the body is bounded, "
+        "not the body's total time: an upload that keeps arriving may take as long "
+        "as it needs (its size is bounded by ``limit_request_body``), and one that "
+        "stalls is answered 408. The default, 10, is well inside ``timeout``, so "
+        "the worker answers before the master kills it.",
+        validator=validate_seconds,
+        default=10.0,
+        cli=("--body-idle-timeout",),
         meta="SECONDS",
     ),
     Setting(

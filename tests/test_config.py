@@ -63,7 +63,8 @@ def test_every_hook_is_a_setting_with_gunicorn_signature():
 def test_minigun_extensions_say_so():
     for name in (
         "limit_request_body",
-        "request_timeout",
+        "header_timeout",
+        "body_idle_timeout",
         "abort_grace",
         "worker_ready",
     ):
@@ -135,7 +136,8 @@ def test_unknown_attribute_is_an_attribute_error():
         ("proxy_protocol", True, "auto"),
         ("proxy_protocol", "false", "off"),
         ("proxy_protocol", "v1", "v1"),
-        ("request_timeout", "2.5", 2.5),
+        ("header_timeout", "2.5", 2.5),
+        ("body_idle_timeout", "0", 0.0),
         ("header_map", "Refuse", "refuse"),
     ],
 )

@@ -1,10 +1,15 @@
 """Body framing: where a body ends, and the file-like Body the application reads."""
 
 import itertools
+import os
+import socket
+import threading
+import tracemalloc
 from collections.abc import Iterator
 
 import pytest
 
+from minigun.config import Config
 from minigun.http.body import (
     Body,
     ChunkedReader,
@@ -19,6 +24,7 @@ from minigun.http.errors import (
     LimitRequestBody,
     NoMoreData,
 )
+from minigun.http.parser import RequestParser
 from minigun.http.unreader import IterUnreader, Unreader
 
 
@@ -193,3 +199,123 @@ def test_discarding_a_body_is_not_the_application_reading_it() -> None:
     body.discard()
     assert calls == []
     assert unreader.read() == b"NEXT"
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [[b"abc\ndef\n"], [b"ab", b"c\nd", b"ef\n"], [b"a", b"b", b"c", b"\ndef\n"]],
+)
+def test_readline_after_a_partial_read_returns_the_rest_of_the_line(pieces) -> None:
+    body = Body(LengthReader(IterUnreader(pieces), 8))
+    assert body.read(2) == b"ab"
+    assert body.readline() == b"c\n"
+    assert body.readline() == b"def\n"
+    assert body.readline() == b""
+
+
+# -- What reading a body whole costs, over a real socket -------------------------------
+
+BIG_BODY = 8 * 1024 * 1024
+CHUNK = 1024 * 1024
+
+
+def peak_of_reading_whole(
+    head: bytes, wire: bytes
+) -> tuple[bytes, float, list[tuple[int, int]]]:
+    """Send ``head`` and ``wire`` over a socketpair; read the body with ``read()``.
+
+    Returns the body, the peak of Python memory allocated while reading it as a
+    multiple of its size (tracemalloc), and for each ``recv`` how much it asked for
+    and how much it got.
+    """
+    client, server = socket.socketpair()
+    asked: list[tuple[int, int]] = []
+    spy = RecordingSocket(server, asked)
+    try:
+        client.sendall(head)
+        req = next(RequestParser(Config(), spy, ("127.0.0.1", 1)))
+        asked.clear()
+        sender = threading.Thread(target=client.sendall, args=(wire,))
+        tracemalloc.start()
+        try:
+            sender.start()
+            body = req.body.read()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            sender.join(10)
+    finally:
+        client.close()
+        server.close()
+    return body, peak / BIG_BODY, asked
+
+
+class RecordingSocket(socket.socket):
+    """The server's end of the pair, remembering the size of every ``recv``."""
+
+    def __init__(self, sock: socket.socket, asked: list[tuple[int, int]]) -> None:
+        super().__init__(
+            sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno())
+        )
+        self.asked = asked
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        data = super().recv(size, flags)
+        self.asked.append((size, len(data)))
+        return data
+
+
+@pytest.mark.timeout(30)
+def test_reading_a_sized_body_whole_costs_about_the_body() -> None:
+    payload = bytes(range(256)) * (BIG_BODY // 256)
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % BIG_BODY
+    body, peak, asked = peak_of_reading_whole(head, payload)
+    assert body == payload
+    assert peak < 1.2, f"read() peaked at {peak:.2f}x the body's size"
+    left = BIG_BODY
+    for size, got in asked:  # never a small recv while much is still to come
+        assert size >= min(65536, left), f"recv({size}) with {left} bytes to come"
+        left -= got
+
+
+@pytest.mark.timeout(30)
+def test_reading_a_chunked_body_whole_costs_about_the_body() -> None:
+    payload = bytes(range(256)) * (BIG_BODY // 256)
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    wire = b"".join(
+        b"%X\r\n%s\r\n" % (CHUNK, payload[at : at + CHUNK])
+        for at in range(0, BIG_BODY, CHUNK)
+    )
+    body, peak, _ = peak_of_reading_whole(head, wire + b"0\r\n\r\n")
+    assert body == payload
+    # Growing chunk by chunk, io.BytesIO keeps up to an eighth in reserve.
+    assert peak < 1.25, f"read() peaked at {peak:.2f}x the body's size"
+
+
+def test_a_failed_read_is_kept_as_the_bodys_failure() -> None:
+    body = Body(LengthReader(IterUnreader([b"abc"]), 10))
+    assert body.failure is None
+    with pytest.raises(NoMoreData) as caught:
+        body.read()
+    assert body.failure is caught.value
+
+
+def test_on_progress_is_called_whenever_body_bytes_arrive() -> None:
+    calls = []
+    body = Body(LengthReader(IterUnreader([b"ab", b"cd", b"e"]), 5))
+    body.on_progress = lambda: calls.append(1)
+    assert body.read() == b"abcde"
+    assert len(calls) == 3
+
+
+def test_a_declared_length_costs_nothing_until_the_bytes_come() -> None:
+    # A client that announces a gigabyte and sends a kilobyte must not cost a gigabyte.
+    body = Body(LengthReader(IterUnreader([b"x" * 1024]), 1024**3))
+    tracemalloc.start()
+    try:
+        with pytest.raises(NoMoreData):
+            body.read()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, f"read() of 1 KiB peaked at {peak} bytes"

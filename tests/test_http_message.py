@@ -1,7 +1,7 @@
 """The request grammar: request line, header fields, framing, expectations, proxies."""
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -120,6 +120,18 @@ def test_request_targets_in_the_wrong_form(method: str, target: str) -> None:
         split_target(method, target)
 
 
+@pytest.mark.parametrize("target", [b"/\xc3\xa0%20k", b"/caf\xe9", b"/\x80"])
+def test_a_target_with_raw_non_ascii_bytes_is_refused(target: bytes) -> None:
+    raw = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    with pytest.raises(errors.InvalidRequestLine) as caught:
+        request(raw)
+    assert caught.value.status_code == 400
+
+
+def test_a_percent_encoded_target_is_fine() -> None:
+    assert request(get("Host: x", target="/%C3%A0%20k")).path == "/%C3%A0%20k"
+
+
 # -- Header block ---------------------------------------------------------------------
 
 
@@ -159,6 +171,8 @@ def test_chunked_frames_the_body_with_trailers() -> None:
         ("Transfer-Encoding: chunked, chunked",),
         ("Transfer-Encoding: chunked", "Transfer-Encoding: gzip"),
         ("Transfer-Encoding: gzip",),
+        ("Transfer-Encoding: identity", "Content-Length: 5"),  # a smuggling shape
+        ("Transfer-Encoding: identity",),
     ],
 )
 def test_ambiguous_framing_is_refused(header_lines: tuple[str, ...]) -> None:
@@ -186,6 +200,30 @@ def test_a_compressed_chunked_body_passes_through_and_closes() -> None:
 def test_forbidden_trailers() -> None:
     raw = post("Transfer-Encoding: chunked", body=b"0\r\nHost: evil\r\n\r\n")
     with pytest.raises(errors.InvalidHeaderName):
+        request(raw).body.read()
+
+
+@pytest.mark.parametrize(
+    ("head_lines", "trailer_lines"),
+    [
+        ((), ("Content-Type: a", "Content-Type: b")),
+        (("Content-Type: a",), ("Content-Type: b",)),
+    ],
+)
+def test_a_trailer_never_repeats_a_singleton_field(
+    head_lines: tuple[str, ...], trailer_lines: tuple[str, ...]
+) -> None:
+    trailers = "".join(f"{line}\r\n" for line in trailer_lines).encode()
+    raw = post("Transfer-Encoding: chunked", *head_lines, body=b"0\r\n" + trailers)
+    with pytest.raises(errors.InvalidHeader):
+        request(raw + b"\r\n").body.read()
+
+
+@pytest.mark.parametrize("name", ["Content-Length", "Host"])
+def test_a_trailer_never_repeats_a_framing_or_routing_field(name: str) -> None:
+    trailers = f"{name}: 1\r\n{name}: 1\r\n\r\n".encode()
+    raw = post("Transfer-Encoding: chunked", body=b"0\r\n" + trailers)
+    with pytest.raises(errors.InvalidHeaderName):  # never allowed as a trailer at all
         request(raw).body.read()
 
 
@@ -254,3 +292,21 @@ def test_scheme_headers_from_trusted_peers(peer: Any, lines: list, scheme: str) 
 def test_contradictory_scheme_headers() -> None:
     with pytest.raises(errors.InvalidSchemeHeaders):
         request(get("X-Forwarded-Proto: https", "X-Forwarded-Ssl: off"))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+        b"GET / HTTP/1.1\r\nHost: x\rA: b",
+        b"GET /\n",
+    ],
+)
+def test_a_bare_cr_or_lf_is_refused_before_more_bytes_arrive(raw: bytes) -> None:
+    def then_hang() -> Iterator[bytes]:
+        yield raw
+        raise AssertionError("the parser waited for more after a bare CR or LF")
+
+    with pytest.raises(errors.ParseException) as caught:
+        Request(config(), IterUnreader(then_hang()), TRUSTED)
+    assert caught.value.status_code == 400

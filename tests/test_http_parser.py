@@ -103,28 +103,49 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 def test_the_deadline_bounds_the_head(pair) -> None:
     client, server = pair
     client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the empty line
-    parser = RequestParser(config(request_timeout=0.3), server, PEER)
+    parser = RequestParser(config(header_timeout=0.3), server, PEER)
     start = time.monotonic()
     with pytest.raises(errors.RequestTimeout):
         next(parser)
     assert time.monotonic() - start < 2
 
 
-def test_the_deadline_bounds_the_body(pair) -> None:
+def test_a_stalled_body_meets_the_idle_timeout(pair) -> None:
     client, server = pair
     client.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
-    parser = RequestParser(config(request_timeout=0.3), server, PEER)
+    parser = RequestParser(config(body_idle_timeout=0.3), server, PEER)
     req = next(parser)
     start = time.monotonic()
-    with pytest.raises(errors.RequestTimeout):
+    with pytest.raises(errors.RequestTimeout, match="no body bytes"):
         req.body.read()
-    assert time.monotonic() - start < 2
+    assert 0.25 < time.monotonic() - start < 2
+
+
+def test_a_steady_body_may_take_longer_than_the_head_deadline(pair) -> None:
+    client, server = pair
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
+    settings = {"header_timeout": 0.2, "body_idle_timeout": 0.3}
+    client.sendall(head)
+    parser = RequestParser(config(**settings), server, PEER)
+    req = next(parser)
+
+    def trickle() -> None:  # a byte every 0.1 s: 1 s in all, never idle for 0.3 s
+        for byte in b"0123456789":
+            time.sleep(0.1)
+            client.sendall(bytes([byte]))
+
+    sender = threading.Thread(target=trickle)
+    sender.start()
+    try:
+        assert req.body.read() == b"0123456789"
+    finally:
+        sender.join(5)
 
 
 def test_each_request_gets_its_own_deadline(pair) -> None:
     client, server = pair
     client.sendall(b"GET /a HTTP/1.1\r\n\r\n")
-    parser = RequestParser(config(request_timeout=0.4), server, PEER)
+    parser = RequestParser(config(header_timeout=0.4), server, PEER)
     assert next(parser).path == "/a"
     time.sleep(0.3)  # the first request's deadline passes meanwhile
     sender = threading.Timer(0.1, client.sendall, [b"GET /b HTTP/1.1\r\n\r\n"])

@@ -21,10 +21,27 @@ def test_read_never_returns_more_than_asked_and_unread_pushes_back() -> None:
     assert unreader.read() == b""
 
 
-def test_read_line_splits_on_crlf_only() -> None:
-    unreader = IterUnreader([b"a\nb\rc\r", b"\nrest"])
-    assert unreader.read_line(100, LimitRequestLine) == b"a\nb\rc"
+def test_read_line_splits_on_crlf_and_a_split_crlf_is_still_one() -> None:
+    unreader = IterUnreader([b"abc\r", b"\nrest"])
+    assert unreader.read_line(100, LimitRequestLine) == b"abc"
     assert unreader.read() == b"rest"
+
+
+def test_a_bare_lf_or_cr_ends_the_line_with_the_byte_kept() -> None:
+    # The caller's grammar refuses the control byte: no waiting for a CRLF.
+    unreader = IterUnreader([b"a\nb\rc\r\n"])
+    assert unreader.read_line(100, LimitRequestLine) == b"a\n"
+    assert unreader.read_line(100, LimitRequestLine) == b"b\r"
+    assert unreader.read_line(100, LimitRequestLine) == b"c"
+
+
+def test_a_line_with_a_bare_lf_is_returned_before_more_bytes_arrive() -> None:
+    def then_hang() -> Iterator[bytes]:
+        yield b"GET / HTTP/1.1\n"
+        raise AssertionError("read_line asked for more after a bare LF")
+
+    unreader = IterUnreader(then_hang())
+    assert unreader.read_line(100, LimitRequestLine) == b"GET / HTTP/1.1\n"
 
 
 def test_read_line_allows_exactly_the_limit() -> None:

@@ -279,7 +279,28 @@ def test_no_body_for_head_and_204(request_line: str, status: str) -> None:
     sent = exchange(raw, app)
     assert sent.endswith(b"\r\n\r\n")
     assert b"body" not in sent
-    assert b"Content-Length: 4" in sent
+    # A HEAD may say how long the GET would be; a 204 may not (RFC 9110 sec. 8.6).
+    assert (b"Content-Length: 4" in sent) == request_line.startswith("HEAD")
+
+
+@pytest.mark.parametrize(
+    "status", ["100 Continue", "204 No Content", "304 Not Modified"]
+)
+def test_a_response_that_cannot_have_a_body_goes_out_unframed(
+    status: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    wsgi.WARNED.clear()
+    headers = [("Content-Length", "5"), ("Transfer-Encoding", "chunked")]
+    app = app_returning([b"hello"], status=status, headers=headers)
+    with caplog.at_level("WARNING", logger="minigun.error"):
+        first, second = exchange(GET, app), exchange(GET, app)
+    for sent in (first, second):
+        head, _, body = sent.partition(b"\r\n\r\n")
+        assert body == b""
+        assert b"Content-Length" not in head
+        assert b"Transfer-Encoding" not in head
+    warnings = [r.getMessage() for r in caplog.records if r.name == "minigun.error"]
+    assert len(warnings) == 2, warnings  # the header, the body: each said once
 
 
 def test_304_sends_no_body_and_is_not_chunked() -> None:

@@ -17,6 +17,7 @@ body is complete; it never reads a byte of the next request. :class:`Body` wraps
 reader in the file-like interface PEP 3333 asks of ``wsgi.input``.
 """
 
+import io
 import re
 from collections.abc import Callable, Iterator
 
@@ -26,11 +27,14 @@ from minigun.http.errors import (
     InvalidChunkSize,
     LimitRequestBody,
     NoMoreData,
+    ParseException,
 )
-from minigun.http.unreader import CRLF, Unreader
+from minigun.http.unreader import CRLF, MAX_RECV_SIZE, Unreader
 
-#: How many bytes :class:`Body` asks its reader for when the caller gave no size.
-READ_SIZE = 8192
+#: How many bytes :class:`Body` asks its reader for while looking for a newline.
+READ_SIZE = 65536
+#: How many bytes it asks for at a time when it reads the rest of the body.
+READ_ALL_SIZE = MAX_RECV_SIZE
 
 #: The longest chunk-size line, extensions included; the size itself is at most 16
 #: hex digits (a 64-bit count).
@@ -69,6 +73,11 @@ class LengthReader:
         self.unreader = unreader
         self.length = length
         self.remaining = length
+
+    @property
+    def known_remaining(self) -> int:
+        """How many body bytes are still to come, as far as the framing says."""
+        return self.remaining
 
     def read(self, size: int) -> bytes:
         """Return up to ``size`` body bytes; ``b""`` once all ``length`` were read.
@@ -109,6 +118,11 @@ class ChunkedReader:
         self.declared = 0  # sum of the chunk sizes seen so far
         self.trailers: list[tuple[str, str]] = []
         self.done = False
+
+    @property
+    def known_remaining(self) -> int:
+        """The rest of the current chunk: all the framing promises so far."""
+        return self.chunk_left
 
     def read(self, size: int) -> bytes:
         """Return up to ``size`` decoded bytes; ``b""`` after the last chunk."""
@@ -178,6 +192,7 @@ class EOFReader:
     def __init__(self, unreader: Unreader) -> None:
         self.unreader = unreader
         self.finished = False
+        self.known_remaining = 0  # nothing is promised before the close
 
     def read(self, size: int) -> bytes:
         """Return up to ``size`` bytes; ``b""`` once the peer has closed."""
@@ -198,6 +213,15 @@ class Body:
     A read never returns more than asked, and once the body is complete every read
     returns ``b""``. Bytes read ahead to find a newline wait in ``self.buffer``.
 
+    A read that fails because of the client (a stall, a close, bad chunking) raises
+    a :class:`~minigun.http.errors.BodyError` and keeps it as ``self.failure``: the
+    application may catch the error, or turn it into one of its own, but the server
+    still knows whose fault the request's end was and answers with its status.
+
+    ``on_progress``, if set, is called whenever body bytes arrive: the worker's
+    heartbeat, so that a long upload that keeps coming is not taken for a stuck
+    worker.
+
     Args:
         reader: the framing that says where the body ends.
         before_first_read: called once, just before the first byte is read; the
@@ -210,6 +234,8 @@ class Body:
         self.reader = reader
         self.buffer = bytearray()
         self.before_first_read = before_first_read
+        self.failure: ParseException | None = None
+        self.on_progress: Callable[[], None] | None = None
 
     @property
     def awaiting_first_read(self) -> bool:
@@ -219,13 +245,29 @@ class Body:
     def read(self, size: int | None = None) -> bytes:
         """Return up to ``size`` bytes, or the whole rest of the body if ``size`` is
         ``None`` or negative."""
-        if size is not None and size >= 0:
-            while len(self.buffer) < size and (data := self.fill(size)):
-                self.buffer.extend(data)
-            return self.take(size)
-        while data := self.fill(READ_SIZE):
+        if size is None or size < 0:
+            return self.read_to_end()
+        while len(self.buffer) < size and (data := self.fill(size - len(self.buffer))):
+            if not self.buffer and len(data) == size:
+                return data  # the common case: straight from the socket, no copy
             self.buffer.extend(data)
-        return self.take(len(self.buffer))
+        return self.take(size)
+
+    def read_to_end(self) -> bytes:
+        """The rest of the body as one ``bytes``, costing about its size in memory.
+
+        Joining pieces, or growing a bytearray and converting it, holds the body
+        twice at the end. Here the pieces go into one ``io.BytesIO`` that grows
+        ahead of them (see :func:`make_room`), and ``getvalue()`` of a BytesIO that
+        is exactly full hands over its buffer without copying it.
+        """
+        out = io.BytesIO()
+        out.write(self.take(len(self.buffer)))
+        while data := self.fill(READ_ALL_SIZE):
+            out.write(data)
+            make_room(out, self.reader.known_remaining)
+        out.truncate()  # drop the room that was made but never filled
+        return out.getvalue()
 
     def readline(self, size: int | None = None) -> bytes:
         """Return one line including its ``\\n``, cut at ``size`` bytes if given."""
@@ -269,7 +311,7 @@ class Body:
         """
         self.before_first_read = None
         self.buffer.clear()
-        while self.fill(READ_SIZE):
+        while self.fill(READ_ALL_SIZE):
             pass
 
     def fill(self, size: int) -> bytes:
@@ -277,10 +319,39 @@ class Body:
         if self.before_first_read is not None:
             announce, self.before_first_read = self.before_first_read, None
             announce()
-        return self.reader.read(size)
+        try:
+            data = self.reader.read(size)
+        except ParseException as error:
+            self.failure = error
+            raise
+        if data and self.on_progress is not None:
+            self.on_progress()
+        return data
 
     def take(self, size: int) -> bytes:
         """Remove and return the first ``size`` buffered bytes."""
+        if size >= len(self.buffer):
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            return data
         data = bytes(self.buffer[:size])
         del self.buffer[:size]
         return data
+
+
+def make_room(out: io.BytesIO, promised: int) -> None:
+    """Once ``out`` is full, grow it for the bytes the framing still ``promised``.
+
+    It grows at most to twice what has arrived (at least by ``READ_ALL_SIZE``): a
+    client that declares a gigabyte and sends a few bytes must not cost a gigabyte.
+    The last growth is exactly what is left, so a body with a Content-Length ends
+    in a buffer just its size. Writing one byte at the far end allocates the room
+    at once, so the writes that fill it never grow the buffer piece by piece.
+    """
+    position = out.tell()
+    end = out.seek(0, io.SEEK_END)
+    room = min(promised, max(position, READ_ALL_SIZE))
+    if position == end and room > 0:
+        out.seek(position + room - 1)
+        out.write(b"\0")
+    out.seek(position)

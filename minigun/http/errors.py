@@ -76,7 +76,8 @@ class NoMoreData(BodyError):
 
 
 class RequestTimeout(BodyError):
-    """The client took longer than ``request_timeout`` to deliver the request."""
+    """The client did not send the head within ``header_timeout``, or its body
+    stalled for ``body_idle_timeout`` (RFC 9110 section 15.5.9)."""
 
     status = HTTPStatus.REQUEST_TIMEOUT
     summary = "Request not received in time"

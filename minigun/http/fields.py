@@ -41,6 +41,8 @@ TOKEN_RE = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 # RFC 9110 section 5.5: field values carry no CTL except HTAB.
 VALUE_FORBIDDEN_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 FOLD_START = (b" ", b"\t")
+#: How a line that ``Unreader.read_line`` ended at a bare CR or LF ends.
+BARE_LINE_ENDS = (b"\r", b"\n")
 
 #: Fields that frame, route, authorise or modify a request may not arrive as trailers,
 #: after the request was already acted on (RFC 9110 section 6.5.1).
@@ -115,7 +117,13 @@ class FieldBlock:
         self.count = 0
 
     def add_line(self, line: bytes) -> None:
-        """Start a new field, or continue the previous one if the line is folded."""
+        """Start a new field, or continue the previous one if the line is folded.
+
+        A line ended by a bare CR or LF is refused at once: a field is otherwise
+        parsed only when the next line arrives, which may be never.
+        """
+        if line.endswith(BARE_LINE_ENDS):
+            raise InvalidHeader(f"a line ended by a bare CR or LF: {line!r}")
         if line.startswith(FOLD_START):
             self.fold(line)
             return

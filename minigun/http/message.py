@@ -66,8 +66,11 @@ METHOD_MAX_LENGTH = 20
 UNCONVENTIONAL_METHOD_RE = re.compile(rb"[a-z#]")
 # RFC 9112 section 2.3: HTTP-version = "HTTP" "/" DIGIT "." DIGIT
 VERSION_RE = re.compile(rb"HTTP/([0-9])\.([0-9])")
-# Control characters and spaces never belong in a request target.
-TARGET_FORBIDDEN_RE = re.compile(rb"[\x00-\x20\x7f]")
+# A request target is ASCII (RFC 9112 section 3.2, RFC 3986 section 2): no control
+# characters, no spaces, and no byte above 0x7f; other characters travel
+# percent-encoded. A raw UTF-8 target would otherwise be decoded twice on its way
+# to PATH_INFO.
+TARGET_FORBIDDEN_RE = re.compile(rb"[\x00-\x20\x7f-\xff]")
 # RFC 3986 section 3.2: [ userinfo "@" ] host [ ":" port ]
 AUTHORITY_RE = re.compile(
     r"(?:[-\w.~%!$&'()*+,;=:]*@)?"  # userinfo
@@ -198,9 +201,7 @@ class Request:
     def read_headers(self) -> Phase:
         """Read the header block and refuse fields that must not repeat."""
         self.headers = read_fields(self.unreader, self.rules.fields)
-        for name in SINGLETON_FIELDS:
-            if len(self.values(name)) > 1:
-                raise InvalidHeader(f"{name} more than once")
+        refuse_repeated_singletons(self.headers)
         return Phase.FRAMING
 
     def read_framing(self) -> Phase:
@@ -263,14 +264,17 @@ class Request:
         for coding in codings:
             if coding not in PASS_THROUGH_CODINGS | {CHUNKED, IDENTITY}:
                 raise UnsupportedTransferCoding(coding)
-        if codings and CHUNKED not in codings and set(codings) != {IDENTITY}:
+        if codings and codings[-1] != CHUNKED:
+            # Section 6.3: chunked not last means the length cannot be known; even
+            # "identity" with a Content-Length is refused, because a proxy that
+            # ignores one header or the other would see a different body.
             raise InvalidHeader("TRANSFER-ENCODING without chunked last")
         return codings
 
     def check_chunked(self, codings: list[str], content_length: int | None) -> None:
-        """Chunked must come once and last, and never beside a Content-Length."""
-        if codings.count(CHUNKED) > 1 or codings[-1] != CHUNKED:
-            raise InvalidHeader("TRANSFER-ENCODING: chunked must be last, once")
+        """Chunked must come once (it is last already), and never with a length."""
+        if codings.count(CHUNKED) > 1:
+            raise InvalidHeader("TRANSFER-ENCODING: chunked more than once")
         if content_length is not None:
             raise InvalidHeader("CONTENT-LENGTH with TRANSFER-ENCODING")
         if set(codings) - {CHUNKED, IDENTITY}:
@@ -279,8 +283,14 @@ class Request:
             self.must_close = True
 
     def read_trailers(self, unreader: Unreader) -> Fields:
-        """Read the trailer section after the last chunk, with this request's rules."""
-        return read_trailers(unreader, self.rules.fields)
+        """Read the trailer section after the last chunk, with this request's rules.
+
+        A field that may come only once may not come again as a trailer, whether it
+        repeats a header or another trailer.
+        """
+        trailers = read_trailers(unreader, self.rules.fields)
+        refuse_repeated_singletons(self.headers + trailers)
+        return trailers
 
     # -- What the headers ask of the server ---------------------------------------
 
@@ -342,6 +352,14 @@ class Request:
         return self.version < HTTP_1_1 and "keep-alive" not in options
 
 
+def refuse_repeated_singletons(fields: Fields) -> None:
+    """Two values of a field that may come once would be two different requests."""
+    names = [name for name, _ in fields]
+    for name in SINGLETON_FIELDS:
+        if names.count(name) > 1:
+            raise InvalidHeader(f"{name} more than once")
+
+
 # -- The request line -------------------------------------------------------------
 
 
@@ -359,7 +377,7 @@ def parse_method(method: bytes, rules: ParseRules) -> str:
 
 
 def parse_target(target: bytes) -> str:
-    """A request target is non-empty and has no spaces or control characters."""
+    """A request target is non-empty ASCII without spaces or control characters."""
     if not target or TARGET_FORBIDDEN_RE.search(target):
         raise InvalidRequestLine(f"request target {target!r}")
     return target.decode("latin-1")

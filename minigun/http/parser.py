@@ -13,14 +13,17 @@ connection closes. Its own states are few and explicit (:class:`ConnectionState`
   closed it, or a parse error made every following byte untrustworthy. A closed parser
   never parses again, so one malformed request can never smuggle a second one.
 
-Each request gets ``request_timeout`` seconds, counted from the moment the parser starts
-reading it, for its head and its body together.
+Two clocks bound a slow client. The request head (PROXY preamble, request line,
+headers) must be complete within ``header_timeout`` seconds of the moment the parser
+starts reading it. The body has no total deadline, since a large upload on a slow link
+is not an attack; instead no wait for its next bytes may last longer than
+``body_idle_timeout``. Either way the answer is 408 and the connection closes.
 """
 
 import enum
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from minigun.http.message import Request
@@ -41,10 +44,16 @@ class RequestParser:
         cfg: the server's config.
         source: a connected socket, or an iterable of byte strings (tests).
         peer_addr: the client's address, as ``accept()`` returned it.
+        on_body_progress: called whenever body bytes arrive (see ``Body``): a body
+            has no total deadline, so the worker must know it is still moving.
     """
 
     def __init__(
-        self, cfg: Any, source: socket.socket | Iterable[bytes], peer_addr: Any
+        self,
+        cfg: Any,
+        source: socket.socket | Iterable[bytes],
+        peer_addr: Any,
+        on_body_progress: Callable[[], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.unreader: Unreader = (
@@ -53,6 +62,7 @@ class RequestParser:
             else IterUnreader(source)
         )
         self.peer_addr = peer_addr
+        self.on_body_progress = on_body_progress
         self.mesg: Request | None = None
         self.req_count = 0
         self.state = ConnectionState.READY
@@ -69,7 +79,7 @@ class RequestParser:
         if self.state is ConnectionState.CLOSED or not self.finish_previous():
             self.close()
             raise StopIteration
-        self.start_deadline()
+        self.start_head_deadline()
         try:
             if not self.unreader.peek(1):  # the client closed between requests
                 self.close()
@@ -79,6 +89,8 @@ class RequestParser:
         except Exception:
             self.close()
             raise
+        self.start_body_idle_timeout()
+        self.mesg.body.on_progress = self.on_body_progress
         return self.mesg
 
     def finish_previous(self) -> bool:
@@ -94,10 +106,15 @@ class RequestParser:
             raise
         return True
 
-    def start_deadline(self) -> None:
-        """Give the next request ``request_timeout`` seconds from now (0: no limit)."""
-        timeout = self.cfg.request_timeout
+    def start_head_deadline(self) -> None:
+        """Give the next request head ``header_timeout`` seconds from now (0: none)."""
+        timeout = self.cfg.header_timeout
         self.unreader.set_deadline(time.monotonic() + timeout if timeout > 0 else None)
+
+    def start_body_idle_timeout(self) -> None:
+        """From here on, bound each wait for body bytes, not the body's total time."""
+        timeout = self.cfg.body_idle_timeout
+        self.unreader.set_idle_timeout(timeout if timeout > 0 else None)
 
     def close(self) -> None:
         """Parse nothing more from this connection."""

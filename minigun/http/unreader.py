@@ -12,10 +12,13 @@ Rules of this module:
 
 - Bytes in, bytes out: nothing here decodes.
 - Every read is bounded. :meth:`Unreader.read_line` gives up as soon as a line grows
-  past its limit, before buffering more.
-- Time is bounded too. A :class:`SocketUnreader` with a deadline waits on the socket
-  only for the time left before it (``time.monotonic()``), so a client that trickles
-  bytes cannot hold a worker longer than ``request_timeout`` in total.
+  past its limit, before buffering more, and as soon as a line ends in anything but
+  CRLF: a bare CR or LF is handed to the caller's grammar at once, never waited past.
+- Time is bounded too, in one of two ways. While the request head arrives, a
+  :class:`SocketUnreader` waits only for the time left before a deadline
+  (``header_timeout``), so trickling the head cannot hold a worker. While the body
+  arrives, each wait is bounded instead (``body_idle_timeout``): a body that keeps
+  coming may take as long as it needs, a body that stops is cut off.
 """
 
 import socket
@@ -24,10 +27,14 @@ from collections.abc import Iterable, Iterator
 
 from minigun.http.errors import NoMoreData, ParseException, RequestTimeout
 
-#: How many bytes one ``recv`` asks for.
-RECV_SIZE = 8192
+#: How many bytes one ``recv`` asks for when the caller gives no size.
+RECV_SIZE = 65536
+#: The most one ``recv`` asks for: ``recv(n)`` allocates ``n`` bytes before it knows
+#: how many will come, so this is also the most a read costs beyond its result.
+MAX_RECV_SIZE = 256 * 1024
 
 CRLF = b"\r\n"
+HEAD_TOO_SLOW = "the request head was not complete in time"
 
 
 class Unreader:
@@ -36,26 +43,39 @@ class Unreader:
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.deadline: float | None = None
+        self.idle_timeout: float | None = None
 
-    def chunk(self) -> bytes:
-        """Return the next bytes from the source, or ``b""`` when it is exhausted."""
+    def chunk(self, size: int = RECV_SIZE) -> bytes:
+        """Return up to ``size`` bytes from the source, ``b""`` when it is exhausted."""
         raise NotImplementedError
 
     def set_deadline(self, deadline: float | None) -> None:
         """Stop waiting for the source at ``deadline`` (a ``time.monotonic()`` value).
 
-        Only sources that can wait (sockets) use it; ``None`` waits without limit.
+        For the request head. Only sources that can wait (sockets) use it; ``None``
+        waits without limit.
         """
-        self.deadline = deadline
+        self.deadline, self.idle_timeout = deadline, None
+
+    def set_idle_timeout(self, seconds: float | None) -> None:
+        """Wait at most ``seconds`` for each next piece, however long it all takes.
+
+        For the body: it replaces the deadline. ``None`` waits without limit.
+        """
+        self.deadline, self.idle_timeout = None, seconds
 
     def read(self, size: int | None = None) -> bytes:
         """Return at most ``size`` bytes (any amount if ``None``); ``b""`` at the end.
 
         Buffered bytes come first; only when the buffer is empty is the source asked,
-        once, so a read returns as soon as some bytes are there.
+        once, so a read returns as soon as some bytes are there. Those bytes go to
+        the caller as they came, without passing through the buffer.
         """
         if not self.buffer:
-            self.buffer.extend(self.chunk())
+            data = self.chunk(min(size or RECV_SIZE, MAX_RECV_SIZE))
+            if size is None or len(data) <= size:
+                return data
+            self.buffer.extend(data)  # a source that sent more than asked
         if size is None or size >= len(self.buffer):
             data = bytes(self.buffer)
             self.buffer.clear()
@@ -80,18 +100,20 @@ class Unreader:
     def read_line(self, limit: int, too_long: type[ParseException]) -> bytes:
         """Read one line ended by CRLF and return it without the CRLF.
 
-        Lines end at CRLF only (RFC 9112 section 2.2): a bare LF or CR stays inside the
-        line, where the caller's grammar rejects it.
+        Lines end at CRLF only (RFC 9112 section 2.2). A bare LF, or a CR followed by
+        anything but LF, ends the line *with that byte kept*: every grammar that
+        reads lines refuses a control character, so the caller answers 400 at once,
+        instead of waiting for a CRLF that a broken client may never send.
 
         Args:
             limit: the most bytes the line may have before its CRLF.
             too_long: the error to raise once the line is longer than ``limit``.
 
         Raises:
-            NoMoreData: the source ended before the CRLF.
+            NoMoreData: the source ended before the line did.
         """
         searched = 0
-        while (end := self.buffer.find(CRLF, searched)) < 0:
+        while (end := line_end(self.buffer, searched)) < 0:
             if len(self.buffer) > limit + 1:  # + 1: a CR alone may be half of a CRLF
                 raise too_long(f"more than {limit} bytes")
             searched = max(len(self.buffer) - 1, 0)
@@ -101,37 +123,67 @@ class Unreader:
             self.buffer.extend(data)
         if end > limit:
             raise too_long(f"{end} > {limit} bytes")
-        line = bytes(self.buffer[:end])
-        del self.buffer[: end + len(CRLF)]
+        if self.buffer.startswith(CRLF, end):
+            line = bytes(self.buffer[:end])
+            del self.buffer[: end + len(CRLF)]
+        else:  # a bare CR or LF: keep it in the line for the grammar to refuse
+            line = bytes(self.buffer[: end + 1])
+            del self.buffer[: end + 1]
         return line
 
 
+def line_end(buffer: bytearray, start: int) -> int:
+    """Where the first line ending at or after ``start`` begins; -1 if none yet.
+
+    A CR at the very end of the buffer is not decided yet: its LF may be in flight.
+    """
+    cr, lf = buffer.find(b"\r", start), buffer.find(b"\n", start)
+    if lf >= 0 and (cr < 0 or lf < cr):
+        return lf
+    if cr < 0 or cr == len(buffer) - 1:
+        return -1
+    return cr
+
+
 class SocketUnreader(Unreader):
-    """Reads a connected socket, waiting no later than the deadline.
+    """Reads a connected socket, waiting no later than the deadline, or no longer
+    than the idle timeout for each piece.
 
     The socket's own timeout is restored after every ``recv``, so the worker's writes
     on the same socket are not cut short by a read deadline.
     """
 
-    def __init__(self, sock: socket.socket, max_chunk: int = RECV_SIZE) -> None:
+    def __init__(self, sock: socket.socket) -> None:
         super().__init__()
         self.sock = sock
-        self.max_chunk = max_chunk
 
-    def chunk(self) -> bytes:
-        if self.deadline is None:
-            return self.sock.recv(self.max_chunk)
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise RequestTimeout("deadline passed")
+    def chunk(self, size: int = RECV_SIZE) -> bytes:
+        wait = self.time_to_wait()
+        if wait is None:
+            return self.sock.recv(size)
         previous = self.sock.gettimeout()
-        self.sock.settimeout(remaining)
+        self.sock.settimeout(wait)
         try:
-            return self.sock.recv(self.max_chunk)
+            return self.sock.recv(size)
         except TimeoutError:
-            raise RequestTimeout(f"no data within {remaining:.1f}s") from None
+            raise RequestTimeout(self.timeout_detail(wait)) from None
         finally:
             self.sock.settimeout(previous)
+
+    def time_to_wait(self) -> float | None:
+        """Seconds the next ``recv`` may wait; ``None`` for as long as it takes."""
+        if self.deadline is None:
+            return self.idle_timeout
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise RequestTimeout(HEAD_TOO_SLOW)
+        return remaining
+
+    def timeout_detail(self, waited: float) -> str:
+        """What the 408 says: which of the two clocks ran out."""
+        if self.deadline is None:
+            return f"no body bytes for {waited:.1f}s"
+        return HEAD_TOO_SLOW
 
 
 class IterUnreader(Unreader):
@@ -141,7 +193,9 @@ class IterUnreader(Unreader):
         super().__init__()
         self.pieces: Iterator[bytes] | None = iter(iterable)
 
-    def chunk(self) -> bytes:
+    def chunk(self, size: int = RECV_SIZE) -> bytes:
+        # Pieces come out whole, whatever ``size`` says: a source that sends more
+        # than asked is what Unreader.read's buffer is for.
         if self.pieces is None:
             return b""
         for piece in self.pieces:

@@ -16,6 +16,7 @@ in what the application gives back?
 """
 
 import io
+import logging
 import os
 import re
 import socket
@@ -41,6 +42,10 @@ DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Statuses whose responses never carry a body (RFC 9110 sections 15.2, 15.3.5, 15.4.5).
 NO_BODY_STATUSES = frozenset({204, 304})
 FIRST_FINAL_STATUS = 200
+
+#: The warnings this process has logged already: an application that frames a 204
+#: wrongly does it on every request, and one line says it.
+WARNED: set[str] = set()
 
 # RFC 9110 section 7.2: Host = uri-host [ ":" port ]
 HOST_RE = re.compile(
@@ -222,11 +227,7 @@ class Response:
     def has_body(self) -> bool:
         """HEAD, 1xx, 204 and 304 responses carry no body, whatever the app writes."""
         code = self.status_code or FIRST_FINAL_STATUS
-        return (
-            self.req.method != "HEAD"
-            and code >= FIRST_FINAL_STATUS
-            and code not in NO_BODY_STATUSES
-        )
+        return self.req.method != "HEAD" and status_may_have_body(code)
 
     def start_response(
         self,
@@ -247,6 +248,8 @@ class Response:
             raise InvalidResponse("start_response called twice without exc_info")
         checked_status, code = check_status(status)
         kept, length, app_closes = end_to_end_headers(headers)
+        if not status_may_have_body(code):
+            kept, length = without_framing(kept, code), None
         self.status, self.status_code = checked_status, code
         self.headers, self.response_length = kept, length
         self.must_close = self.must_close or app_closes
@@ -265,6 +268,10 @@ class Response:
 
     def head(self) -> bytes:
         """The status line and headers; building them decides the body's framing."""
+        if self.req.body.failure is not None:
+            # The client broke its body; whatever the application made of that
+            # (often a 500), the answer is the client's error: 408, 400 or 413.
+            raise self.req.body.failure
         if self.status is None:
             raise InvalidResponse("the application did not call start_response")
         self.chunked = (
@@ -304,6 +311,10 @@ class Response:
             return
         head = b"" if self.headers_sent else self.head()
         payload = self.clip(bytes(data)) if self.has_body() else b""
+        if not status_may_have_body(self.status_code or FIRST_FINAL_STATUS):
+            warn_once(
+                f"The application wrote a body for a {self.status_code}; dropped."
+            )
         frame = self.frame(payload) if payload else b""
         if head or frame:
             self.sock.sendall(head + frame)
@@ -384,6 +395,33 @@ def end_to_end_headers(
             length = parse_content_length(value)
         kept.append((name, value))
     return kept, length, closes
+
+
+def status_may_have_body(code: int) -> bool:
+    """1xx, 204 and 304 responses end with their head (RFC 9112 section 6.3)."""
+    return code >= FIRST_FINAL_STATUS and code not in NO_BODY_STATUSES
+
+
+def without_framing(headers: list[tuple[str, str]], code: int) -> list[tuple[str, str]]:
+    """Drop a Content-Length that a response with status ``code`` must not carry.
+
+    RFC 9110 section 8.6 forbids it on 1xx and 204; on a 304 it could only repeat
+    the length of a body that is not sent, so it goes too. (Transfer-Encoding is
+    hop-by-hop and never kept from the application.)
+    """
+    kept = [
+        (name, value) for name, value in headers if name.lower() != "content-length"
+    ]
+    if len(kept) < len(headers):
+        warn_once(f"The application framed a {code} with Content-Length; dropped.")
+    return kept
+
+
+def warn_once(message: str) -> None:
+    """Log an application's mistake in the error log, the first time only."""
+    if message not in WARNED:
+        WARNED.add(message)
+        logging.getLogger("minigun.error").warning(message)
 
 
 def check_status(status: str) -> tuple[str, int]:

@@ -316,8 +316,12 @@ class Worker:
 
         A parse error carries its own status and is rendered by the HTTP package; any
         other exception is a bug in the application: log the traceback, answer 500.
-        The connection is closed afterwards either way; the worker lives on.
+        The connection is closed afterwards either way; the worker lives on. An
+        application that raised after reading the body failed is not at fault: the
+        body's error (a stall is 408) is the answer.
         """
+        if req is not None and req.body.failure is not None:
+            exc = req.body.failure
         status = http_errors.status_for(exc)
         if isinstance(exc, http_errors.HTTPError):
             self.log.debug("Invalid request from %s: %s", _peer(addr), exc)
@@ -329,6 +333,22 @@ class Worker:
             self.log.debug("Could not send the error response to %s", _peer(addr))
         if req is not None:
             self.log_failed_access(req, addr, int(status))
+
+    def log_error_after_response(self, req: Any, addr: Any) -> None:
+        """Log an error that came too late to answer: the response had started.
+
+        If the request's body broke (the client stalled or left while the response
+        was going out, or while the rest of the body was being read past), it is
+        the client's doing, not a bug: debug, like every bad request.
+        """
+        if req.body.failure is not None:
+            self.log.debug(
+                "Invalid request from %s after the response started: %s",
+                _peer(addr),
+                req.body.failure,
+            )
+        else:
+            self.log.exception("Error handling request (response already started)")
 
     def answer_timed_out(self, req: Any, client: Any, addr: Any) -> None:
         """Answer 500 for a request the master's timeout interrupted, before the

@@ -59,9 +59,13 @@ class TConn:
         self.listener = listener
         self.sock = sock
         self.addr = addr
-        self.parser = RequestParser(cfg, sock, addr)
-        self.busy_since: float | None = None  # when a pool thread took it
+        self.parser = RequestParser(cfg, sock, addr, self.body_progressed)
+        self.busy_since: float | None = None  # taken by a pool thread, or body moved
         self.idle_until = 0.0  # when an idle connection is closed
+
+    def body_progressed(self) -> None:
+        """Body bytes arrived: the request in hand is moving, not stuck."""
+        self.busy_since = time.monotonic()
 
     def has_pipelined_bytes(self) -> bool:
         """Whether the next request's bytes are already read into the parser."""
@@ -335,7 +339,7 @@ class ThreadWorker(base.Worker):
         except Exception:
             if resp is None or not resp.headers_sent:
                 raise
-            self.log.exception("Error handling request (response already started)")
+            self.log_error_after_response(req, conn.addr)
             return False
         finally:
             self.call_hook(

@@ -103,7 +103,7 @@ class SyncWorker(base.Worker):
         """Parse one request and answer it; errors become error responses."""
         req = None
         try:
-            parser = RequestParser(self.cfg, client, addr)
+            parser = RequestParser(self.cfg, client, addr, self.notify)
             req = next(parser, None)
             if req is not None:
                 self.handle_request(listener, req, client, addr)
@@ -139,7 +139,7 @@ class SyncWorker(base.Worker):
         except Exception:
             if resp is None or not resp.headers_sent:
                 raise
-            self.log.exception("Error handling request (response already started)")
+            self.log_error_after_response(req, addr)
         except SystemExit:  # handle_abort: the master's timeout interrupted the app
             if self.aborted and (resp is None or not resp.headers_sent):
                 self.answer_timed_out(req, client, addr)

@@ -1,8 +1,8 @@
 """minigun's HTTP on the wire: real sockets against a real server on 127.0.0.1.
 
 Every malformed request gets its status and ``Connection: close``, slow clients are cut
-off at ``request_timeout``, and after thousands of bad requests every worker still
-answers a good one.
+off at ``header_timeout`` or ``body_idle_timeout``, and after thousands of bad requests
+every worker still answers a good one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ import pytest
 HERE = Path(__file__).parent
 SHORT = ("--timeout", "10", "--graceful-timeout", "3")
 REQUEST_TIMEOUT = 1.0
-SLOW = ("--request-timeout", str(REQUEST_TIMEOUT))
+SLOW = (
+    *("--header-timeout", str(REQUEST_TIMEOUT)),
+    *("--body-idle-timeout", str(REQUEST_TIMEOUT)),
+)
 GOOD = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
 FUZZ_REQUESTS = 5000
 FUZZ_SECONDS = 60.0
