@@ -372,6 +372,8 @@ def print_table(options, results, startups, memory, hup, under_load) -> None:
                   str(lost["minigun"]), str(lost["gunicorn"]), ""))  # fmt: skip
     if under_load is not None:
         print_load_rows(options, *under_load)
+        print()
+        print(load_rows_line(options))
 
 
 def print_load_rows(options, many, spread) -> None:
@@ -433,6 +435,15 @@ def machine_line(options) -> str:
         f"{GUNICORN_VERSION.replace('==', ' ')}; load: {load}, "
         f"{options.connections} connections, {options.rounds} rounds x "
         f"{options.seconds:g} s, interleaved."
+    )
+
+
+def load_rows_line(options) -> str:
+    return (
+        f"Rows under load: {options.many_clients:,} clients, {MANY_ROUNDS} rounds x "
+        f"{MANY_SECONDS:g} s, wrk --timeout {MANY_TIMEOUT:g}s; {SPREAD_CLIENTS} "
+        f"clients, {options.rounds} rounds x {options.seconds:g} s; every round "
+        "opens its connections anew."
     )
 
 
