@@ -97,7 +97,8 @@ class ThreadWorker(base.Worker):
         self.busy_accepts_left = 0  # then this many clients more,
         self.busy_accepts_until = 0.0  # until this time
         self.making_room = False  # full, with clients waiting in the backlog
-        self.lock = threading.Lock()  # guards the four above and the selector's table
+        # guards connections, idle, busy, making_room and the selector's table
+        self.lock = threading.Lock()
         self.count_lock = threading.Lock()
 
     def init_process(self) -> None:
@@ -202,7 +203,7 @@ class ThreadWorker(base.Worker):
         return bool(readable)
 
     def watch_listeners(self, wanted: bool) -> None:
-        """Watch the listeners while there is room for another connection."""
+        """Watch the listeners while this worker wants new clients."""
         assert self.poller is not None
         if wanted == self.watching_listeners:  # only this thread changes it
             return
@@ -286,7 +287,7 @@ class ThreadWorker(base.Worker):
                 else:
                     self.close_connection(conn)
                 news_for_the_loop = not self.alive or not self.watching_listeners
-            if news_for_the_loop:  # stopping, or a slot freed while we were full
+            if news_for_the_loop:  # stopping, or a thread or a slot freed
                 self.wakeup()
 
     def keeps_connection_open(self) -> bool:
