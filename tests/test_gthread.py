@@ -8,6 +8,7 @@ and the heartbeat that stops while a request is stuck.
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import os
 import select
 import selectors
@@ -233,3 +234,18 @@ def test_a_full_worker_with_clients_waiting_closes_one_response_per_turn():
     worker.making_room = True  # what the loop decides when full and clients wait
     assert not worker.keeps_connection_open()
     assert worker.keeps_connection_open(), "only one response closes per turn"
+
+
+class OutOfDescriptorsListener:
+    """A listener whose ``accept`` fails as it does once the process has no fd left."""
+
+    def accept(self):
+        raise OSError(errno.EMFILE, "Too many open files")
+
+
+def test_a_worker_out_of_file_descriptors_holds_what_it_has_instead_of_dying():
+    worker = idle_worker(worker_connections=1000)
+    worker.connections = {object() for _ in range(3)}
+    assert worker.accept(OutOfDescriptorsListener()) is False  # no exception
+    assert worker.worker_connections == 3
+    assert not worker.has_room()  # from now on it makes room instead

@@ -29,7 +29,9 @@ Rules of the worker:
   the listeners; if clients are waiting in the backlog it makes room, answering one
   response per turn of its loop with ``Connection: close``, so that no client waits
   there for ever behind clients that never pause. (gunicorn closes once it holds
-  ``worker_connections - threads`` idle connections.)
+  ``worker_connections - threads`` idle connections.) A worker that runs out of
+  file descriptors first holds what it has, as if that were its limit, and says so
+  in the log, instead of dying with all its connections.
 - Pipelined requests that arrived together are served in the same pool turn: bytes
   already read into the parser's buffer would never make the socket readable again.
 - The heartbeat is beaten by the main loop, but only while no request has been
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime
+import errno
 import functools
 import select
 import selectors
@@ -59,6 +62,7 @@ from minigun.http.parser import RequestParser
 from minigun.workers import base
 
 POLL_INTERVAL = 1.0  # seconds; the longest the loop sleeps between heartbeats
+OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # accept fails, the client waits
 ACCEPT_DELAY = 0.05  # seconds a worker with no free thread leaves new clients to others
 
 
@@ -244,12 +248,35 @@ class ThreadWorker(base.Worker):
             return False
         except ConnectionAbortedError:  # the client gave up while queued
             return True
+        except OSError as error:
+            if error.errno not in OUT_OF_DESCRIPTORS:
+                raise
+            self.hold_connections_at_descriptor_limit()
+            return False
         sock.setblocking(True)
         conn = TConn(self.cfg, listener, sock, addr)
         with self.lock:
             self.connections.add(conn)
         self.submit(conn)
         return True
+
+    def hold_connections_at_descriptor_limit(self) -> None:
+        """The process ran out of file descriptors before ``worker_connections``.
+
+        Dying here would drop every connection the worker holds; instead it holds
+        what it has, and the full worker's rule makes room for the clients still
+        queued. Called by the main thread only.
+        """
+        held = len(self.connections)
+        if held < self.worker_connections:
+            self.log.warning(
+                "Out of file descriptors at %s connection(s) (worker_connections is "
+                "%s): holding %s; raise the open files limit (ulimit -n)",
+                held,
+                self.cfg.worker_connections,
+                held,
+            )
+            self.worker_connections = held
 
     def reuse_connection(self, conn: TConn) -> None:
         """An idle connection is readable: the client's next request (or its close)."""
