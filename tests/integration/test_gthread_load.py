@@ -71,11 +71,25 @@ def client_loop(port: int, record: ClientRecord, all_connected) -> None:
         conn.close()
 
 
+def wait_until_every_worker_answers(server, deadline_seconds: float = 10.0) -> None:
+    """A worker logged as booting may still be loading the app; the burst must find
+    both ready, or the first one takes it by default."""
+    wanted = set(server.booted_pids())
+    seen: set[int] = set()
+    deadline = time.monotonic() + deadline_seconds
+    while seen != wanted and time.monotonic() < deadline:
+        status, body = server.request("/")
+        assert status == 200, (status, body)
+        seen.add(int(body.decode().rsplit(" ", 1)[1]))
+    assert seen == wanted, f"workers that answered: {seen}, booted: {wanted}"
+
+
 def test_a_burst_of_kept_alive_clients_is_spread_over_the_workers(serve):
     threads, clients = 2, 8
     server = serve(
         "examples.app_slow:app", "-k", "gthread", "--threads", str(threads), workers=2
     )
+    wait_until_every_worker_answers(server)
     records = run_clients(server.port, clients)
     assert [r.failure for r in records] == [None] * clients
     assert all(r.pids for r in records), "every client got a reply"
