@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 WRK_THREADS = 1
-WRK_TIMEOUT = "5s"
+WRK_TIMEOUT = 5.0  # seconds; a response slower than this counts as a timeout
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 PERCENT_99 = 99
 
@@ -31,16 +31,24 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    timeouts: int = 0  # responses slower than the client's timeout (part of errors)
 
 
-def wrk_load(url: str, seconds: float, connections: int) -> LoadResult:
-    """Run ``wrk`` for ``seconds``; errors are socket errors plus non-2xx answers."""
+def wrk_load(
+    url: str, seconds: float, connections: int, timeout: float = WRK_TIMEOUT
+) -> LoadResult:
+    """Run ``wrk`` for ``seconds``; errors are socket errors plus non-2xx answers.
+
+    wrk counts a timeout when a response finally arrives later than ``timeout``
+    after its request was written (a client still waiting when the run ends is
+    not counted at all).
+    """
     command = [
         "wrk",
         f"-t{WRK_THREADS}",
         f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
-        f"--timeout={WRK_TIMEOUT}",
+        f"--timeout={timeout:g}s",
         "--latency",
         url,
     ]
@@ -64,7 +72,14 @@ def parse_wrk(output: str) -> LoadResult:
     )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors += int(non_2xx.group(1)) if non_2xx else 0
-    return LoadResult(rps, percentiles[50], percentiles[PERCENT_99], errors)
+    timeouts = re.search(r"timeout (\d+)", output)
+    return LoadResult(
+        rps,
+        percentiles[50],
+        percentiles[PERCENT_99],
+        errors,
+        int(timeouts.group(1)) if timeouts else 0,
+    )
 
 
 def python_load(url: str, seconds: float, connections: int) -> LoadResult:

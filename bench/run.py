@@ -14,14 +14,21 @@ The load comes from ``wrk`` if it is installed, from a small Python client if no
 It prints one Markdown table: requests per second (median of the rounds, with
 min-max), p50 and p99 latency, errors, the time from start to the first 200,
 resident memory per worker, and the requests lost while the master is sent ``HUP``
-under load; each minigun figure beside gunicorn's, with the ratio.
+under load; each minigun figure beside gunicorn's, with the ratio. Then two rows
+under load: 2,000 kept-alive clients on 2 gthread workers of 8 threads (wrk only;
+how many responses came later than 2 s, per round), and 20 kept-alive clients of
+the 50 ms application on 2 workers of 4 threads (requests per second in every
+round: each round opens its connections anew, and how they land on the workers
+decides the round). ``--rows load`` measures only those.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -63,6 +70,18 @@ SETUPS = {
     ),
 }
 APPS = {"hello": "bench.apps:hello", "sleep 50 ms": "bench.apps:sleep50"}
+# The rows under load: 2,000 kept-alive clients on 2 x 8 threads, and how 20
+# kept-alive clients of the 50 ms app spread over 2 x 4 threads (ideal: 8 threads
+# x 20 requests/s = 160 requests/s).
+MANY_LABEL = "gthread, 2 workers x 8 threads"
+MANY_SETUP = ("--workers", "2", "--worker-class", "gthread", "--threads", "8")
+MANY_TIMEOUT = 2.0  # seconds; wrk's own default
+MANY_SECONDS = 5.0
+MANY_ROUNDS = 3
+OPEN_FILES_SPARE = 256  # descriptors beyond one per client: listeners, logs, pipes
+SPREAD_SETUP = SETUPS["gthread, 2 workers x 4 threads"]
+SPREAD_CLIENTS = 20
+SPREAD_IDEAL_RPS = 160.0
 SERVERS = ("minigun", "gunicorn")
 
 
@@ -198,7 +217,24 @@ def choose_load(name: str | None = None) -> Callable[[str, float, int], LoadResu
 
 def measure_pair(setup, app, options, pythons, logdir) -> dict[str, Measured]:
     """Both servers up at once, loaded in turns, round after round."""
-    load = choose_load(options.load)
+    plan = LoadPlan(
+        choose_load(options.load), options.seconds, options.connections, options.rounds
+    )
+    return measure_plan(setup, app, plan, pythons, logdir)
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """How to load a pair: which client, how long a round, how many clients."""
+
+    load: Callable[[str, float, int], LoadResult]
+    seconds: float
+    connections: int
+    rounds: int
+
+
+def measure_plan(setup, app, plan: LoadPlan, pythons, logdir) -> dict[str, Measured]:
+    """Both servers up at once, loaded in turns; every round opens new connections."""
     results: dict[str, Measured] = {}
     with (
         running("minigun", pythons["minigun"], setup, app, logdir) as minigun,
@@ -206,18 +242,47 @@ def measure_pair(setup, app, options, pythons, logdir) -> dict[str, Measured]:
     ):
         servers = {"minigun": minigun, "gunicorn": gunicorn}
         for server in servers.values():
-            load(server.url(), WARMUP_SECONDS, options.connections)
+            plan.load(server.url(), WARMUP_SECONDS, plan.connections)
         rounds: dict[str, list[LoadResult]] = {name: [] for name in SERVERS}
-        for _ in range(options.rounds):
+        for _ in range(plan.rounds):
             for name, server in servers.items():
                 rounds[name].append(
-                    load(server.url(), options.seconds, options.connections)
+                    plan.load(server.url(), plan.seconds, plan.connections)
                 )
         for name, server in servers.items():
             results[name] = Measured(
                 rounds[name], server.startup, rss_per_worker_mib(server)
             )
     return results
+
+
+def measure_many_clients(options, pythons, logdir) -> dict[str, Measured] | None:
+    """``--many-clients`` kept-alive clients (wrk only: one thread each would swamp
+    the Python client); wrk counts a response later than ``MANY_TIMEOUT`` s."""
+    if options.load != "wrk":
+        return None
+    raise_open_files_limit(options.many_clients + OPEN_FILES_SPARE)
+    load = functools.partial(wrk_load, timeout=MANY_TIMEOUT)
+    plan = LoadPlan(load, MANY_SECONDS, options.many_clients, MANY_ROUNDS)
+    return measure_plan(MANY_SETUP, APPS["hello"], plan, pythons, logdir)
+
+
+def raise_open_files_limit(wanted: int) -> None:
+    """Each client is a descriptor in wrk and one in a worker; the servers and wrk
+    inherit the limit from this process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        limit = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+
+
+def measure_spread(options, pythons, logdir) -> dict[str, Measured]:
+    """The 50 ms app with ``SPREAD_CLIENTS`` kept-alive clients: every round opens
+    them anew, so every round is a new chance for them to land unevenly."""
+    plan = LoadPlan(
+        choose_load(options.load), options.seconds, SPREAD_CLIENTS, options.rounds
+    )
+    return measure_plan(SPREAD_SETUP, APPS["sleep 50 ms"], plan, pythons, logdir)
 
 
 def measure_hup(setup, options, pythons, logdir) -> dict[str, int]:
@@ -287,7 +352,7 @@ def row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def print_table(options, results, startups, memory, hup) -> None:
+def print_table(options, results, startups, memory, hup, under_load) -> None:
     print(machine_line(options))
     print()
     print(row("set-up", "app", "measure", "minigun", "gunicorn", "ratio"))
@@ -305,6 +370,53 @@ def print_table(options, results, startups, memory, hup) -> None:
         lost = hup[label]
         print(row(label, "hello", "requests lost on HUP under load",
                   str(lost["minigun"]), str(lost["gunicorn"]), ""))  # fmt: skip
+    if under_load is not None:
+        print_load_rows(options, *under_load)
+        print()
+        print(load_rows_line(options))
+
+
+def print_load_rows(options, many, spread) -> None:
+    """The rows under load: timed-out responses with many clients, and the spread."""
+    label = f"{MANY_LABEL}, {options.many_clients:,} clients"
+    if many is None:
+        print(row(label, "hello", "timed out (needs wrk)", "-", "-", ""))
+    else:
+        for line in many_rows(label, many):
+            print(line)
+    label = f"gthread, 2 workers x 4 threads, {SPREAD_CLIENTS} clients"
+    for line in spread_rows(label, spread):
+        print(line)
+
+
+def many_rows(label: str, many: dict[str, Measured]) -> Iterator[str]:
+    ours, theirs = many["minigun"], many["gunicorn"]
+    med = {name: statistics.median(many[name].rps) for name in SERVERS}
+    yield row(label, "hello", "requests/s, median (min-max)", rps_cell(ours.rps),
+              rps_cell(theirs.rps), ratio(med["minigun"], med["gunicorn"]))  # fmt: skip
+    timed_out = f"timed out (> {MANY_TIMEOUT:g} s), per round"
+    for attr, title in (("timeouts", timed_out), ("other_errors", "other errors")):
+        mine, yours = per_round(ours, attr), per_round(theirs, attr)
+        yield row(label, "hello", title, mine, yours, "")
+
+
+def spread_rows(label: str, spread: dict[str, Measured]) -> Iterator[str]:
+    ours, theirs = spread["minigun"], spread["gunicorn"]
+    yield row(label, "sleep 50 ms", "requests/s per round",
+              " ".join(f"{rps:.0f}" for rps in ours.rps),
+              " ".join(f"{rps:.0f}" for rps in theirs.rps), "")  # fmt: skip
+    yield row(label, "sleep 50 ms", f"worst round / ideal {SPREAD_IDEAL_RPS:.0f}",
+              f"{min(ours.rps) / SPREAD_IDEAL_RPS:.2f}",
+              f"{min(theirs.rps) / SPREAD_IDEAL_RPS:.2f}", "")  # fmt: skip
+
+
+def per_round(measured: Measured, attr: str) -> str:
+    def count(result: LoadResult) -> int:
+        if attr == "timeouts":
+            return result.timeouts
+        return result.errors - result.timeouts
+
+    return " ".join(str(count(result)) for result in measured.rounds)
 
 
 def results_setups(results) -> list[str]:
@@ -326,6 +438,15 @@ def machine_line(options) -> str:
     )
 
 
+def load_rows_line(options) -> str:
+    return (
+        f"Rows under load: {options.many_clients:,} clients, {MANY_ROUNDS} rounds x "
+        f"{MANY_SECONDS:g} s, wrk --timeout {MANY_TIMEOUT:g}s; {SPREAD_CLIENTS} "
+        f"clients, {options.rounds} rounds x {options.seconds:g} s; every round "
+        "opens its connections anew."
+    )
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -333,6 +454,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--setup", choices=sorted(SETUPS), action="append")
     parser.add_argument("--load", choices=sorted(LOADS), default=default_load())
+    parser.add_argument("--many-clients", type=int, default=2000)
+    parser.add_argument(
+        "--rows",
+        choices=("all", "standard", "load"),
+        default="all",
+        help="'load': only the rows under load; 'standard': all but those",
+    )
     return parser.parse_args(argv)
 
 
@@ -341,23 +469,42 @@ def main(argv: list[str]) -> int:
     pythons = {"minigun": MINIGUN_PYTHON, "gunicorn": ensure_gunicorn()}
     if not MINIGUN_PYTHON.exists():
         pythons["minigun"] = Path(sys.executable)
-    results, startups, memory, hup = {}, {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="minigun-bench-") as tmp:
         logdir = Path(tmp)
-        for label in options.setup or SETUPS:
-            setup = SETUPS[label]
-            for app_label, app in APPS.items():
-                print(f"measuring {label}, {app_label} ...", file=sys.stderr)
-                results[label, app_label] = measure_pair(
-                    setup, app, options, pythons, logdir
-                )
-            hello = results[label, "hello"]
-            startups[label] = (hello["minigun"].startup, hello["gunicorn"].startup)
-            memory[label] = (hello["minigun"].rss_mib, hello["gunicorn"].rss_mib)
-            print(f"HUP under load, {label} ...", file=sys.stderr)
-            hup[label] = measure_hup(setup, options, pythons, logdir)
-    print_table(options, results, startups, memory, hup)
+        standard = ({}, {}, {}, {})
+        if options.rows != "load":
+            standard = measure_standard(options, pythons, logdir)
+        under_load = None
+        if options.rows != "standard":
+            under_load = measure_under_load(options, pythons, logdir)
+    print_table(options, *standard, under_load)
     return 0
+
+
+def measure_standard(options, pythons, logdir) -> tuple[dict, dict, dict, dict]:
+    """Each set-up with each application, then its start-up, memory and HUP."""
+    results, startups, memory, hup = {}, {}, {}, {}
+    for label in options.setup or SETUPS:
+        setup = SETUPS[label]
+        for app_label, app in APPS.items():
+            print(f"measuring {label}, {app_label} ...", file=sys.stderr)
+            results[label, app_label] = measure_pair(
+                setup, app, options, pythons, logdir
+            )
+        hello = results[label, "hello"]
+        startups[label] = (hello["minigun"].startup, hello["gunicorn"].startup)
+        memory[label] = (hello["minigun"].rss_mib, hello["gunicorn"].rss_mib)
+        print(f"HUP under load, {label} ...", file=sys.stderr)
+        hup[label] = measure_hup(setup, options, pythons, logdir)
+    return results, startups, memory, hup
+
+
+def measure_under_load(options, pythons, logdir) -> tuple:
+    """The two rows under load: many kept-alive clients, and their spread."""
+    print(f"{options.many_clients:,} kept-alive clients ...", file=sys.stderr)
+    many = measure_many_clients(options, pythons, logdir)
+    print(f"{SPREAD_CLIENTS} kept-alive clients, 50 ms app ...", file=sys.stderr)
+    return many, measure_spread(options, pythons, logdir)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ and the heartbeat that stops while a request is stuck.
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import os
 import select
 import selectors
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from minigun.config import Config
-from minigun.workers.gthread import ThreadWorker
+from minigun.workers.gthread import ACCEPT_DELAY, ThreadWorker
 
 GET = b"GET /%s HTTP/1.1\r\nHost: test\r\n\r\n"
 
@@ -200,3 +201,51 @@ def test_max_requests_ends_the_loop():
             time.sleep(0.05)
         assert not worker.alive
         assert worker.nr == 2
+
+
+def idle_worker(**settings) -> ThreadWorker:
+    """A ThreadWorker that is not running: for its decisions alone."""
+    cfg = Config()
+    for name, value in {"threads": 2, **settings}.items():
+        cfg.set(name, value)
+    return ThreadWorker(1, os.getppid(), [], StaticApp(), 30, cfg, QuietLog())
+
+
+def test_a_worker_with_a_free_thread_accepts_at_once():
+    worker = idle_worker()
+    worker.busy = {object()}  # one of two threads busy
+    assert worker.accept_delay_left() == 0.0
+
+
+def test_a_worker_with_no_free_thread_leaves_new_clients_to_the_others_first():
+    worker = idle_worker()
+    worker.busy = {object(), object()}
+    worker.connections = {object() for _ in range(5)}
+    assert 0.0 < worker.accept_delay_left() <= ACCEPT_DELAY + 0.001
+    time.sleep(ACCEPT_DELAY + 0.01)  # nobody took them: now this worker takes a share,
+    assert worker.accept_delay_left() == 0.0
+    assert worker.busy_accepts_left == len(worker.connections)  # as many as it holds
+    worker.busy_accepts_left = 0  # spent: it waits again
+    assert worker.accept_delay_left() > 0.0
+
+
+def test_a_full_worker_with_clients_waiting_closes_one_response_per_turn():
+    worker = idle_worker(keepalive=5)
+    worker.making_room = True  # what the loop decides when full and clients wait
+    assert not worker.keeps_connection_open()
+    assert worker.keeps_connection_open(), "only one response closes per turn"
+
+
+class OutOfDescriptorsListener:
+    """A listener whose ``accept`` fails as it does once the process has no fd left."""
+
+    def accept(self):
+        raise OSError(errno.EMFILE, "Too many open files")
+
+
+def test_a_worker_out_of_file_descriptors_holds_what_it_has_instead_of_dying():
+    worker = idle_worker(worker_connections=1000)
+    worker.connections = {object() for _ in range(3)}
+    assert worker.accept(OutOfDescriptorsListener()) is False  # no exception
+    assert worker.worker_connections == 3
+    assert not worker.has_room()  # from now on it makes room instead

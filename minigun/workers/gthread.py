@@ -17,11 +17,21 @@ Rules of the worker:
   the selector (idle). The main thread takes an idle one out of the selector when
   it is readable; the pool thread that served it puts it back. One lock guards the
   bookkeeping both threads share.
-- At most ``worker_connections`` connections are open; while the worker is full it
-  stops watching the listeners and new clients wait in the kernel's backlog.
-  (As in gunicorn, a worker accepts while it has room, not only while a thread is
-  free: kept-alive clients stay with the worker that accepted them, so a burst of
-  connections can land unevenly on the workers. The benchmark appendix shows it.)
+- A kept-alive client stays with the worker that accepted it, so *when* a worker
+  accepts decides how the clients spread over the workers. A worker with a free
+  thread accepts at once. A worker whose threads are all busy leaves new clients to
+  the others for ``ACCEPT_DELAY``; then, since no other worker took them, it takes
+  at most as many as it already holds (at least ``threads``) and waits again. A
+  burst still gets in within a few delays, the number held doubling each time, but
+  one worker cannot swallow it while another has as much room. (gunicorn accepts
+  while it has room, so a burst can land on one worker while another idles.)
+- At most ``worker_connections`` connections are open. A full worker stops watching
+  the listeners; if clients are waiting in the backlog it makes room, answering one
+  response per turn of its loop with ``Connection: close``, so that no client waits
+  there for ever behind clients that never pause. (gunicorn closes once it holds
+  ``worker_connections - threads`` idle connections.) A worker that runs out of
+  file descriptors first holds what it has, as if that were its limit, and says so
+  in the log, instead of dying with all its connections.
 - Pipelined requests that arrived together are served in the same pool turn: bytes
   already read into the parser's buffer would never make the socket readable again.
 - The heartbeat is beaten by the main loop, but only while no request has been
@@ -38,7 +48,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime
+import errno
 import functools
+import select
 import selectors
 import threading
 import time
@@ -50,6 +62,8 @@ from minigun.http.parser import RequestParser
 from minigun.workers import base
 
 POLL_INTERVAL = 1.0  # seconds; the longest the loop sleeps between heartbeats
+OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # accept fails, the client waits
+ACCEPT_DELAY = 0.05  # seconds a worker with no free thread leaves new clients to others
 
 
 class TConn:
@@ -87,7 +101,12 @@ class ThreadWorker(base.Worker):
         self.idle: dict[TConn, None] = {}  # idle ones, oldest first
         self.busy: set[TConn] = set()  # the ones a pool thread is serving
         self.watching_listeners = False
-        self.lock = threading.Lock()  # guards the four above and the selector's table
+        self.deferred_until: float | None = None  # no thread free: accept after this
+        self.busy_accepts_left = 0  # then this many clients more,
+        self.busy_accepts_until = 0.0  # until this time
+        self.making_room = False  # full, with clients waiting in the backlog
+        # guards connections, idle, busy, making_room and the selector's table
+        self.lock = threading.Lock()
         self.count_lock = threading.Lock()
 
     def init_process(self) -> None:
@@ -109,7 +128,7 @@ class ThreadWorker(base.Worker):
             listener.setblocking(False)
         self.poller.register(self.wake_fds[0], selectors.EVENT_READ, self.on_wakeup)
         while self.alive and self.is_parent_alive():
-            self.watch_listeners(self.has_room())
+            self.watch_listeners(self.wants_connections())
             self.run_once()
         self.stop_gracefully()
 
@@ -117,9 +136,14 @@ class ThreadWorker(base.Worker):
         """One turn of the loop: heartbeat, wait for events, tidy up connections."""
         assert self.poller is not None
         self.beat_heartbeat()
-        for key, _mask in self.poller.select(self.poll_interval()):
+        for key, _mask in self.poller.select(self.select_timeout()):
             key.data()
         self.close_idle_connections()
+
+    def select_timeout(self) -> float:
+        """Sleep no longer than the heartbeat allows, nor past the accept delay."""
+        delay = self.accept_delay_left() if self.has_room() else 0.0
+        return min(self.poll_interval(), delay) if delay > 0 else self.poll_interval()
 
     def poll_interval(self) -> float:
         """Wake at least twice per ``timeout`` so the heartbeat never goes stale."""
@@ -139,12 +163,55 @@ class ThreadWorker(base.Worker):
         ):
             self.notify()
 
+    # Accepting: when to take a new client, and when to leave it to the others.
+
+    def wants_connections(self) -> bool:
+        """Whether to watch the listeners this turn (see the module's rules)."""
+        if not self.has_room():
+            self.making_room = self.has_clients_waiting()
+            return False
+        self.making_room = False
+        return self.accept_delay_left() == 0.0
+
     def has_room(self) -> bool:
         # No lock: len() is atomic, and a stale answer only waits for the next turn.
         return len(self.connections) < self.worker_connections
 
+    def has_free_thread(self) -> bool:
+        """Whether a pool thread would start on a new connection at once.
+
+        ``busy`` counts the connections being served and those queued for a
+        thread, so a freshly accepted connection takes a thread at once.
+        """
+        return len(self.busy) < self.cfg.threads
+
+    def accept_delay_left(self) -> float:
+        """Seconds this worker still leaves new clients to the others; 0 when it
+        should accept now (see the module's rules)."""
+        if self.has_free_thread():
+            self.deferred_until = None
+            self.busy_accepts_left = 0
+            return 0.0
+        now = time.monotonic()
+        if self.busy_accepts_left > 0 and now < self.busy_accepts_until:
+            return 0.0
+        if self.deferred_until is None:  # the last free thread was just taken
+            self.deferred_until = now + ACCEPT_DELAY
+        if now < self.deferred_until:
+            return self.deferred_until - now
+        self.deferred_until = None  # nobody took them: take a share, then wait again
+        self.busy_accepts_left = max(self.cfg.threads, len(self.connections))
+        self.busy_accepts_until = now + ACCEPT_DELAY
+        return 0.0
+
+    def has_clients_waiting(self) -> bool:
+        """Whether a client is queued on a listener (a full worker does not watch
+        them, so it looks without waiting)."""
+        readable, _, _ = select.select(self.sockets, [], [], 0)
+        return bool(readable)
+
     def watch_listeners(self, wanted: bool) -> None:
-        """Watch the listeners while there is room for another connection."""
+        """Watch the listeners while this worker wants new clients."""
         assert self.poller is not None
         if wanted == self.watching_listeners:  # only this thread changes it
             return
@@ -162,10 +229,19 @@ class ThreadWorker(base.Worker):
         self.empty_wake_pipe()
 
     def on_listener_ready(self, listener: Any) -> None:
-        """A client is queued: take it, unless we stopped while waiting (a pool
-        thread may have counted our last request in the meantime)."""
-        if self.alive:
-            self.accept(listener)
+        """Clients are queued: take them while this worker still wants them.
+
+        One turn takes several, so a burst of connections is not accepted one
+        loop turn at a time; a worker that has just filled its threads stops and
+        leaves the rest to the others. Nothing is taken once we stopped (a pool
+        thread may have counted our last request in the meantime).
+        """
+        while self.alive and self.wants_connections():
+            threads_were_busy = not self.has_free_thread()
+            if not self.accept(listener):
+                return
+            if threads_were_busy:
+                self.busy_accepts_left -= 1
 
     def accept(self, listener: Any) -> bool:
         """Accept one queued connection and hand it to the pool; ``False`` if the
@@ -174,12 +250,37 @@ class ThreadWorker(base.Worker):
             sock, addr = listener.accept()
         except (BlockingIOError, InterruptedError):
             return False
+        except ConnectionAbortedError:  # the client gave up while queued
+            return True
+        except OSError as error:
+            if error.errno not in OUT_OF_DESCRIPTORS:
+                raise
+            self.hold_connections_at_descriptor_limit()
+            return False
         sock.setblocking(True)
         conn = TConn(self.cfg, listener, sock, addr)
         with self.lock:
             self.connections.add(conn)
         self.submit(conn)
         return True
+
+    def hold_connections_at_descriptor_limit(self) -> None:
+        """The process ran out of file descriptors before ``worker_connections``.
+
+        Dying here would drop every connection the worker holds; instead it holds
+        what it has, and the full worker's rule makes room for the clients still
+        queued. Called by the main thread only.
+        """
+        held = len(self.connections)
+        if held < self.worker_connections:
+            self.log.warning(
+                "Out of file descriptors at %s connection(s) (worker_connections is "
+                "%s): holding %s; raise the open files limit (ulimit -n)",
+                held,
+                self.cfg.worker_connections,
+                held,
+            )
+            self.worker_connections = held
 
     def reuse_connection(self, conn: TConn) -> None:
         """An idle connection is readable: the client's next request (or its close)."""
@@ -217,8 +318,20 @@ class ThreadWorker(base.Worker):
                 else:
                     self.close_connection(conn)
                 news_for_the_loop = not self.alive or not self.watching_listeners
-            if news_for_the_loop:  # stopping, or a slot freed while we were full
+            if news_for_the_loop:  # stopping, or a thread or a slot freed
                 self.wakeup()
+
+    def keeps_connection_open(self) -> bool:
+        """Whether this response may promise keep-alive: not while stopping; and
+        while a full worker makes room for the backlog, one response per turn of
+        the loop closes (more would only send clients to the back of the queue)."""
+        if not self.alive or self.cfg.keepalive <= 0:
+            return False
+        if self.making_room:  # cheap test first; then claim it under the lock
+            with self.lock:
+                claimed, self.making_room = self.making_room, False
+            return not claimed
+        return True
 
     def park(self, conn: TConn) -> None:
         """Wait, for at most ``keepalive`` seconds, for the client's next request.
@@ -328,7 +441,7 @@ class ThreadWorker(base.Worker):
                 req, conn.sock, conn.addr, conn.listener.getsockname(), self.cfg
             )
             self.count_request()
-            if not self.alive or self.cfg.keepalive <= 0:
+            if not self.keeps_connection_open():
                 resp.force_close()
             self.run_app(resp, environ)
             self.log.access(resp, req, environ, datetime.datetime.now() - started)
