@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint format html serve doctest bench
-.PHONY: exercise hint watch reset solution check-exercises
+.PHONY: venv run test lint format html html-student html-instructor serve doctest bench
+.PHONY: exercise hint watch reset solution check-exercises list grade
 
 venv: $(STAMP)
 
@@ -34,10 +34,20 @@ format: venv
 SPHINX := $(VENV)/bin/sphinx-build
 BOOK_FLAGS := -W -n --keep-going -c . book
 
-html: venv  ## the strict book build into _build/html
-	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
-	@! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' _build/html --include='*.html' \
+OFFLINE_CHECK = ! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' $(1) --include='*.html' \
 		|| { echo "the pages above load something from the network"; exit 1; }
+
+html: venv  ## the reader's edition, strictly built into _build/html
+	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
+	@$(call OFFLINE_CHECK,_build/html)
+
+html-student: venv  ## the student's edition: exercise holes, no solutions (_build/html-student)
+	$(SPHINX) -b html -t student -d _build/doctrees-student $(BOOK_FLAGS) _build/html-student
+	@$(call OFFLINE_CHECK,_build/html-student)
+
+html-instructor: venv  ## the instructor's edition: notes and syllabus (_build/html-instructor)
+	$(SPHINX) -b html -t instructor -d _build/doctrees-instructor $(BOOK_FLAGS) _build/html-instructor
+	@$(call OFFLINE_CHECK,_build/html-instructor)
 
 serve: venv  ## rebuild the book on save and serve it on http://127.0.0.1:8001
 	$(VENV)/bin/sphinx-autobuild --host 127.0.0.1 --port 8001 --watch minigun --watch tests \
@@ -58,8 +68,14 @@ hint: venv  ## the next hint for EX (or for the next unsolved exercise)
 watch: venv  ## run the exercise's tests again on every save
 	@$(EXERCISES) watch $(EX)
 
-reset: venv  ## throw away your work on EX and start from a fresh starter
+reset: venv  ## start EX again from a fresh starter (asks first, keeps a backup)
 	@$(EXERCISES) reset $(EX)
+
+list: venv  ## every exercise with its chapter and status
+	@$(EXERCISES) list
+
+grade: venv  ## the teacher's report: _build/grade/report.json and junit.xml
+	@$(EXERCISES) grade
 
 solution: venv  ## compare your solution of EX with the reference, once it passes
 	@$(EXERCISES) solution $(EX)
