@@ -69,7 +69,7 @@ watch: venv  ## run the exercise's tests again on every save
 	@$(EXERCISES) watch $(EX)
 
 reset: venv  ## start EX again from a fresh starter (asks first, keeps a backup)
-	@$(EXERCISES) reset $(EX)
+	@$(EXERCISES) reset $(EX) $(if $(YES),--yes)
 
 list: venv  ## every exercise with its chapter and status
 	@$(EXERCISES) list

@@ -64,9 +64,11 @@ class WSGIApplication(Application):
 
 def run(prog: str | None = None) -> None:
     """The entry point of ``minigun`` and ``python -m minigun``."""
+    # exercise: exit-status
     try:
         status = WSGIApplication(USAGE, prog=prog).run()
     except (ConfigError, AppImportError) as error:
         print(f"Error: {error}", file=sys.stderr)
         status = EXIT_FAILURE
     sys.exit(status)
+    # end-exercise: exit-status
