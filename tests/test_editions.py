@@ -11,6 +11,7 @@ the search itself would have seen them.
 """
 
 import html
+import itertools
 import re
 import subprocess
 import sys
@@ -29,6 +30,7 @@ EXERCISES = load_catalogue(LAYOUT.catalogue)
 BUILD_TIMEOUT = 240  # seconds for one strict build on a loaded two-core machine
 SHORTEST_DISTINCTIVE = 12  # characters: shorter lines (``else:``) prove nothing
 TAG = re.compile(r"<[^>]+>")
+LINE_NUMBER = re.compile(r'<span class="linenos">[^<]*</span>')
 # Everything the book can include or quote: a line found in one of these outside the
 # region is not distinctive. The instructor notes and wrong answers are left out:
 # they appear only in the instructor edition, which is the point.
@@ -67,10 +69,19 @@ def instructor(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def visible_text(path: Path) -> str:
-    """A built file as text: tags removed (highlighting splits a line into spans)."""
-    return html.unescape(
-        TAG.sub("", path.read_text(encoding="utf-8", errors="replace"))
-    )
+    """A built file as text: line numbers and tags removed (highlighting splits a
+    line into spans, and a listing's numbers stand in front of each line)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return html.unescape(TAG.sub("", LINE_NUMBER.sub("", text)))
+
+
+Fragment = tuple[str, ...]  # one line, or two consecutive lines, stripped
+
+
+def fragments(lines: list[str]) -> set[Fragment]:
+    """Every line, and every pair of consecutive non-empty lines, stripped."""
+    kept = [line.strip() for line in lines if line.strip()]
+    return {(line,) for line in kept} | set(itertools.pairwise(kept))
 
 
 def built_files(folder: Path) -> list[Path]:
@@ -85,14 +96,14 @@ def region_lines(exercise: Exercise) -> list[str]:
     return [line.strip() for line in lines[region.begin : region.end - 1]]
 
 
-def lines_outside_regions() -> set[str]:
-    """Every stripped line the book could show that is not inside an exercise region."""
+def lines_outside_regions() -> set[Fragment]:
+    """Every fragment the book could show that is not inside an exercise region."""
     inside = {
         (region.path, number)
         for region in scan_package(LAYOUT.package).regions
         for number in range(region.begin, region.end + 1)
     }
-    seen: set[str] = set()
+    seen: set[Fragment] = set()
     for name in SEARCHED_SOURCES:
         top = ROOT / name
         for path in [top] if top.is_file() else sorted(top.rglob("*")):
@@ -101,25 +112,36 @@ def lines_outside_regions() -> set[str]:
                 continue
             if relative.startswith(INSTRUCTOR_ONLY) or "/work/" in relative:
                 continue
-            text = path.read_text(encoding="utf-8")
-            for number, line in enumerate(text.splitlines(), 1):
-                if (path, number) not in inside:
-                    seen.add(line.strip())
+            text = path.read_text(encoding="utf-8").splitlines()
+            outside = [
+                line if (path, number) not in inside else ""
+                for number, line in enumerate(text, 1)
+            ]
+            seen |= fragments(outside)
     return seen
 
 
 OUTSIDE = lines_outside_regions()
 
 
-def distinctive_lines(exercise: Exercise) -> list[str]:
-    return [
+def distinctive_lines(exercise: Exercise) -> list[Fragment]:
+    """The region's lines found nowhere else; if there are none, its line pairs.
+
+    A pair is what is left when every statement of a region also appears, alone,
+    elsewhere (``self.alive = False``): the answer is then their sequence.
+    """
+    code = [
         line
         for line in region_lines(exercise)
-        if len(line) >= SHORTEST_DISTINCTIVE
-        and not ANY_MARKER.match(line)
-        and line not in OUTSIDE
-        and not line.startswith("#")
+        if not ANY_MARKER.match(line) and not line.startswith("#")
     ]
+    singles = [
+        (line,)
+        for line in code
+        if len(line) >= SHORTEST_DISTINCTIVE and (line,) not in OUTSIDE
+    ]
+    pairs = [pair for pair in itertools.pairwise(code) if pair not in OUTSIDE]
+    return singles or pairs
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
@@ -131,9 +153,9 @@ def test_every_region_has_lines_only_the_answer_has(exercise: Exercise) -> None:
     )
 
 
-def text_lines(path: Path) -> set[str]:
-    """The stripped lines of a built file's text, as a listing shows them."""
-    return {line.strip() for line in visible_text(path).splitlines()}
+def text_lines(path: Path) -> set[Fragment]:
+    """The fragments of a built file's text, as a listing shows them."""
+    return fragments(visible_text(path).splitlines())
 
 
 @pytest.mark.timeout(2 * BUILD_TIMEOUT)
