@@ -194,6 +194,8 @@ def hint_text(exercise: Exercise, number: int) -> str:
 
 
 BACKUPS = "backups"
+YES = ("y", "yes")
+NOT_ASKED = 1  # the exit status when reset could not ask and was not told --yes
 
 
 def reset(
@@ -206,7 +208,7 @@ def reset(
 
     ``ask`` shows a question and returns the answer (``input`` when the tool runs
     in a terminal). Without a terminal to ask in, nothing is thrown away unless the
-    student said so in advance (``make reset EX=... YES=1``).
+    student said so in advance (``make reset EX=... YES=1``), and the status is 1.
     """
     if not key:
         out.write("Say which exercise to reset: make reset EX=<id or number>\n")
@@ -219,9 +221,10 @@ def reset(
             f"Throw away your work in {layout.relative(work)}? "
             f"A copy is kept in {layout.relative(backup)}. [y/N] "
         )
-        if not confirmed(ask, question):
+        answer = ask_once(ask, question)
+        if answer not in YES:
             out.write("Nothing was changed.\n")
-            return 1
+            return 0 if answer is not None else NOT_ASKED
         shutil.copytree(work, backup)
         out.write(f"Your work is saved in {layout.relative(backup)}\n")
     reset_work_copy(layout, exercise)
@@ -236,14 +239,14 @@ def backup_folder(layout: Layout, exercise: Exercise) -> Path:
     return layout.folder(exercise) / BACKUPS / stamp
 
 
-def confirmed(ask: Callable[[str], str] | None, question: str) -> bool:
+def ask_once(ask: Callable[[str], str] | None, question: str) -> str | None:
+    """The answer, lower case; None when there is nobody to ask."""
     if ask is None:
-        return False
+        return None
     try:
-        answer = ask(question)
+        return ask(question).strip().lower()
     except EOFError:
-        return False
-    return answer.strip().lower() in {"y", "yes"}
+        return None
 
 
 def list_exercises(layout: Layout, key: str | None, out: TextIO) -> int:
