@@ -12,12 +12,14 @@ the search itself would have seen them.
 
 import html
 import itertools
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sphinx.search.en import SearchEnglish
 
 from exercises.tool.catalogue import Exercise, load_catalogue
 from exercises.tool.layout import Layout
@@ -230,3 +232,49 @@ def test_every_chapter_has_instructor_notes_and_a_syllabus(instructor: Path) -> 
     assert "Session 1" in syllabus and "Session 6" in syllabus, (
         "the syllabus should lay the course out as six sessions"
     )
+
+
+WORD = re.compile(r"\w+")
+
+
+def answer_only_words() -> dict[str, set[str]]:
+    """Per exercise, the words of its region found nowhere else (``silent_for``)."""
+    elsewhere = {
+        word for fragment in OUTSIDE for line in fragment for word in words_of(line)
+    }
+    found = {}
+    for exercise in EXERCISES:
+        words = {word for line in region_lines(exercise) for word in words_of(line)}
+        found[exercise.id] = {w for w in words - elsewhere if not w.isdigit()}
+    return found
+
+
+def words_of(line: str) -> set[str]:
+    return {word.lower() for word in WORD.findall(line)}
+
+
+def search_terms(build: Path) -> set[str]:
+    """The terms of a build's search index (``Search.setIndex({...})``)."""
+    text = (build / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    return set(index["terms"]) | set(index.get("titleterms", {}))
+
+
+def stem(word: str) -> str:
+    """The index's form of a word, by Sphinx's own English stemmer."""
+    return SearchEnglish({}).stem(word)
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_searching_the_student_edition_finds_no_word_only_an_answer_has(
+    student: Path, instructor: Path
+) -> None:
+    words = {w for found in answer_only_words().values() for w in found}
+    assert words, "guard: no region has a word of its own; this test proves nothing"
+    in_student, in_instructor = search_terms(student), search_terms(instructor)
+    assert {stem(w) for w in words} <= in_instructor, (
+        "guard: the instructor edition's index should hold every answer-only word: "
+        f"{sorted(w for w in words if stem(w) not in in_instructor)}"
+    )
+    found = sorted(word for word in words if stem(word) in in_student)
+    assert not found, f"the student edition's search finds answer words: {found}"
