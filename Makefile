@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint format html html-student html-instructor serve doctest bench
+.PHONY: venv run test lint format html html-student html-instructor html-zh gettext
+.PHONY: update-po serve doctest bench
 .PHONY: exercise hint watch reset solution check-exercises list grade
 
 venv: $(STAMP)
@@ -34,20 +35,39 @@ format: venv
 SPHINX := $(VENV)/bin/sphinx-build
 BOOK_FLAGS := -W -n --keep-going -c . book
 
-OFFLINE_CHECK = ! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' $(1) --include='*.html' \
-		|| { echo "the pages above load something from the network"; exit 1; }
+# A built page must not load a script or a style sheet from the network.
+offline_check = ! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' $(1) --include='*.html' \
+	|| { echo "the pages above load something from the network"; exit 1; }
 
 html: venv  ## the reader's edition, strictly built into _build/html
 	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
-	@$(call OFFLINE_CHECK,_build/html)
+	@$(call offline_check,_build/html)
 
 html-student: venv  ## the student's edition: exercise holes, no solutions (_build/html-student)
 	$(SPHINX) -b html -t student -d _build/doctrees-student $(BOOK_FLAGS) _build/html-student
-	@$(call OFFLINE_CHECK,_build/html-student)
+	@$(call offline_check,_build/html-student)
 
 html-instructor: venv  ## the instructor's edition: notes and syllabus (_build/html-instructor)
 	$(SPHINX) -b html -t instructor -d _build/doctrees-instructor $(BOOK_FLAGS) _build/html-instructor
-	@$(call OFFLINE_CHECK,_build/html-instructor)
+	@$(call offline_check,_build/html-instructor)
+
+# The Chinese edition: the same sources with the catalogs in book/locale/zh_CN.
+LOCALES := book/locale
+POT_DIR := _build/gettext
+
+html-zh: venv  ## the Chinese edition, as strictly, into _build/html-zh
+	$(SPHINX) -b html -D language=zh_CN $(BOOK_FLAGS) _build/html-zh
+	@$(call offline_check,_build/html-zh)
+
+# -E: a fresh environment, so a change in book/_ext reaches every catalog too. The
+# strings the book's extension writes itself (labels of generated text) go to the
+# catalog of Sphinx's own messages, sphinx.pot, which Sphinx reads from locale_dirs.
+gettext: venv  ## extract the book's English messages into _build/gettext/*.pot
+	$(SPHINX) -b gettext -E $(BOOK_FLAGS) $(POT_DIR)
+	$(VENV)/bin/pybabel --quiet extract --project=minigun -o $(POT_DIR)/sphinx.pot book/_ext
+
+update-po: gettext  ## merge the .pot files into book/locale/zh_CN (changed English: fuzzy)
+	$(VENV)/bin/sphinx-intl update --pot-dir $(POT_DIR) --locale-dir $(LOCALES) --language zh_CN
 
 serve: venv  ## rebuild the book on save and serve it on http://127.0.0.1:8001
 	$(VENV)/bin/sphinx-autobuild --host 127.0.0.1 --port 8001 --watch minigun --watch tests \

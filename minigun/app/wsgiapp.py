@@ -7,8 +7,9 @@ app named by ``MODULE:VARIABLE``: remembering that name (``app_uri``) and import
 with :func:`minigun.util.import_app`.
 
 :func:`run` is the one place that turns errors into an exit status: a
-:class:`~minigun.errors.ConfigError` or :class:`~minigun.errors.AppImportError`
-becomes one ``Error:`` line on stderr and exit status 1, never a traceback.
+:class:`~minigun.errors.ConfigError` becomes one ``Error:`` line on stderr and exit
+status 1, an :class:`~minigun.errors.AppImportError` (with ``preload_app``, the app is
+loaded here in the master) one line and its own code (4 to 6); never a traceback.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ def run(prog: str | None = None) -> None:
     # exercise: exit-status
     try:
         status = WSGIApplication(USAGE, prog=prog).run()
-    except (ConfigError, AppImportError) as error:
+    except ConfigError as error:
         print(f"Error: {error}", file=sys.stderr)
         status = EXIT_FAILURE
+    except AppImportError as error:  # preload_app: the master loads the app
+        print(f"Error: {error}", file=sys.stderr)
+        status = error.exit_status
     sys.exit(status)
     # end-exercise: exit-status
