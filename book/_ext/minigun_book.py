@@ -42,11 +42,13 @@ from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
 from sphinx.directives.other import TocTree
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.tags import Tags
 
 from exercises.tool.catalogue import find_exercise, load_catalogue
 from exercises.tool.layout import Layout
@@ -367,6 +369,25 @@ def region_messages() -> dict[Path, dict[str, str]]:
     return found
 
 
+EDITION_TAGS = (STUDENT, INSTRUCTOR)
+
+
+def prune_other_editions(app: Sphinx, doctree: nodes.document) -> None:
+    """Drop, as the page is read, the ``{only}`` blocks of editions not being built.
+
+    Sphinx keeps every ``only`` block until the page is written, so the gettext
+    builder would put the instructor notes into the Chinese catalogs, to be
+    translated for an edition that never shows them. A block that names no edition
+    tag (an ``only`` for one output format) is left to Sphinx.
+    """
+    # Plain Tags, not app.tags: the gettext builder's tags say yes to every block.
+    tags = Tags([tag for tag in EDITION_TAGS if app.tags.has(tag)])
+    for block in list(doctree.findall(addnodes.only)):
+        names_an_edition = any(tag in block["expr"] for tag in EDITION_TAGS)
+        if names_an_edition and not tags.eval_condition(block["expr"]):
+            block.parent.remove(block)
+
+
 class InstructorTocTree(TocTree):
     """A ``toctree`` in the instructor edition; nothing in the other two."""
 
@@ -393,4 +414,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("minigun-settings-map", SettingsMapDirective)
     app.add_directive("literalinclude", StudentLiteralInclude, override=True)
     app.add_directive("instructor-toctree", InstructorTocTree)
+    app.connect("doctree-read", prune_other_editions)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
