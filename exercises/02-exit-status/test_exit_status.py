@@ -6,7 +6,7 @@ import pytest
 
 import minigun
 from minigun.app import wsgiapp
-from minigun.errors import AppImportError, ConfigError
+from minigun.errors import APP_LOAD_ERROR, APP_NOT_FOUND, AppImportError, ConfigError
 
 
 def test_minigun_is_the_work_copy(work_copy: Path):
@@ -59,20 +59,26 @@ def test_the_status_run_returns_is_the_exit_status(monkeypatch, status: int):
 
 
 @pytest.mark.parametrize(
-    "error",
+    ("error", "status"),
     [
-        ConfigError("Invalid value for workers: 'many': expected a whole number"),
-        AppImportError("No module named 'myap' (from the application 'myap:app')"),
+        (
+            ConfigError("Invalid value for workers: 'many': expected a whole number"),
+            wsgiapp.EXIT_FAILURE,
+        ),
+        (AppImportError("No module named 'myap' (from 'myap:app')"), APP_LOAD_ERROR),
+        (AppImportError("module 'app' has no attribute 'ap'", APP_NOT_FOUND), 5),
     ],
+    ids=["config-error", "app-load-error", "app-not-found"],
 )
-def test_a_users_mistake_is_one_line_on_stderr(monkeypatch, capsys, error):
+def test_a_users_mistake_is_one_line_on_stderr(monkeypatch, capsys, error, status):
     run_with(monkeypatch, error)
     with pytest.raises(SystemExit) as leaving:
         wsgiapp.run(prog="minigun")
     printed = capsys.readouterr()
-    assert leaving.value.code == wsgiapp.EXIT_FAILURE, (
-        f"run() raised {type(error).__name__}; exit status {leaving.value.code!r}, "
-        f"expected EXIT_FAILURE ({wsgiapp.EXIT_FAILURE})"
+    assert leaving.value.code == status, (
+        f"run() raised {type(error).__name__}({str(error)!r}); exit status "
+        f"{leaving.value.code!r}, expected {status} (EXIT_FAILURE for a ConfigError, "
+        "the error's own exit_status for an AppImportError)"
     )
     assert printed.err == f"Error: {error}\n", (
         f"stderr was {printed.err!r}; expected exactly one line, 'Error: {error}'"
