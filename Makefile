@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint format html html-zh gettext update-po serve doctest bench
-.PHONY: exercise hint watch reset solution check-exercises
+.PHONY: venv run test lint format html html-student html-instructor html-zh gettext
+.PHONY: update-po serve doctest bench
+.PHONY: exercise hint watch reset solution check-exercises list grade
 
 venv: $(STAMP)
 
@@ -38,9 +39,17 @@ BOOK_FLAGS := -W -n --keep-going -c . book
 offline_check = ! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' $(1) --include='*.html' \
 	|| { echo "the pages above load something from the network"; exit 1; }
 
-html: venv  ## the strict book build into _build/html
+html: venv  ## the reader's edition, strictly built into _build/html
 	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
 	@$(call offline_check,_build/html)
+
+html-student: venv  ## the student's edition: exercise holes, no solutions (_build/html-student)
+	$(SPHINX) -b html -t student -d _build/doctrees-student $(BOOK_FLAGS) _build/html-student
+	@$(call offline_check,_build/html-student)
+
+html-instructor: venv  ## the instructor's edition: notes and syllabus (_build/html-instructor)
+	$(SPHINX) -b html -t instructor -d _build/doctrees-instructor $(BOOK_FLAGS) _build/html-instructor
+	@$(call offline_check,_build/html-instructor)
 
 # The Chinese edition: the same sources with the catalogs in book/locale/zh_CN.
 LOCALES := book/locale
@@ -79,8 +88,14 @@ hint: venv  ## the next hint for EX (or for the next unsolved exercise)
 watch: venv  ## run the exercise's tests again on every save
 	@$(EXERCISES) watch $(EX)
 
-reset: venv  ## throw away your work on EX and start from a fresh starter
-	@$(EXERCISES) reset $(EX)
+reset: venv  ## start EX again from a fresh starter (asks first, keeps a backup)
+	@$(EXERCISES) reset $(EX) $(if $(YES),--yes)
+
+list: venv  ## every exercise with its chapter and status
+	@$(EXERCISES) list
+
+grade: venv  ## the teacher's report: _build/grade/report.json and junit.xml
+	@$(EXERCISES) grade
 
 solution: venv  ## compare your solution of EX with the reference, once it passes
 	@$(EXERCISES) solution $(EX)

@@ -1,10 +1,15 @@
-"""Sphinx configuration for the minigun book.
+"""Sphinx configuration for the minigun book, in its three editions.
 
 The configuration lives at the repository root and the chapters in ``book/``:
 ``sphinx-build -b html -W -n --keep-going -c . book _build/html``. Sphinx resolves
 static and template paths against this folder, so they are written as ``book/...``;
 using the root itself as the source folder would drag every Markdown file of the
 repository (README, CONTRIBUTING, exercises) into the build.
+
+The edition is a Sphinx tag (``tags`` is given to this file by Sphinx): no tag is the
+reader's edition, ``-t student`` the student's (no solution, no source a solution
+could be read from), ``-t instructor`` the instructor's (notes and the syllabus).
+See book/_ext/minigun_book.py for what the extension does in each.
 """
 
 import sys
@@ -41,7 +46,8 @@ extensions = [
 source_suffix = {".md": "markdown"}
 root_doc = "index"
 # hooks-timeline.md is a fragment that hooks.md includes, not a page of its own.
-exclude_patterns = ["_build", "_ext", "README.md", "hooks-timeline.md"]
+# instructor/ holds the notes each chapter includes in its {only} instructor block.
+exclude_patterns = ["_build", "_ext", "README.md", "hooks-timeline.md", "instructor"]
 language = "en"
 
 # Translations (the Chinese edition): Sphinx's own gettext catalogs, one per page, at
@@ -108,6 +114,22 @@ html_show_sourcelink = False
 copybutton_prompt_text = r"\$ |>>> |\.\.\. "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
+
+# The editions (tags: set by sphinx-build -t, provided to this file by Sphinx).
+STUDENT_EDITION = tags.has("student")  # type: ignore[name-defined]  # noqa: F821
+INSTRUCTOR_EDITION = tags.has("instructor")  # type: ignore[name-defined]  # noqa: F821
+if STUDENT_EDITION and INSTRUCTOR_EDITION:
+    raise ValueError("build one edition at a time: -t student or -t instructor")
+if not INSTRUCTOR_EDITION:
+    exclude_patterns.append("syllabus.md")  # only the instructor's toctree lists it
+if STUDENT_EDITION:
+    # Nothing a solution could be read from: no highlighted module source (viewcode),
+    # no copy of the page sources, so the only code is the listings, holes cut.
+    extensions.remove("sphinx.ext.viewcode")
+    html_copy_source = False
+    html_title = f"minigun {release}: student edition"
+elif INSTRUCTOR_EDITION:
+    html_title = f"minigun {release}: instructor edition"
 
 # The doctest builder runs {doctest} blocks against the real package.
 doctest_global_setup = "import minigun"

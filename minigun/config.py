@@ -1305,6 +1305,7 @@ class Config:
         Raises:
             ConfigError: one line naming the setting, the bad value and the reason.
         """
+        # exercise: config-set
         setting = self.settings.get(name)
         if setting is None:
             raise ConfigError(f"No such setting: {name}")
@@ -1314,6 +1315,7 @@ class Config:
             raise ConfigError(
                 f"Invalid value for {name}: {describe(value)}: {error}"
             ) from None
+        # end-exercise: config-set
 
     def apply_file_settings(self, namespace: Mapping[str, Any]) -> None:
         """Set every setting a config file defines; warn about gunicorn-only ones.

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from exercises.tool.book import Book
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 BIN = Path(sys.executable).parent
@@ -177,6 +179,39 @@ def test_every_chapter_with_exercises_shows_them() -> None:
         assert page.exists(), f"the catalogue names chapter {chapter!r}: no {page}"
         assert "{minigun-exercises}" in page.read_text(), (
             f"{page} has exercises in the catalogue but no {{minigun-exercises}} block"
+        )
+
+
+def story_chapters() -> list[str]:
+    """The chapters of the numbered toctree ("The story") in ``index.md``, in order."""
+    index = (BOOK / "index.md").read_text()
+    block = re.search(r"```\{toctree\}\n((?::[^\n]*\n)*)(.*?)```", index, re.DOTALL)
+    assert block and ":numbered:" in block[1], "the story's toctree is not numbered"
+    return [line.strip() for line in block[2].splitlines() if line.strip()]
+
+
+def test_every_story_chapter_has_exercises_and_instructor_notes() -> None:
+    chapters = story_chapters()
+    assert len(chapters) == 16, f"the story lists {len(chapters)} chapters: {chapters}"
+    named = catalogue_chapters()
+    for chapter in chapters:
+        assert chapter in named, f"chapter {chapter!r} has no exercise in the catalogue"
+        page = (BOOK / f"{chapter}.md").read_text()
+        include = f":::{{only}} instructor\n```{{include}} instructor/{chapter}.md\n```"
+        assert page.rstrip().endswith(include + "\n:::"), (
+            f"book/{chapter}.md does not end with its instructor notes block"
+        )
+        assert (BOOK / "instructor" / f"{chapter}.md").is_file(), (
+            f"book/instructor/{chapter}.md is missing"
+        )
+
+
+def test_the_runner_numbers_chapters_as_the_table_of_contents_does() -> None:
+    book = Book(BOOK)
+    for number, chapter in enumerate(story_chapters(), 1):
+        assert book.number(chapter) == number, (
+            f"the runner calls {chapter!r} chapter {book.number(chapter)}; the "
+            f"numbered table of contents makes it chapter {number}"
         )
 
 

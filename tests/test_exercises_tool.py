@@ -8,10 +8,12 @@ a subprocess, the check reads its reports. The real exercise set is proved by
 
 import ast
 import io
+import json
 import shutil
 import threading
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -20,6 +22,7 @@ from exercises.tool.__main__ import main
 from exercises.tool.book import Book
 from exercises.tool.catalogue import CatalogueError, find_exercise, load_catalogue
 from exercises.tool.check import CONFTEST_TEMPLATE, check, static_problems
+from exercises.tool.grade import grade
 from exercises.tool.layout import Layout
 from exercises.tool.regions import (
     cut,
@@ -129,12 +132,13 @@ def project(tmp_path: Path) -> Layout:
     exercises = tmp_path / "exercises"
     exercises.mkdir()
     (exercises / "catalogue.toml").write_text(CATALOGUE)
-    for folder, name, text in [
-        ("01-add", "test_add.py", ADD_TESTS),
-        ("02-bump", "test_bump.py", BUMP_TESTS),
+    for folder, name, text, wrong in [
+        ("01-add", "test_add.py", ADD_TESTS, "return a - b\n"),
+        ("02-bump", "test_bump.py", BUMP_TESTS, "self.count = 1\n"),
     ]:
         (exercises / folder).mkdir()
         (exercises / folder / name).write_text(text)
+        (exercises / folder / "wrong.txt").write_text(wrong)
         (exercises / folder / "README.md").write_text(f"# {folder}\n")
         shutil.copy(CONFTEST_TEMPLATE, exercises / folder / "conftest.py")
     return Layout(tmp_path)
@@ -279,6 +283,20 @@ def test_check_catches_a_test_that_passes_without_the_region(project: Layout):
     assert "['test_nothing'] pass without the region" in report, report
 
 
+def test_check_catches_tests_that_let_a_plausible_wrong_answer_pass(project: Layout):
+    (project.exercises / "01-add" / "wrong.txt").write_text("return b + a\n")
+    status, report = run_check(project)
+    assert status == 1, f"a wrong answer the tests miss went unnoticed:\n{report}"
+    assert "01-add wrong answer (wrong.txt): all tests passed" in report, report
+
+
+def test_check_wants_a_wrong_answer_for_every_exercise(project: Layout):
+    (project.exercises / "02-bump" / "wrong.txt").unlink()
+    status, report = run_check(project)
+    assert status == 1, report
+    assert "exercises/02-bump/wrong.txt is missing or empty" in report, report
+
+
 def test_check_catches_a_test_that_fails_for_another_reason(project: Layout):
     wrong = BUMP_TESTS.replace("from minigun.calc import Counter", "Counter = None")
     (project.exercises / "02-bump" / "test_bump.py").write_text(wrong)
@@ -349,7 +367,7 @@ def test_progress_comes_from_running_the_work_copies(project: Layout):
     run_command(commands.show_exercise, project)
     solve(project, "add")
     _, shown = run_command(commands.show_exercise, project)
-    assert shown.startswith("Exercise 2/2: counting (chapter 2)"), shown
+    assert "\nExercise 2/2: counting (chapter 2)\n" in shown, shown
     assert shown.splitlines()[-1].endswith("] 1/2 solved"), shown
     solve(project, "bump")
     _, shown = run_command(commands.show_exercise, project)
@@ -378,15 +396,118 @@ def test_solution_opens_only_once_the_exercise_passes(project: Layout):
     assert "Your file against the reference:" in text, text
 
 
-def test_reset_brings_back_the_starter(project: Layout):
+def reset_answering(project: Layout, key: str, answer: str | None) -> tuple[int, str]:
+    out = io.StringIO()
+    questions: list[str] = []
+
+    def ask(question: str) -> str:
+        questions.append(question)
+        if answer is None:
+            raise EOFError
+        return answer
+
+    status = commands.reset(project, key, out, ask)
+    assert len(questions) == 1, f"reset asked {questions}; expected one question"
+    return status, out.getvalue()
+
+
+def test_reset_asks_then_keeps_a_backup_and_brings_back_the_starter(project: Layout):
     run_command(commands.show_exercise, project)
     solve(project, "add")
-    status, text = run_command(commands.reset, project, "1")
-    assert status == 0, text
     exercise = find_exercise(load_catalogue(project.catalogue), "add")
-    work = (project.work(exercise) / exercise.file).read_text()
+    work_file = project.work(exercise) / exercise.file
+    solved = work_file.read_text()
+    status, text = reset_answering(project, "1", "y")
+    assert status == 0, text
+    work = work_file.read_text()
     assert "raise NotImplementedError" in work, f"after reset the work file is:\n{work}"
+    (backup,) = (project.folder(exercise) / "backups").iterdir()
+    assert (backup / exercise.file).read_text() == solved, "the backup lost the work"
+    assert f"Your work is saved in {project.relative(backup)}" in text, text
     assert run_command(commands.reset, project)[0] == 2, "reset without EX must refuse"
+
+
+@pytest.mark.parametrize("answer", ["", "n", None])
+def test_reset_changes_nothing_unless_the_student_says_yes(
+    project: Layout, answer: str | None
+):
+    run_command(commands.show_exercise, project)
+    solve(project, "add")
+    exercise = find_exercise(load_catalogue(project.catalogue), "add")
+    before = (project.work(exercise) / exercise.file).read_text()
+    status, text = reset_answering(project, "add", answer)
+    expected = 1 if answer is None else 0  # 1: nobody could be asked
+    assert status == expected and "Nothing was changed." in text, (status, text)
+    assert (project.work(exercise) / exercise.file).read_text() == before
+    assert not (project.folder(exercise) / "backups").exists()
+
+
+def test_without_a_terminal_reset_refuses(project: Layout):
+    run_command(commands.show_exercise, project)
+    status, text = run_command(commands.reset, project, "add")
+    assert status == 1 and "Nothing was changed." in text, text
+
+
+def test_list_shows_every_exercise_with_chapter_and_status(project: Layout):
+    run_command(commands.show_exercise, project)
+    solve(project, "add")
+    status, text = run_command(commands.list_exercises, project)
+    assert status == 0, text
+    lines = text.splitlines()
+    assert lines[0].split() == ["1", "add", "ch.", "2", "calc", "solved"], lines
+    assert lines[1].split() == ["2", "bump", "ch.", "2", "calc", "not", "started"]
+    assert lines[2].endswith("] 1/2 solved"), lines
+
+
+def test_a_solved_exercise_says_so_then_names_the_next(project: Layout):
+    run_command(commands.show_exercise, project)
+    solve(project, "add")
+    _, shown = run_command(commands.show_exercise, project, "add")
+    assert "PASSED exercise 1 (adding two numbers): all 2 tests pass." in shown, shown
+    assert "Next: exercise 2, counting (`make exercise EX=bump`)" in shown, shown
+    _, shown = run_command(commands.show_exercise, project)
+    assert shown.startswith("PASSED exercise 1 (adding two numbers)"), shown
+    assert "Exercise 2/2: counting" in shown, shown
+
+
+def file_contents(folder: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_grade_reports_every_exercise_and_changes_no_work_copy(project: Layout):
+    run_command(commands.show_exercise, project)
+    solve(project, "add")
+    before = file_contents(project.exercises)
+    status, text = run_command(lambda layout, key, out: grade(layout, out), project)
+    assert status == 0, text
+    assert file_contents(project.exercises) == before, "grade changed exercises/"
+    report = json.loads((project.root / "_build/grade/report.json").read_text())
+    entries = {entry["id"]: entry for entry in report["exercises"]}
+    assert (report["solved"], report["total"]) == (1, 2), report
+    add, bump = entries["add"], entries["bump"]
+    assert (add["status"], add["passed"], add["total"]) == ("solved", 2, 2), add
+    assert (add["chapter"], add["chapter_number"], add["first_failure"]) == (
+        "calc",
+        2,
+        None,
+    ), add
+    assert (bump["status"], bump["passed"], bump["total"]) == ("not started", 0, 2)
+    assert bump["first_failure"].startswith("not started"), bump
+    junit = ElementTree.parse(project.root / "_build/grade/junit.xml").getroot()
+    suites = {suite.get("name"): suite for suite in junit.iter("testsuite")}
+    assert sorted(suites) == ["01-add", "02-bump"], sorted(suites)
+    assert suites["01-add"].get("failures") == "0", ElementTree.tostring(junit)
+    cases = suites["02-bump"].findall("testcase")
+    assert len(cases) == 2 and all(c.find("failure") is not None for c in cases)
+
+
+def test_grade_reports_a_failing_exercise_with_its_first_failure(project: Layout):
+    run_command(commands.show_exercise, project)
+    run_command(lambda layout, key, out: grade(layout, out), project)
+    report = json.loads((project.root / "_build/grade/report.json").read_text())
+    add = report["exercises"][0]
+    assert (add["status"], add["passed"], add["total"]) == ("failing", 1, 2), add
+    assert "NotImplementedError: exercise add" in add["first_failure"], add
 
 
 def test_watch_runs_the_tests_again_after_a_save(project: Layout):
@@ -411,7 +532,13 @@ def test_watch_runs_the_tests_again_after_a_save(project: Layout):
         saver.join(timeout=5)
     text = out.getvalue()
     assert "FAILED test_add" in text, f"the first round shows the starter:\n{text}"
-    assert "Solved: all 2 tests pass." in text, f"the save was not picked up:\n{text}"
+    assert "PASSED exercise 1 (adding two numbers): all 2 tests pass." in text, (
+        f"the save was not picked up:\n{text}"
+    )
+    assert "a file changed, running the tests again" in text, (
+        f"not a terminal: watch should say why it prints again:\n{text}"
+    )
+    assert commands.CLEAR_SCREEN not in text, "a log got the clear-screen sequence"
 
 
 def test_wait_for_change_gives_up_at_its_timeout(tmp_path: Path):
@@ -425,4 +552,4 @@ def test_the_command_line_names_the_known_exercises_for_an_unknown_one(capsys):
     status = main(["exercise", "no-such-exercise"])
     error = capsys.readouterr().err
     assert status == 2, f"exit status {status} for an unknown exercise, expected 2"
-    assert "no exercise 'no-such-exercise'; known: load-app," in error, error
+    assert "no exercise 'no-such-exercise'; known: accept-in-child," in error, error

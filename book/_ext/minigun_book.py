@@ -1,6 +1,19 @@
-"""The book's own Sphinx extension: solution dropdowns and the settings reference.
+"""The book's own Sphinx extension: exercises, editions and the settings reference.
 
-Two directives, each small enough to read in one sitting:
+The book is built in three editions from one source, chosen by a Sphinx tag:
+
+* the reader's (no tag, ``make html``): every listing is the real code, an
+  exercise's reference solution is folded at the end of its chapter;
+* the student's (``-t student``, ``make html-student``): every listing that overlaps
+  an exercise region shows the hole exactly as the student's work copy has it, and
+  no solution is rendered at all;
+* the instructor's (``-t instructor``, ``make html-instructor``): the reader's book
+  plus the instructor notes (``{only} instructor`` blocks) and the syllabus.
+
+The holes are cut by the exercise tool's own code (``exercises/tool/regions.py``), so
+the student's book and the student's work copy cannot disagree.
+
+The directives, each small enough to read in one sitting:
 
 * ``solution``: a block that stays folded until the reader opens it, rendered as an
   HTML ``<details>`` element, so it needs no JavaScript and no extra package. An
@@ -12,19 +25,42 @@ Two directives, each small enough to read in one sitting:
   each one's task (its README), and the reference solution, folded, included from the
   real source between its ``# exercise: ID`` markers. A chapter that asks for its
   exercises and has none is a build error, so the catalogue and the book cannot drift.
+* ``literalinclude`` (replacing Sphinx's own): in the student edition, a listing of a
+  file with exercise regions is read from a copy with those regions cut.
+* ``instructor-toctree``: a ``toctree`` that exists in the instructor edition only
+  (the syllabus), so the other editions have no page that points nowhere.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
+from sphinx.directives.other import TocTree
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.tags import Tags
+
+from exercises.tool.catalogue import find_exercise, load_catalogue
+from exercises.tool.layout import Layout
+from exercises.tool.regions import cut_regions
+from exercises.tool.workcopy import region_function, starter_message
+
+STUDENT = "student"
+INSTRUCTOR = "instructor"
+
+
+def is_student_edition(directive: SphinxDirective) -> bool:
+    return directive.env.app.tags.has(STUDENT)
 
 
 class details(nodes.General, nodes.Element):  # lower case: docutils node style
@@ -63,6 +99,8 @@ class SolutionDirective(SphinxDirective):
     final_argument_whitespace = True
 
     def run(self) -> list[nodes.Node]:
+        if is_student_edition(self):
+            return []  # the student's book holds no solution, not even folded
         title = self.arguments[0] if self.arguments else "Show the solution"
         block = details()
         heading = summary()
@@ -187,7 +225,6 @@ class ExercisesDirective(SphinxDirective):
         readme = ROOT / "exercises" / folder / "README.md"
         self.env.note_dependency(str(readme))
         task = task_text(readme)
-        region = entry["region"]
         return "\n".join(
             [
                 f"### Exercise {number}: {entry['title']}",
@@ -196,17 +233,45 @@ class ExercisesDirective(SphinxDirective):
                 "",
                 f"Files: `exercises/{folder}/` (run `make exercise EX={entry['id']}`).",
                 "",
-                "````{solution} Show the reference solution",
-                "```{literalinclude} ../" + entry["file"],
-                ":language: python",
-                f':start-after: "# exercise: {region}"',
-                f':end-before: "# end-exercise: {region}"',
-                f":caption: {entry['file']}: the region that exercise {number} cuts",
-                ":lineno-match:",
-                "```",
-                "````",
+                *self.answer_markup(number, entry),
             ]
         )
+
+    def answer_markup(self, number: int, entry: dict[str, Any]) -> list[str]:
+        """The student edition shows the hole to fill; the others, the answer."""
+        if is_student_edition(self):
+            return self.hole_markup(number, entry)
+        return self.solution_markup(number, entry)
+
+    @staticmethod
+    def hole_markup(number: int, entry: dict[str, Any]) -> list[str]:
+        """The function holding the region, as the work copy has it (a hole)."""
+        layout = Layout(ROOT)
+        exercise = find_exercise(load_catalogue(layout.catalogue), entry["id"])
+        return [
+            "```{literalinclude} ../" + entry["file"],
+            ":language: python",
+            f":pyobject: {region_function(layout, exercise)}",
+            f":caption: {entry['file']}: what exercise {number} asks you to fill in",
+            ":lineno-match:",
+            "```",
+        ]
+
+    @staticmethod
+    def solution_markup(number: int, entry: dict[str, Any]) -> list[str]:
+        """The folded reference: the real code between the region's markers."""
+        region = entry["region"]
+        return [
+            "````{solution} Show the reference solution",
+            "```{literalinclude} ../" + entry["file"],
+            ":language: python",
+            f':start-after: "# exercise: {region}"',
+            f':end-before: "# end-exercise: {region}"',
+            f":caption: {entry['file']}: the region that exercise {number} cuts",
+            ":lineno-match:",
+            "```",
+            "````",
+        ]
 
 
 def read_catalogue() -> list[dict[str, Any]]:
@@ -226,6 +291,112 @@ def task_text(readme: Path) -> str:
     return "\n".join(lines).strip()
 
 
+class StudentLiteralInclude(LiteralInclude):
+    """``literalinclude``, which in the student edition shows the exercises' holes.
+
+    A listing of a file with exercise regions is read from a copy in which the
+    regions the listing overlaps are cut, as ``make exercise`` cuts them, and every
+    other marker is removed: the listing is then line for line (line numbers
+    included) the file in that exercise's work copy. Other files are read as usual.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        if is_student_edition(self):
+            self.read_from_student_copy()
+        return super().run()
+
+    def read_from_student_copy(self) -> None:
+        _, filename = self.env.relfn2path(self.arguments[0])
+        real = Path(filename).resolve()
+        messages = region_messages().get(real)
+        if not messages:
+            return
+        self.env.note_dependency(str(real))
+        text = real.read_text(encoding="utf-8")
+        every_hole = self.write_copy(real, cut_regions(text, messages), "all")
+        shown = self.listing_of(every_hole)
+        overlapping = {
+            name: message
+            for name, message in messages.items()
+            if json.dumps(message) in shown
+        }
+        if set(overlapping) == set(messages):
+            copy = every_hole
+        else:
+            cut = cut_regions(text, overlapping)
+            copy = self.write_copy(real, cut, "+".join(sorted(overlapping)) or "none")
+        docdir = Path(self.env.srcdir, self.env.docname).parent
+        self.arguments[0] = os.path.relpath(copy, docdir)
+
+    def listing_of(self, path: Path) -> str:
+        """What this directive's options select from ``path``."""
+        location = self.state_machine.get_source_and_line(self.lineno)
+        reader = LiteralIncludeReader(str(path), dict(self.options), self.config)
+        text, _ = reader.read(location=location)
+        return text
+
+    def write_copy(self, real: Path, text: str, variant: str) -> Path:
+        """The cut file, in a folder outside the book and outside the built pages.
+
+        Not in the output folder: a copy cut for one region still holds the answers
+        to the others, and a teacher publishes the output folder whole.
+        """
+        copy = student_listings_folder() / variant / real.relative_to(ROOT)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if not copy.exists() or copy.read_text(encoding="utf-8") != text:
+            copy.write_text(text, encoding="utf-8")
+        return copy
+
+
+def student_listings_folder() -> Path:
+    """One temporary folder per build process, removed when the process ends."""
+    global _listings  # noqa: PLW0603  (one folder per process, made on first use)
+    if _listings is None:
+        _listings = tempfile.TemporaryDirectory(prefix="minigun-student-listings-")
+    return Path(_listings.name)
+
+
+_listings: tempfile.TemporaryDirectory[str] | None = None
+
+
+def region_messages() -> dict[Path, dict[str, str]]:
+    """For each file with exercise regions: region name to the starter's message."""
+    layout = Layout(ROOT)
+    found: dict[Path, dict[str, str]] = {}
+    for exercise in load_catalogue(layout.catalogue):
+        path = (ROOT / exercise.file).resolve()
+        found.setdefault(path, {})[exercise.region] = starter_message(layout, exercise)
+    return found
+
+
+EDITION_TAGS = (STUDENT, INSTRUCTOR)
+
+
+def prune_other_editions(app: Sphinx, doctree: nodes.document) -> None:
+    """Drop, as the page is read, the ``{only}`` blocks of editions not being built.
+
+    Sphinx keeps every ``only`` block until the page is written, so the gettext
+    builder would put the instructor notes into the Chinese catalogs, to be
+    translated for an edition that never shows them. A block that names no edition
+    tag (an ``only`` for one output format) is left to Sphinx.
+    """
+    # Plain Tags, not app.tags: the gettext builder's tags say yes to every block.
+    tags = Tags([tag for tag in EDITION_TAGS if app.tags.has(tag)])
+    for block in list(doctree.findall(addnodes.only)):
+        names_an_edition = any(tag in block["expr"] for tag in EDITION_TAGS)
+        if names_an_edition and not tags.eval_condition(block["expr"]):
+            block.parent.remove(block)
+
+
+class InstructorTocTree(TocTree):
+    """A ``toctree`` in the instructor edition; nothing in the other two."""
+
+    def run(self) -> list[nodes.Node]:
+        if not self.env.app.tags.has(INSTRUCTOR):
+            return []
+        return super().run()
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(
         details,
@@ -241,4 +412,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("minigun-settings", SettingsDirective)
     app.add_directive("minigun-exercises", ExercisesDirective)
     app.add_directive("minigun-settings-map", SettingsMapDirective)
+    app.add_directive("literalinclude", StudentLiteralInclude, override=True)
+    app.add_directive("instructor-toctree", InstructorTocTree)
+    app.connect("doctree-read", prune_other_editions)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,17 +1,28 @@
 """``python -m exercises.tool COMMAND [EXERCISE]``: the command line behind ``make``.
 
-Commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``solution`` for the student
-and ``check`` for the teacher. EXERCISE is an id (``reap-workers``), a number (``5``)
-or a folder name (``05-reap-workers``); ``make`` passes it as ``EX=...``.
+Commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``solution``, ``list`` for the
+student; ``check`` (every exercise fails as shipped, passes with the reference) and
+``grade`` (the report on the work copies) for the teacher. EXERCISE is an id
+(``reap-workers``), a number (``9``) or a folder name (``09-reap-workers``); ``make``
+passes it as ``EX=...``.
 """
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .catalogue import CatalogueError
 from .check import check
-from .commands import reset, show_exercise, show_hint, show_solution, watch
+from .commands import (
+    list_exercises,
+    reset,
+    show_exercise,
+    show_hint,
+    show_solution,
+    watch,
+)
+from .grade import grade
 from .layout import Layout
 
 STUDENT_COMMANDS = {
@@ -20,15 +31,17 @@ STUDENT_COMMANDS = {
     "watch": watch,
     "reset": reset,
     "solution": show_solution,
+    "list": list_exercises,
 }
 USAGE_ERROR = 2
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m exercises.tool")
-    parser.add_argument("command", choices=[*STUDENT_COMMANDS, "check"])
+    parser.add_argument("command", choices=[*STUDENT_COMMANDS, "check", "grade"])
     parser.add_argument("exercise", nargs="?", help="id, number or folder name")
     parser.add_argument("--jobs", type=int, help="parallel test runs for check")
+    parser.add_argument("--yes", action="store_true", help="reset without asking")
     return parser.parse_args(argv)
 
 
@@ -37,7 +50,13 @@ def main(argv: list[str]) -> int:
     layout = Layout(Path(__file__).resolve().parents[2])
     try:
         if arguments.command == "check":
-            return check(layout, sys.stdout, arguments.jobs)
+            return check(layout, sys.stdout, arguments.jobs, arguments.exercise)
+        if arguments.command == "grade":
+            return grade(layout, sys.stdout)
+        if arguments.command == "reset":
+            return reset(layout, arguments.exercise, sys.stdout, answer_for(arguments))
+        if arguments.command == "watch":
+            sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
         command = STUDENT_COMMANDS[arguments.command]
         return command(layout, arguments.exercise or None, sys.stdout)
     except CatalogueError as error:
@@ -45,6 +64,15 @@ def main(argv: list[str]) -> int:
         return USAGE_ERROR
     except KeyboardInterrupt:
         return 0
+
+
+def answer_for(arguments: argparse.Namespace) -> Callable[[str], str] | None:
+    """How reset asks: ``--yes`` answers for the student; a terminal asks them."""
+    if arguments.yes:
+        return lambda question: "yes"
+    if sys.stdin.isatty():
+        return input
+    return None
 
 
 if __name__ == "__main__":

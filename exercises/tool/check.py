@@ -10,7 +10,11 @@
 4. against the starter, pytest exits 1 (not 2, a collection error, nor 5, no tests),
    the guard test passes and every other test fails with this exercise's
    ``NotImplementedError``;
-5. against the reference copy, pytest exits 0 with nothing skipped.
+5. against the reference copy, pytest exits 0 with nothing skipped;
+6. against the exercise's plausible wrong answer (``wrong.txt`` in its folder: the
+   statements a student might write instead, put in the region's place), pytest
+   exits 1: at least one test catches the mistake, with an assertion of its own
+   rather than the starter's ``NotImplementedError``.
 
 The copies live in a temporary folder: the check never touches a student's work copy.
 """
@@ -24,21 +28,28 @@ from pathlib import Path
 from typing import TextIO
 
 from .book import Book
-from .catalogue import CatalogueError, Exercise, load_catalogue
+from .catalogue import CatalogueError, Exercise, find_exercise, load_catalogue
 from .layout import README, Layout
 from .regions import Scan, scan_package
 from .results import EXIT_OK, EXIT_TESTS_FAILED, GUARD_TEST, Outcome, run_tests
-from .workcopy import write_reference, write_starter
+from .workcopy import write_reference, write_starter, write_wrong_answer
 
 CONFTEST = "conftest.py"
+WRONG_ANSWER = "wrong.txt"
 TEMPLATE_NAME = "exercises/tool/exercise_conftest.py"
 CONFTEST_TEMPLATE = Path(__file__).with_name("exercise_conftest.py")
 EXERCISE_FOLDER = re.compile(r"^\d{2}-")
 OUTPUT_LINES = 12
 
 
-def check(layout: Layout, out: TextIO, jobs: int | None = None) -> int:
-    """Runs every check, prints one line per exercise and each problem; 1 if any."""
+def check(
+    layout: Layout, out: TextIO, jobs: int | None = None, only: str | None = None
+) -> int:
+    """Runs every check, prints one line per exercise and each problem; 1 if any.
+
+    ``only`` (an id or number) runs the tests of that one exercise, for the teacher
+    writing it; the static checks still cover the whole set.
+    """
     try:
         exercises = load_catalogue(layout.catalogue)
     except CatalogueError as error:
@@ -47,6 +58,8 @@ def check(layout: Layout, out: TextIO, jobs: int | None = None) -> int:
     scan = scan_package(layout.package)
     problems = static_problems(layout, exercises, scan)
     runnable = [e for e in exercises if len(scan.named(e.region)) == 1]
+    if only:
+        runnable = [e for e in runnable if e == find_exercise(exercises, only)]
     verdicts = run_all(layout, runnable, jobs or os.cpu_count() or 2)
     for exercise, found in zip(runnable, verdicts, strict=True):
         out.write(f"{'FAIL' if found else 'ok  '} {exercise.folder_name}\n")
@@ -69,7 +82,8 @@ def run_all(layout: Layout, exercises: list[Exercise], jobs: int) -> list[list[s
             write_starter(layout, exercise, starter)
             problems = starter_problems(exercise, run_tests(layout, exercise, starter))
             outcome = run_tests(layout, exercise, reference)
-            return problems + reference_problems(exercise, outcome)
+            problems += reference_problems(exercise, outcome)
+            return problems + wrong_answer_problems(layout, exercise, Path(scratch))
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             return list(pool.map(verdict, exercises))
@@ -109,6 +123,26 @@ def reference_problems(exercise: Exercise, outcome: Outcome) -> list[str]:
     if len(outcome.passed) < 2:  # the guard and at least one test of the region
         problems.append(f"{where}: no test besides the guard")
     return problems
+
+
+def wrong_answer_problems(
+    layout: Layout, exercise: Exercise, scratch: Path
+) -> list[str]:
+    """The tests must fail against the plausible wrong answer, and say why."""
+    answer_file = layout.folder(exercise) / WRONG_ANSWER
+    if not answer_file.is_file():
+        return []  # reported by folder_problems
+    where = f"{exercise.folder_name} wrong answer ({WRONG_ANSWER})"
+    copy = scratch / f"{exercise.folder_name}-wrong"
+    answer = answer_file.read_text(encoding="utf-8")
+    write_wrong_answer(layout, exercise, answer, copy)
+    outcome = run_tests(layout, exercise, copy)
+    if outcome.exit_code != EXIT_TESTS_FAILED:
+        return [f"{where}: {outcome.meaning}; expected a test to catch the mistake"]
+    caught = [f for f in outcome.failures if "NotImplementedError" not in f.message]
+    if not caught or GUARD_TEST not in outcome.passed:
+        return [f"{where}: no test fails with an assertion of its own"]
+    return []
 
 
 def common_problems(where: str, outcome: Outcome) -> list[str]:
@@ -178,7 +212,7 @@ def folder_problems(layout: Layout, exercises: list[Exercise]) -> list[str]:
     template = CONFTEST_TEMPLATE.read_text(encoding="utf-8")
     for exercise in exercises:
         folder = layout.folder(exercise)
-        for name in (README, CONFTEST, exercise.tests):
+        for name in (README, CONFTEST, exercise.tests, WRONG_ANSWER):
             path = folder / name
             if not path.is_file() or not path.read_text(encoding="utf-8").strip():
                 problems.append(f"{layout.relative(path)} is missing or empty")

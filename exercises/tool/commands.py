@@ -1,4 +1,5 @@
-"""The student's commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``solution``.
+"""The student's commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``solution``,
+``list``.
 
 Each takes the project's :class:`Layout`, the exercise asked for (an id, a number, or
 None for "the first unsolved one") and the stream to write to, and returns an exit
@@ -6,10 +7,13 @@ status. No progress file exists: the first unsolved exercise is found by running
 tests of every work copy, and an exercise without a work copy is simply not started.
 """
 
+import datetime
 import difflib
 import os
+import shutil
 import textwrap
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
@@ -48,11 +52,41 @@ def present(layout: Layout, key: str | None, out: TextIO) -> Exercise | None:
     if exercise is None:
         out.write(f"All {len(exercises)} exercises are solved. Well done!\n")
         return None
+    if named is None:
+        out.write(just_solved_line(exercises, outcomes, exercise))
     if ensure_work_copy(layout, exercise) or exercise.number not in outcomes:
         outcomes[exercise.number] = run_tests(layout, exercise, layout.work(exercise))
     out.write(describe(layout, exercise, len(exercises), outcomes[exercise.number]))
+    if outcomes[exercise.number].solved:
+        out.write(next_line(exercises, outcomes, exercise))
     out.write(progress_bar(len(exercises), outcomes))
     return exercise
+
+
+def just_solved_line(
+    exercises: list[Exercise], outcomes: dict[int, Outcome], shown: Exercise
+) -> str:
+    """The success line for the exercise just before the one shown, if it passes."""
+    before = [e for e in exercises if e.number < shown.number]
+    if not before or not outcomes.get(before[-1].number, Outcome(1)).solved:
+        return ""
+    done = before[-1]
+    passed = len(outcomes[done.number].passed)
+    return f"PASSED exercise {done.number} ({done.title}): all {passed} tests pass.\n\n"
+
+
+def next_line(
+    exercises: list[Exercise], outcomes: dict[int, Outcome], solved: Exercise
+) -> str:
+    """After a solved exercise: which one comes next."""
+    later = [e for e in exercises if e.number > solved.number]
+    upcoming = first_unsolved(later, outcomes)
+    if upcoming is None:
+        return "Next: nothing left after this one.\n\n"
+    return (
+        f"Next: exercise {upcoming.number}, {upcoming.title} "
+        f"(`make exercise EX={upcoming.id}`)\n\n"
+    )
 
 
 def survey(layout: Layout, exercises: list[Exercise]) -> dict[int, Outcome]:
@@ -107,7 +141,8 @@ def chapter_reference(book: Book, stem: str) -> str:
 
 def solved_lines(exercise: Exercise, outcome: Outcome) -> list[str]:
     return [
-        f"Solved: all {len(outcome.passed)} tests pass.",
+        f"PASSED exercise {exercise.number} ({exercise.title}): "
+        f"all {len(outcome.passed)} tests pass.",
         f"  `make solution EX={exercise.id}` compares your code with the reference.",
     ]
 
@@ -158,16 +193,87 @@ def hint_text(exercise: Exercise, number: int) -> str:
     return textwrap.fill(text, width=TEXT_WIDTH, subsequent_indent="  ")
 
 
-def reset(layout: Layout, key: str | None, out: TextIO) -> int:
-    """``make reset EX=...``: a fresh starter in place of the student's copy."""
+BACKUPS = "backups"
+YES = ("y", "yes")
+NOT_ASKED = 1  # the exit status when reset could not ask and was not told --yes
+
+
+def reset(
+    layout: Layout,
+    key: str | None,
+    out: TextIO,
+    ask: Callable[[str], str] | None = None,
+) -> int:
+    """``make reset EX=...``: a fresh starter, after asking; the old copy is kept.
+
+    ``ask`` shows a question and returns the answer (``input`` when the tool runs
+    in a terminal). Without a terminal to ask in, nothing is thrown away unless the
+    student said so in advance (``make reset EX=... YES=1``), and the status is 1.
+    """
     if not key:
         out.write("Say which exercise to reset: make reset EX=<id or number>\n")
         return 2
     exercise = find_exercise(load_catalogue(layout.catalogue), key)
+    work = layout.work(exercise)
+    if (work / layout.package_name).is_dir():
+        backup = backup_folder(layout, exercise)
+        question = (
+            f"Throw away your work in {layout.relative(work)}? "
+            f"A copy is kept in {layout.relative(backup)}. [y/N] "
+        )
+        answer = ask_once(ask, question)
+        if answer not in YES:
+            out.write("Nothing was changed.\n")
+            return 0 if answer is not None else NOT_ASKED
+        shutil.copytree(work, backup)
+        out.write(f"Your work is saved in {layout.relative(backup)}\n")
     reset_work_copy(layout, exercise)
-    work = layout.relative(layout.work(exercise) / layout.package_name)
-    out.write(f"Exercise {exercise.number} ({exercise.id}): fresh starter in {work}\n")
+    fresh = layout.relative(work / layout.package_name)
+    out.write(f"Exercise {exercise.number} ({exercise.id}): fresh starter in {fresh}\n")
     return 0
+
+
+def backup_folder(layout: Layout, exercise: Exercise) -> Path:
+    """``exercises/NN-id/backups/<date-time>/``: git-ignored, one per reset."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return layout.folder(exercise) / BACKUPS / stamp
+
+
+def ask_once(ask: Callable[[str], str] | None, question: str) -> str | None:
+    """The answer, lower case; None when there is nobody to ask."""
+    if ask is None:
+        return None
+    try:
+        return ask(question).strip().lower()
+    except EOFError:
+        return None
+
+
+def list_exercises(layout: Layout, key: str | None, out: TextIO) -> int:
+    """``make list``: every exercise, its chapter and its status, from its tests."""
+    exercises = load_catalogue(layout.catalogue)
+    outcomes = survey(layout, exercises)
+    book = Book(layout.book)
+    for exercise in exercises:
+        number = book.number(exercise.chapter)
+        chapter = f"ch. {number} {exercise.chapter}" if number else exercise.chapter
+        out.write(
+            f"{exercise.number:2d}  {exercise.id:<19} {chapter:<22} "
+            f"{status_text(outcomes.get(exercise.number))}\n"
+        )
+    out.write(progress_bar(len(exercises), outcomes))
+    return 0
+
+
+def status_text(outcome: Outcome | None) -> str:
+    if outcome is None:
+        return "not started"
+    if outcome.solved:
+        return "solved"
+    passed, failed = len(outcome.passed), len(outcome.failures)
+    if not failed:
+        return f"not running ({outcome.meaning})"
+    return f"failing ({passed} of {passed + failed} pass)"
 
 
 def show_solution(layout: Layout, key: str | None, out: TextIO) -> int:
@@ -223,10 +329,15 @@ def watch(
     the next unsolved one. ``rounds`` bounds the loop for tests; Ctrl-C ends it.
     """
     shown = 0
+    terminal = out.isatty()
     while rounds is None or shown < rounds:
-        if out.isatty():
+        if terminal:
             out.write(CLEAR_SCREEN)
+        elif shown:  # a log, not a screen: say why the output starts again
+            now = datetime.datetime.now().strftime("%H:%M:%S")
+            out.write(f"--- {now}: a file changed, running the tests again\n")
         exercise = present(layout, key, out)
+        out.flush()
         shown += 1
         if exercise is None:
             return 0

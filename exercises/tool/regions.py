@@ -160,14 +160,46 @@ def functions(tree: ast.AST, prefix: str = "") -> list[tuple[str, Function]]:
 
 def cut(text: str, name: str, message: str) -> str:
     """The starter: region ``name`` becomes a ``raise``, other markers vanish."""
+    return cut_regions(text, {name: message})
+
+
+def cut_regions(text: str, messages: dict[str, str]) -> str:
+    """Every region named in ``messages`` becomes its ``raise``; other markers vanish.
+
+    The student edition of the book uses this for a listing that shows more than one
+    region; with a single name it is exactly a work copy's file.
+    """
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    cutting = False
+    for line in lines:
+        begin, end = BEGIN.match(line), END.match(line)
+        if begin and begin["name"] in messages:
+            literal = json.dumps(messages[begin["name"]])
+            out.append(f"{begin['indent']}raise NotImplementedError({literal})\n")
+            cutting = True
+        elif end and end["name"] in messages:
+            cutting = False
+        elif not cutting and not ANY_MARKER.match(line):
+            out.append(line)
+    return "".join(out)
+
+
+def replace_region(text: str, name: str, replacement: str) -> str:
+    """The region ``name`` holds ``replacement`` (re-indented), other markers vanish.
+
+    The teacher's check uses it to run the tests against a plausible wrong answer.
+    """
     lines = text.splitlines(keepends=True)
     out: list[str] = []
     cutting = False
     for line in lines:
         begin, end = BEGIN.match(line), END.match(line)
         if begin and begin["name"] == name:
-            literal = json.dumps(message)
-            out.append(f"{begin['indent']}raise NotImplementedError({literal})\n")
+            out += [
+                f"{begin['indent']}{body}" if body.strip() else "\n"
+                for body in replacement.splitlines(keepends=True)
+            ]
             cutting = True
         elif end and end["name"] == name:
             cutting = False

@@ -69,12 +69,20 @@ class Outcome:
         return EXIT_MEANINGS.get(self.exit_code, f"pytest exit code {self.exit_code}")
 
 
-def run_tests(layout: Layout, exercise: Exercise, work: Path) -> Outcome:
-    """Runs the exercise's tests with ``work/minigun`` as the package under test."""
+def run_tests(
+    layout: Layout, exercise: Exercise, work: Path, read_only: bool = False
+) -> Outcome:
+    """Runs the exercise's tests with ``work/minigun`` as the package under test.
+
+    ``read_only`` (for grading) also keeps Python from writing bytecode into the
+    copy, so the run leaves every file under ``work`` as it found it.
+    """
     with tempfile.TemporaryDirectory(prefix="minigun-exercise-") as scratch:
         report = Path(scratch) / "report.xml"
         command = pytest_command(layout.folder(exercise), report)
         environment = {**os.environ, WORK_ENV: str(work)}
+        if read_only:
+            environment["PYTHONDONTWRITEBYTECODE"] = "1"
         try:
             finished = subprocess.run(
                 command,

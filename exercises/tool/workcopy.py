@@ -19,7 +19,14 @@ from pathlib import Path
 from .book import Book
 from .catalogue import Exercise
 from .layout import Layout
-from .regions import cut, enclosing_function, functions, scan_package, strip_markers
+from .regions import (
+    cut,
+    enclosing_function,
+    functions,
+    replace_region,
+    scan_package,
+    strip_markers,
+)
 
 HINT_FILE = ".last-hint"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -55,6 +62,17 @@ def write_starter(layout: Layout, exercise: Exercise, dest: Path) -> None:
 def starter_message(layout: Layout, exercise: Exercise) -> str:
     """The starter's message, naming the chapter by its number in the book."""
     return exercise.starter_message(Book(layout.book).number(exercise.chapter))
+
+
+def write_wrong_answer(
+    layout: Layout, exercise: Exercise, answer: str, dest: Path
+) -> None:
+    """A copy whose region holds ``answer``, a mistake the tests must catch."""
+
+    def rewrite(text: str) -> str:
+        return replace_region(text, exercise.region, answer)
+
+    copy_package(layout, dest, rewrite)
 
 
 def write_reference(layout: Layout, dest: Path) -> None:

@@ -86,12 +86,14 @@ class BaseApplication:
         The arbiter calls this in the master, so a typo in an edited config file
         must not leave a half-loaded ``cfg`` behind.
         """
+        # exercise: baseapp-reload
         previous = self.cfg
         try:
             self.do_load_config()
         except ConfigError:
             self.cfg = previous
             raise
+        # end-exercise: baseapp-reload
 
     def wsgi(self) -> WSGIApp:
         """The WSGI callable, loaded on first use (in a worker, unless preloaded)."""

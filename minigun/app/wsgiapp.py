@@ -65,6 +65,7 @@ class WSGIApplication(Application):
 
 def run(prog: str | None = None) -> None:
     """The entry point of ``minigun`` and ``python -m minigun``."""
+    # exercise: exit-status
     try:
         status = WSGIApplication(USAGE, prog=prog).run()
     except ConfigError as error:
@@ -74,3 +75,4 @@ def run(prog: str | None = None) -> None:
         print(f"Error: {error}", file=sys.stderr)
         status = error.exit_status
     sys.exit(status)
+    # end-exercise: exit-status

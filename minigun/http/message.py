@@ -177,6 +177,7 @@ class Request:
 
     def read_request_line(self) -> Phase:
         """Read and check ``method SP request-target SP HTTP-version``."""
+        # exercise: request-line
         line = self.next_request_line()
         parts = line.split(b" ", REQUEST_LINE_PARTS - 1)
         if len(parts) != REQUEST_LINE_PARTS:
@@ -187,6 +188,7 @@ class Request:
         self.path, self.query, self.fragment = split_target(self.method, self.uri)
         self.version = parse_version(version, self.rules)
         return Phase.HEADERS
+        # end-exercise: request-line
 
     def next_request_line(self) -> bytes:
         """Read the request line, skipping a few empty lines left by a sloppy client."""

@@ -241,6 +241,7 @@ class Response:
         headers replace the old ones (an error page); after the head was sent it is
         too late, and the original exception is raised again.
         """
+        # exercise: start-response
         if exc_info is not None:
             if self.headers_sent:
                 raise exc_info[1].with_traceback(exc_info[2])
@@ -254,6 +255,7 @@ class Response:
         self.headers, self.response_length = kept, length
         self.must_close = self.must_close or app_closes
         return self.write
+        # end-exercise: start-response
 
     def send_continue(self) -> None:
         """Tell a waiting client to send its body, unless the answer already went."""

@@ -286,6 +286,7 @@ class Worker:
         iterating it failed (PEP 3333): frameworks release connections and end request
         scopes there.
         """
+        # exercise: wsgi-call
         body = self.wsgi(environ, resp.start_response)
         try:
             if isinstance(body, wsgi.FileWrapper):
@@ -298,6 +299,7 @@ class Worker:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
+        # end-exercise: wsgi-call
 
     def is_parent_alive(self) -> bool:
         """A worker whose master died is reparented: its parent pid changes."""

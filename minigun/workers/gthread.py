@@ -123,6 +123,7 @@ class ThreadWorker(base.Worker):
     def run(self) -> None:
         """Accept and watch until ``TERM``, ``max_requests`` or the master's death;
         then stop gracefully."""
+        # exercise: worker-run
         assert self.poller is not None and self.wake_fds is not None
         for listener in self.sockets:
             listener.setblocking(False)
@@ -131,6 +132,7 @@ class ThreadWorker(base.Worker):
             self.watch_listeners(self.wants_connections())
             self.run_once()
         self.stop_gracefully()
+        # end-exercise: worker-run
 
     def run_once(self) -> None:
         """One turn of the loop: heartbeat, wait for events, tidy up connections."""
@@ -347,6 +349,7 @@ class ThreadWorker(base.Worker):
     def close_idle_connections(self) -> None:
         """Close the connections idle past their keep-alive deadline."""
         assert self.poller is not None
+        # exercise: keepalive
         now = time.monotonic()
         with self.lock:
             for conn in list(self.idle):  # oldest first: stop at the first waiting
@@ -355,6 +358,7 @@ class ThreadWorker(base.Worker):
                 self.poller.unregister(conn.sock)
                 del self.idle[conn]
                 self.close_connection(conn)
+        # end-exercise: keepalive
 
     def close_connection(self, conn: TConn) -> None:
         """Called with the lock held."""

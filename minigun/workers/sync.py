@@ -73,6 +73,7 @@ class SyncWorker(base.Worker):
 
     def accept_and_serve(self, listener: Any) -> bool:
         """Serve one queued connection; ``False`` if the queue was empty."""
+        # exercise: accept-in-child
         try:
             client, addr = listener.accept()
         except (BlockingIOError, InterruptedError):
@@ -84,6 +85,7 @@ class SyncWorker(base.Worker):
         finally:
             client.close()
         return True
+        # end-exercise: accept-in-child
 
     def drain_backlog(self) -> None:
         """After TERM: serve what is already queued, without waiting for more."""

@@ -1,0 +1,112 @@
+"""Exercise 16: the worker's TERM handler lets the request in hand finish."""
+
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+from fakes import FakeApp, FakeClock, RecordingLog
+
+import minigun
+from minigun.config import Config
+from minigun.workers import base as base_module
+from minigun.workers.sync import SyncWorker
+
+GRACEFUL_TIMEOUT = 7
+REQUEST = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"
+
+
+def test_minigun_is_the_work_copy(work_copy: Path):
+    """Guards the set-up: these tests must exercise the work copy, not the reference."""
+    where = Path(minigun.__file__).resolve()
+    assert where.is_relative_to(work_copy.resolve()), (
+        f"import minigun loaded {where}, expected the work copy under {work_copy}"
+    )
+
+
+class FakeListener:
+    """The listening socket, as far as a request handler needs one."""
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", 8000)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(base_module, "time", fake)
+    return fake
+
+
+@pytest.fixture
+def worker(clock: FakeClock):
+    """A sync worker as it is after booting: wake-up pipe made, no fork, no signals."""
+    cfg = Config()
+    cfg.set("graceful_timeout", GRACEFUL_TIMEOUT)
+    sync_worker = SyncWorker(1, os.getpid(), [], FakeApp(cfg), 30, cfg, RecordingLog())
+    sync_worker.wake_fds = sync_worker.make_wake_pipe()
+    yield sync_worker
+    sync_worker.tmp.close()
+    for fd in sync_worker.wake_fds:
+        os.close(fd)
+
+
+def term(worker: SyncWorker) -> None:
+    """Delivers TERM the way the kernel would: by calling the handler."""
+    try:
+        worker.handle_exit(signal.SIGTERM, None)
+    except SystemExit as leaving:
+        pytest.fail(
+            f"handle_exit raised SystemExit({leaving.code}); TERM must not exit "
+            "on the spot, or the request in hand is cut off"
+        )
+
+
+def test_term_ends_the_loop_without_exiting(worker: SyncWorker, clock: FakeClock):
+    term(worker)
+    assert worker.alive is False, (
+        "after handle_exit(SIGTERM) worker.alive is still True; expected False, so "
+        "the accept loop stops after the current request"
+    )
+    expected = clock.now + GRACEFUL_TIMEOUT
+    assert worker.stop_deadline == expected, (
+        f"stop_deadline is {worker.stop_deadline}, expected time.monotonic() + "
+        f"graceful_timeout = {expected}: the drain of queued connections must end"
+    )
+    try:
+        woken = os.read(worker.wake_fds[0], 64)
+    except BlockingIOError:
+        woken = b""
+    assert woken, (
+        "after handle_exit(SIGTERM) the wake-up pipe is empty: a loop asleep in "
+        "select() would not notice for up to a second"
+    )
+
+
+def test_the_request_in_hand_finishes(worker: SyncWorker):
+    body = [b"first half, ", b"second half"]
+    length = str(sum(map(len, body)))
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", length)])
+        yield body[0]
+        term(worker)  # TERM arrives half-way through the response
+        yield body[1]
+
+    worker.wsgi = app
+    client, server = socket.socketpair()
+    try:
+        client.settimeout(5)
+        client.sendall(REQUEST)
+        worker.handle(FakeListener(), server, ("127.0.0.1", 50000))
+        server.close()
+        response = b"".join(iter(lambda: client.recv(65536), b""))
+    finally:
+        client.close()
+        server.close()
+    whole = b"".join(body)
+    assert response.startswith(b"HTTP/1.1 200") and response.endswith(whole), (
+        f"with TERM arriving mid-response the client received {response!r}; "
+        f"expected a 200 response ending with the whole body {whole!r}"
+    )

@@ -1,0 +1,152 @@
+"""``make grade``: every exercise's tests against the work copies, for the teacher.
+
+A student's progress is what their work copies make of the tests, so grading is the
+runner's survey written down: ``_build/grade/report.json`` (one entry per exercise)
+and ``_build/grade/junit.xml`` (one test suite per exercise, one test case per test:
+the shape classroom autograders and CI test tabs read). An exercise never started has
+no work copy; it counts as not solved, and its tests are counted by running them
+against a fresh starter in a temporary folder.
+
+Grading changes nothing under ``exercises/``: the tests run with bytecode writing off
+and pytest's cache disabled, and no work copy is created or reset.
+"""
+
+import datetime
+import json
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+from xml.etree import ElementTree
+
+from .book import Book
+from .catalogue import Exercise, load_catalogue
+from .layout import Layout
+from .results import GUARD_TEST, Outcome, run_tests
+from .workcopy import write_starter
+
+SOLVED, FAILING, NOT_STARTED, BROKEN = "solved", "failing", "not started", "error"
+REPORT_FOLDER = Path("_build") / "grade"
+
+
+@dataclass(frozen=True)
+class Grade:
+    """One exercise's line in the report."""
+
+    id: str
+    number: int
+    title: str
+    chapter: str
+    chapter_number: int | None
+    status: str
+    passed: int
+    total: int
+    first_failure: str | None
+    tests: tuple[tuple[str, str | None], ...]  # (test, failure message or None)
+
+
+def grade(layout: Layout, out: TextIO) -> int:
+    """Writes the two reports and prints one line per exercise; always 0."""
+    exercises = load_catalogue(layout.catalogue)
+    book = Book(layout.book)
+    grades = [grade_one(layout, book, exercise) for exercise in exercises]
+    folder = layout.root / REPORT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(report_json(grades), encoding="utf-8")
+    (folder / "junit.xml").write_text(junit_xml(grades), encoding="utf-8")
+    for entry in grades:
+        score = f"{entry.passed}/{entry.total}"
+        out.write(f"{entry.number:2d} {entry.id:<20} {entry.status:<12} {score}\n")
+    solved = sum(1 for entry in grades if entry.status == SOLVED)
+    out.write(f"{solved}/{len(grades)} solved; reports in {REPORT_FOLDER}/\n")
+    return 0
+
+
+def grade_one(layout: Layout, book: Book, exercise: Exercise) -> Grade:
+    work = layout.work(exercise)
+    if (work / layout.package_name).is_dir():
+        outcome = run_tests(layout, exercise, work, read_only=True)
+        status = SOLVED if outcome.solved else FAILING
+        if not outcome.failures and not outcome.solved:
+            status = BROKEN
+        tests = test_results(outcome)
+    else:
+        status, tests = NOT_STARTED, not_started_tests(layout, exercise)
+    failures = [message for _, message in tests if message is not None]
+    return Grade(
+        id=exercise.id,
+        number=exercise.number,
+        title=exercise.title,
+        chapter=exercise.chapter,
+        chapter_number=book.number(exercise.chapter),
+        status=status,
+        passed=len(tests) - len(failures),
+        total=len(tests),
+        first_failure=failures[0] if failures else None,
+        tests=tuple(tests),
+    )
+
+
+def test_results(outcome: Outcome) -> list[tuple[str, str | None]]:
+    """Every test in the order pytest ran it, with its failure message if it failed."""
+    results: list[tuple[str, str | None]] = [(name, None) for name in outcome.passed]
+    results += [(failure.test, failure.message) for failure in outcome.failures]
+    if not results:  # the tests did not even run: one failure that says why
+        results = [("collection", f"the tests did not run: {outcome.meaning}")]
+    return results
+
+
+def not_started_tests(layout: Layout, exercise: Exercise) -> list[tuple[str, str]]:
+    """The exercise's tests, each failed as "not started" (counted on a starter)."""
+    with tempfile.TemporaryDirectory(prefix="minigun-grade-") as scratch:
+        write_starter(layout, exercise, Path(scratch) / "starter")
+        outcome = run_tests(layout, exercise, Path(scratch) / "starter", True)
+    names = [*outcome.passed, *(failure.test for failure in outcome.failures)]
+    message = f"not started (no work copy; `make exercise EX={exercise.id}`)"
+    return [(name, message) for name in names or [GUARD_TEST]]
+
+
+def report_json(grades: list[Grade]) -> str:
+    entries = []
+    for entry in grades:
+        fields = asdict(entry)
+        fields["tests"] = [
+            {"name": name, "passed": message is None, "message": message}
+            for name, message in entry.tests
+        ]
+        entries.append(fields)
+    report = {
+        "generated": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "solved": sum(1 for entry in grades if entry.status == SOLVED),
+        "total": len(grades),
+        "exercises": entries,
+    }
+    return json.dumps(report, indent=2) + "\n"
+
+
+def junit_xml(grades: list[Grade]) -> str:
+    """JUnit XML: a suite per exercise, a case per test, ``<failure>`` when failed."""
+    failures = sum(entry.total - entry.passed for entry in grades)
+    root = ElementTree.Element(
+        "testsuites",
+        name="minigun exercises",
+        tests=str(sum(entry.total for entry in grades)),
+        failures=str(failures),
+    )
+    for entry in grades:
+        suite = ElementTree.SubElement(
+            root,
+            "testsuite",
+            name=f"{entry.number:02d}-{entry.id}",
+            tests=str(entry.total),
+            failures=str(entry.total - entry.passed),
+        )
+        for name, message in entry.tests:
+            case = ElementTree.SubElement(
+                suite, "testcase", classname=f"exercises.{entry.id}", name=name
+            )
+            if message is not None:
+                failure = ElementTree.SubElement(case, "failure", message=message)
+                failure.text = message
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
