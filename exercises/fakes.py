@@ -182,7 +182,10 @@ class FakeApp:
     """The application the arbiter is handed: a ``cfg`` and a ``reload()``.
 
     ``reload()`` swaps in ``next_cfg`` when one is given, as re-reading an edited
-    config file would.
+    config file would. The project's own tests have the same fake in
+    ``tests/fake_app.py``; this one stays separate on purpose, because the
+    exercises run against a student's work copy and must not import from the
+    project's test suite.
     """
 
     def __init__(self, cfg: Any, next_cfg: Any = None) -> None:

@@ -14,6 +14,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from fake_app import FakeApp
 
 from minigun import config
 from minigun.arbiter import Arbiter
@@ -199,17 +200,6 @@ def test_the_timeline_says_where_each_hook_runs_and_what_raising_does():
 
 
 # --- call sites in the arbiter, with the fork faked ----------------------------------
-
-
-class FakeApp:
-    def __init__(self, cfg):
-        self.cfg = cfg
-
-    def wsgi(self):
-        return lambda environ, start_response: []
-
-    def reload(self):
-        pass
 
 
 class RecordingMaster(Arbiter):

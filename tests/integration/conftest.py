@@ -11,15 +11,24 @@ Fixtures:
   and ``bind=None`` leave those settings to a config file.
 - ``run_to_exit(*ARGS)`` runs a minigun that should stop by itself (a failed boot,
   ``--daemon``) and returns its exit code and output.
-- ``processes`` is the tracker behind both: add any other pid a test creates (a
-  USR2 master, a daemon) to ``processes.extra_pids``.
+- ``processes`` is the tracker behind both: ``processes.track(proc)`` adopts a
+  master a test started itself (and returns its :class:`Server`); add any other pid
+  a test creates (a USR2 master, a daemon) to ``processes.extra_pids``.
 
-Teardown TERMs every master, KILLs it if it lingers, and KILLs every minigun pid it
-ever saw (masters, announced workers, their children), even when the test failed.
+Helpers the topic files share: :func:`wait_until` (poll a condition, fail with a
+message at the timeout: the tests wait on conditions, never on fixed sleeps),
+:class:`Background` (a request in a thread), :class:`Load` (a bounded stream of
+requests that records every failure) and :data:`FAST` (short timeouts).
+
+Teardown TERMs every process a test started, KILLs it if it lingers, and KILLs every
+minigun pid it ever saw (masters, announced workers, their children), even when the
+test failed. Cleanup lives there, never in an ``except`` branch of a test, so a slow
+cleanup cannot hide the assertion that failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -38,6 +47,11 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+) \((\d+)\)")
 BOOTING = re.compile(r"Booting worker with pid: (\d+)")
+REQUEST_STARTED = re.compile(r"\[DEBUG\] GET /")
+"""What the default pre_request hook logs at ``--log-level debug`` as a worker starts a
+request: the sign that a request is in a worker's hands, not in the backlog."""
+FAST = ("--timeout", "5", "--graceful-timeout", "3")
+POLL_INTERVAL = 0.05
 
 
 class LogBuffer:
@@ -181,19 +195,19 @@ def start_minigun(
     return proc, LogBuffer(proc.stdout)
 
 
-def stop_process(pid: int, timeout: float = STOP_TIMEOUT) -> None:
-    """TERM, wait up to ``timeout``, then KILL; a process already gone is fine."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
+def stop_started(proc: subprocess.Popen) -> None:
+    """TERM a process this test run started, then KILL it if it lingers; bounded.
+
+    The ``Popen`` is ours and not yet reaped, so its pid cannot have been reused.
+    """
+    if proc.poll() is not None:
         return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        if _is_zombie(pid):
-            return
-        time.sleep(0.05)
-    if is_minigun_process(pid):
-        os.kill(pid, signal.SIGKILL)
+    proc.terminate()
+    try:
+        proc.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(STOP_TIMEOUT)
 
 
 def _is_zombie(pid: int) -> bool:
@@ -207,8 +221,20 @@ class ProcessTracker:
     """Remembers every process the test started, to kill them all at the end."""
 
     def __init__(self) -> None:
+        self.started: list[subprocess.Popen] = []
         self.servers: list[Server] = []
         self.extra_pids: set[int] = set()
+
+    def track(self, proc: subprocess.Popen, log: LogBuffer | None = None) -> Server:
+        """Adopt ``proc`` at once, then wait for it to listen; return its Server.
+
+        A process that never listens is still stopped by the teardown, and the
+        failure the test reports is the one that happened.
+        """
+        self.started.append(proc)
+        server = Server(proc, log or LogBuffer(proc.stdout))
+        self.servers.append(server)
+        return server
 
     @staticmethod
     def children_of(pid: int) -> set[int]:
@@ -227,14 +253,12 @@ class ProcessTracker:
 
     def stop_all(self) -> None:
         leftovers = self.collect()
-        for server in self.servers:
-            stop_process(server.master_pid)
-            if server.proc.poll() is None:
-                server.proc.kill()
-            server.proc.wait(STOP_TIMEOUT)
+        for proc in self.started:
+            stop_started(proc)
         for pid in leftovers:
             if is_minigun_process(pid) and not _is_zombie(pid):
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):  # it just exited
+                    os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -261,13 +285,7 @@ def serve(processes: ProcessTracker) -> Callable[..., Server]:
         "Booting worker" lines to wait for (default: ``workers``, or 1)."""
         count = ("--workers", str(workers)) if workers is not None else ()
         proc, log = start_minigun(*count, *args, app, **kwargs)
-        try:
-            server = Server(proc, log)
-        except AssertionError:
-            proc.kill()
-            proc.wait(STOP_TIMEOUT)
-            raise
-        processes.servers.append(server)
+        server = processes.track(proc, log)
         server.wait_for(BOOTING, count=booted or workers or 1, timeout=START_TIMEOUT)
         return server
 
@@ -281,7 +299,7 @@ def run_to_exit(processes: ProcessTracker) -> Callable[..., tuple[int, str]]:
 
     def run(*args: str, timeout: float = 20.0) -> tuple[int, str]:
         proc, log = start_minigun(*args)
-        processes.extra_pids.add(proc.pid)
+        processes.started.append(proc)
         try:
             code = proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -290,3 +308,101 @@ def run_to_exit(processes: ProcessTracker) -> Callable[..., tuple[int, str]]:
         return code, log.text
 
     return run
+
+
+# --- helpers the topic files share ---------------------------------------------------
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float = 10.0, message: str = ""
+) -> None:
+    """Poll ``condition`` until it is true; fail naming it (and ``message``) after
+    ``timeout`` seconds. A loaded machine makes a test slower, never wrong."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, (
+            f"timed out after {timeout} s waiting for {condition} {message}".rstrip()
+        )
+        time.sleep(POLL_INTERVAL)
+
+
+class Background:
+    """Run ``function(*args)`` in a thread; fetch its result or exception later."""
+
+    def __init__(self, function, *args) -> None:
+        self.value = None
+        self.exception: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(function, *args))
+        self.thread.start()
+
+    def _run(self, function, *args) -> None:
+        try:
+            self.value = function(*args)
+        except BaseException as error:  # handed to the test
+            self.exception = error
+
+    def result(self, timeout: float = 20.0):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "request still running"
+        if self.exception is not None:
+            raise self.exception
+        return self.value
+
+    def error(self, timeout: float = 20.0) -> BaseException | None:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "request still running"
+        return self.exception
+
+
+class Load:
+    """A bounded stream of requests from two client threads, recording each outcome."""
+
+    LIMIT = 15.0  # seconds: the stream stops by itself even if the test hangs
+
+    def __init__(self, server, pause: float = 0.0) -> None:
+        self.server = server
+        self.pause = pause
+        self.stop = threading.Event()
+        self.successes = 0
+        self.failures: list[str] = []
+        self.pids: set[int] = set()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._client) for _ in range(2)]
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(self.LIMIT)
+
+    def _client(self) -> None:
+        deadline = time.monotonic() + self.LIMIT
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                status, body = self.server.request("/", timeout=5)
+                outcome = None if status == 200 else f"status {status}: {body!r}"
+            except OSError as error:
+                outcome = repr(error)
+            with self.lock:
+                if outcome is None:
+                    self.successes += 1
+                    self.pids.add(int(body))
+                else:
+                    self.failures.append(outcome)
+            time.sleep(self.pause)
+
+    def wait_for_successes(self, more: int, timeout: float = 10.0) -> None:
+        """Wait until ``more`` requests have succeeded beyond those counted so far."""
+        with self.lock:
+            target = self.successes + more
+        wait_until(
+            lambda: self.successes >= target, timeout, f"({more} more successes)"
+        )
+
+    def assert_all_succeeded(self, minimum: int) -> None:
+        assert not self.failures, f"{len(self.failures)} failed: {self.failures[:5]}"
+        assert self.successes >= minimum, f"only {self.successes} requests"

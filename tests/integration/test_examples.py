@@ -6,13 +6,7 @@ import signal
 import subprocess
 import sys
 
-from conftest import (
-    ROOT,
-    START_TIMEOUT,
-    STOP_TIMEOUT,
-    LogBuffer,
-    Server,
-)
+from conftest import ROOT, START_TIMEOUT
 
 
 def test_flask_app(serve):
@@ -45,13 +39,7 @@ def test_embedded_application_with_hooks_from_the_options_dict(processes):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    try:
-        server = Server(proc, LogBuffer(proc.stdout))
-    except AssertionError:
-        proc.kill()
-        proc.wait(STOP_TIMEOUT)
-        raise
-    processes.servers.append(server)
+    server = processes.track(proc)  # stopped by pid at teardown, whatever happens
     server.wait_for("custom_app: ready with 2 workers", timeout=START_TIMEOUT)
     assert server.request("/") == (200, b"Hello from an embedded minigun\n")
     server.kill(signal.SIGTERM)

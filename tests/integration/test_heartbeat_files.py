@@ -1,11 +1,19 @@
-"""Each worker holds only its own heartbeat file, read from /proc of real workers."""
+"""The heartbeat file, read from /proc of real workers: each worker holds only its
+own, and a worker that dropped privileges can still beat on it."""
 
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import signal
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from conftest import wait_until
 
 SHORT = ("--timeout", "5", "--graceful-timeout", "3")
 
@@ -52,3 +60,39 @@ def test_each_worker_holds_only_its_own_heartbeat_file(serve, tmp_path):
         os.kill(victim, signal.SIGKILL)
         server.wait_for(rf"Worker \(pid:{victim}\) was sent SIGKILL")
         assert_each_holds_only_its_own(server, tmp_path, 4)
+
+
+@pytest.fixture
+def app_dir_for_nobody() -> Iterator[Path]:
+    """A world-readable folder holding a copy of the hello app.
+
+    The worker imports the app only after switching user, so the app must live where
+    "nobody" can read it; a checkout, or pytest's tmp_path, may sit in a 0700 folder.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="minigun-nobody-"))
+    folder.chmod(0o755)
+    app_file = folder / "nobody_hello.py"
+    shutil.copy(Path(__file__).parents[2] / "examples" / "hello.py", app_file)
+    app_file.chmod(0o644)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can switch to another user")
+def test_a_worker_that_dropped_privileges_keeps_its_heartbeat(
+    serve, app_dir_for_nobody
+):
+    nobody = pwd.getpwnam("nobody")
+    server = serve(
+        "nobody_hello:app", "--chdir", str(app_dir_for_nobody),
+        "--user", "nobody", "--group", str(nobody.pw_gid), "--timeout", "1",
+    )  # fmt: skip
+    worker = server.booted_pids()[0]
+    uid_line = f"Uid:\t{nobody.pw_uid}\t"  # set in init_process, after "Booting"
+    wait_until(lambda: uid_line in Path(f"/proc/{worker}/status").read_text())
+    time.sleep(2.5)  # more than twice the timeout: only a working heartbeat survives
+    assert server.request("/") == (
+        200,
+        f"Hello from minigun worker {worker}\n".encode(),
+    )
+    assert "WORKER TIMEOUT" not in server.log.text

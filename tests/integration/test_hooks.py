@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STOP_TIMEOUT, LogBuffer, Server
+from conftest import ROOT, Server
 
 from minigun import config as minigun_config
 
@@ -482,14 +482,7 @@ def test_hooks_in_the_options_of_a_custom_application(processes, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    processes.extra_pids.add(proc.pid)
-    try:
-        server = Server(proc, LogBuffer(proc.stdout))
-    except AssertionError:
-        proc.kill()
-        proc.wait(STOP_TIMEOUT)
-        raise
-    processes.servers.append(server)
+    server = processes.track(proc)
     live_briefly(server, hooks)
     assert_short_life(hooks, server.master_pid)
 

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from conftest import ROOT, LogBuffer, Server, start_minigun
+from conftest import ROOT, start_minigun
 
 SHORT = ("--timeout", "5", "--graceful-timeout", "3")
 
@@ -265,8 +265,7 @@ def test_systemd_socket_activation(processes, tmp_path):
         stderr=subprocess.STDOUT,
     )
     listener.close()
-    server = Server(proc, LogBuffer(proc.stdout))
-    processes.servers.append(server)
+    server = processes.track(proc)
     assert server.port == port, "minigun bound a new socket instead of adopting fd 3"
     server.wait_for("Booting worker")
     assert server.request("/")[0] == 200

@@ -1,10 +1,13 @@
-"""A timed-out request still gets an answer: 500 at about ``timeout``, before the
-worker is replaced, and a log line that names the request."""
+"""Timeouts (the timeouts chapter): a worker past its timeout is aborted and
+replaced, and a timed-out request still gets an answer: 500 at about ``timeout``,
+before the worker is replaced, and a log line that names the request."""
 
 from __future__ import annotations
 
 import http.client
 import time
+
+from conftest import Background
 
 TIMEOUT = 2.0
 
@@ -54,3 +57,13 @@ def test_a_timeout_after_the_response_started_only_closes(serve, tmp_path):
     assert body == b"first part"
     server.wait_for(r"Request timed out after 2 s: GET /halfway")
     assert "HTTP/1.1 500" not in server.log.text
+
+
+def test_a_worker_past_its_timeout_is_aborted_and_replaced(serve):
+    server = serve("examples.app_slow:app", "--timeout", "1", "--abort-grace", "0.5")
+    stuck = server.booted_pids()[0]
+    hung = Background(server.request, "/?sleep=10")
+    server.wait_for(f"WORKER TIMEOUT \\(pid:{stuck}\\)", timeout=10)
+    server.wait_for("Booting worker", count=2)
+    assert hung.result()[0] == 500, "a timed-out request is answered 500"
+    assert server.request("/?sleep=0")[0] == 200

@@ -10,10 +10,10 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
+from conftest import FAST, REQUEST_STARTED, wait_until
 
 WORKER_ARGS = {
     "sync": ("-k", "sync"),
@@ -25,7 +25,6 @@ WORKER_NAMES = {
     "gthread": "gthread",
     "asyncio": "examples.asyncio_worker.AsyncioWorker",
 }
-FAST = ("--timeout", "5", "--graceful-timeout", "3")
 
 HOOKS = """
 def post_fork(server, worker):
@@ -82,9 +81,11 @@ def test_app_error_is_a_500_and_the_worker_lives_on(serve, kind):
 
 
 def test_term_finishes_the_request_in_flight(serve, kind, pool):
-    server = serve("examples.app_slow:app", *WORKER_ARGS[kind], *FAST)
+    server = serve(
+        "examples.app_slow:app", *WORKER_ARGS[kind], *FAST, "--log-level", "debug"
+    )
     in_flight = pool.submit(server.request, "/?sleep=1")
-    time.sleep(0.4)
+    server.wait_for(REQUEST_STARTED)
     server.kill(signal.SIGTERM)
     worker = server.booted_pids()[0]
     assert in_flight.result(timeout=10) == (200, f"slept 1.0 in {worker}".encode())
@@ -138,10 +139,10 @@ def test_workers_leave_when_their_master_is_gone(serve, kind):
     server = serve("examples.app_pid:app", *WORKER_ARGS[kind], *FAST)
     worker = server.booted_pids()[0]
     os.kill(server.master_pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not Path(f"/proc/{worker}").exists(), "the orphaned worker kept running"
+    wait_until(
+        lambda: not Path(f"/proc/{worker}").exists(),
+        message="(the orphaned worker kept running)",
+    )
 
 
 def test_check_config_names_a_worker_path_that_does_not_load(run_to_exit):
