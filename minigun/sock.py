@@ -8,6 +8,11 @@ Rules: ``127.0.0.1:0`` asks the kernel for a free port, and the listener reports
 real one (``Listening at: http://127.0.0.1:43117``); a listener can also come from an
 inherited file descriptor (a USR2 upgrade, or systemd's socket activation), in which
 case it is adopted as it is, never bound again.
+
+TLS lives here too, as in gunicorn (:func:`ssl_context`, :func:`ssl_wrap_socket`):
+the listeners stay plain TCP, and each accepted connection is wrapped by the worker
+that accepted it. The handshake is the client's first read, so it counts against the
+same ``request_timeout`` as the request head.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import ssl
 import stat
 import time
 from typing import Any
@@ -64,9 +70,13 @@ class BaseSocket:
     def close(self) -> None:
         self.sock.close()
 
+    @property
+    def scheme(self) -> str:
+        return "https" if self.cfg.is_ssl else "http"
+
     def __str__(self) -> str:
         host, port = self.sock.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
 
 class TCPSocket(BaseSocket):
@@ -84,7 +94,7 @@ class TCP6Socket(TCPSocket):
 
     def __str__(self) -> str:
         host, port = self.sock.getsockname()[:2]
-        return f"http://[{host}]:{port}"
+        return f"{self.scheme}://[{host}]:{port}"
 
 
 class UnixSocket(BaseSocket):
@@ -160,3 +170,59 @@ def close_sockets(listeners: list[BaseSocket], unlink: bool = True) -> None:
         if unlink and path:
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+# TLS: built in each worker, applied to each accepted connection.
+
+
+def ssl_context(conf: Any) -> ssl.SSLContext:
+    """The TLS context a worker serves with: whatever the ``ssl_context`` hook
+    returns, given a factory for the one the SSL settings describe.
+
+    Called once as each worker boots, so the certificate is read again by every
+    new worker: a HUP (which starts new workers) puts a renewed certificate in use.
+    """
+
+    def default_ssl_context_factory() -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile=conf.certfile, keyfile=conf.keyfile)
+        context.verify_mode = conf.cert_reqs
+        if conf.ca_certs:
+            context.load_verify_locations(cafile=conf.ca_certs)
+        if conf.ciphers:
+            context.set_ciphers(conf.ciphers)
+        return context
+
+    return conf.ssl_context(conf, default_ssl_context_factory)
+
+
+def ssl_wrap_socket(
+    sock: socket.socket, context: ssl.SSLContext, conf: Any
+) -> ssl.SSLSocket:
+    """Wrap an accepted connection; no bytes move here.
+
+    The handshake is left to the first ``recv`` (OpenSSL does it inside the read),
+    which the request parser already bounds by ``request_timeout``. A worker that
+    wants it at once calls :func:`ssl_handshake`.
+    """
+    return context.wrap_socket(
+        sock,
+        server_side=True,
+        do_handshake_on_connect=False,
+        suppress_ragged_eofs=conf.suppress_ragged_eofs,
+    )
+
+
+def ssl_handshake(sock: ssl.SSLSocket, conf: Any) -> None:
+    """Shake hands now, giving the client ``request_timeout`` seconds for it.
+
+    Raises:
+        OSError: the client was too slow (``TimeoutError``) or spoke no TLS
+            (``ssl.SSLError``).
+    """
+    previous = sock.gettimeout()
+    sock.settimeout(conf.request_timeout or None)
+    try:
+        sock.do_handshake()
+    finally:
+        sock.settimeout(previous)

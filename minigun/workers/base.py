@@ -29,12 +29,15 @@ import io
 import os
 import random
 import signal
+import socket
+import ssl
 import sys
 import time
 import traceback
 from types import FrameType
 from typing import Any
 
+from minigun import sock
 from minigun.errors import APP_LOAD_ERROR, AppImportError
 from minigun.http import errors as http_errors
 from minigun.http import wsgi
@@ -94,6 +97,7 @@ class Worker:
         self.max_requests = self.requests_before_retiring(cfg)
         self.tmp = WorkerTmp(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi: Any = None
+        self.ssl_context: ssl.SSLContext | None = None  # built in the child, if TLS
         self.wake_fds: tuple[int, int] | None = None
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         # The master's bookkeeping about this worker (never used inside the worker).
@@ -138,6 +142,7 @@ class Worker:
         """
         self.pid = os.getpid()
         os.environ.update(self.cfg.env or {})
+        self.load_ssl_context()  # before dropping privileges: a root-only key
         self.set_owner_and_umask()
         random.seed()  # the fork copied the master's random state; reseed
         self.wake_fds = self.make_wake_pipe()
@@ -149,6 +154,33 @@ class Worker:
         self.booted = True
         self.notify()  # the first notify also tells the master "booted"
         self.run()
+
+    def load_ssl_context(self) -> None:
+        """Read the certificate and key, if the listeners speak TLS (see sock)."""
+        if self.cfg.is_ssl:
+            self.ssl_context = sock.ssl_context(self.cfg)
+
+    def wrap_connection(
+        self, client: socket.socket, addr: Any, handshake: bool
+    ) -> socket.socket | None:
+        """The connection to serve: ``client`` itself, or wrapped in TLS.
+
+        With ``handshake`` the TLS handshake happens now, within
+        ``request_timeout``; ``None`` means it failed and the connection is
+        closed. Without it the handshake is the parser's first read.
+        """
+        if self.ssl_context is None:
+            return client
+        tls = sock.ssl_wrap_socket(client, self.ssl_context, self.cfg)
+        if not handshake:
+            return tls
+        try:
+            sock.ssl_handshake(tls, self.cfg)
+        except OSError as error:
+            self.log.debug("TLS handshake with %s failed: %s", _peer(addr), error)
+            tls.close()
+            return None
+        return tls
 
     def set_owner_and_umask(self) -> None:
         """Drop to the configured group and user (group first, while we still can)."""
@@ -314,6 +346,8 @@ class Worker:
         """A client that hung up is routine (debug); any other socket error is ours."""
         if error.errno in CLIENT_GONE:
             self.log.debug("Client went away: %s", error)
+        elif isinstance(error, ssl.SSLError):  # no TLS, or broken TLS: the client's
+            self.log.debug("TLS error: %s", error)
         else:
             self.log.exception("Socket error processing request.")
 

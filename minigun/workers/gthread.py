@@ -64,8 +64,10 @@ class TConn:
         self.idle_until = 0.0  # when an idle connection is closed
 
     def has_pipelined_bytes(self) -> bool:
-        """Whether the next request's bytes are already read into the parser."""
-        return bool(self.parser.unreader.buffer)
+        """Whether the next request's bytes are already read: into the parser, or
+        decrypted by TLS and waiting in OpenSSL (where ``select`` cannot see them)."""
+        pending = getattr(self.sock, "pending", None)  # ssl.SSLSocket only
+        return bool(self.parser.unreader.buffer) or bool(pending and pending())
 
     def close(self) -> None:
         self.sock.close()
@@ -171,6 +173,10 @@ class ThreadWorker(base.Worker):
         except (BlockingIOError, InterruptedError):
             return False
         sock.setblocking(True)
+        # TLS: the handshake is the first read, in a pool thread; never here,
+        # where it would stall the loop (do_handshake_on_connect is the sync
+        # worker's).
+        sock = self.wrap_connection(sock, addr, handshake=False) or sock
         conn = TConn(self.cfg, listener, sock, addr)
         with self.lock:
             self.connections.add(conn)

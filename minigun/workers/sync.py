@@ -78,10 +78,13 @@ class SyncWorker(base.Worker):
         except (BlockingIOError, InterruptedError):
             return False  # another worker won the race, or nothing is queued
         client.setblocking(True)
+        conn = self.wrap_connection(client, addr, self.cfg.do_handshake_on_connect)
+        if conn is None:
+            return True  # the TLS handshake failed; nothing to serve
         try:
-            self.handle(listener, client, addr)
+            self.handle(listener, conn, addr)
         finally:
-            client.close()
+            conn.close()
         return True
 
     def drain_backlog(self) -> None:
