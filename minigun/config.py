@@ -1167,10 +1167,12 @@ SETTINGS: list[Setting] = [
     Setting(
         "do_handshake_on_connect",
         SSL,
-        "Do the TLS handshake as soon as the connection is accepted.",
-        "Otherwise it happens on the first read of the request. Either way it "
-        "must finish within request_timeout, so a client that opens a "
-        "connection and sends nothing cannot hold a worker.",
+        "Accepted for gunicorn's config files: minigun always shakes hands first.",
+        "minigun completes the TLS handshake before it reads the request, in the "
+        "thread that serves the connection, and gives it request_timeout "
+        "seconds, so a client that opens a connection and sends nothing cannot "
+        "hold a worker. gunicorn's default (False) leaves the handshake to the "
+        "first read or write, where a write has no deadline.",
         validator=validate_bool,
         default=False,
         cli=("--do-handshake-on-connect",),

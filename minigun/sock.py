@@ -11,8 +11,9 @@ case it is adopted as it is, never bound again.
 
 TLS lives here too, as in gunicorn (:func:`ssl_context`, :func:`ssl_wrap_socket`):
 the listeners stay plain TCP, and each accepted connection is wrapped by the worker
-that accepted it. The handshake is the client's first read, so it counts against the
-same ``request_timeout`` as the request head.
+that accepted it, and the handshake must finish within ``request_timeout``, the same
+deadline as the request head: a client that opens a connection and sends nothing
+cannot hold a worker.
 """
 
 from __future__ import annotations
@@ -201,9 +202,10 @@ def ssl_wrap_socket(
 ) -> ssl.SSLSocket:
     """Wrap an accepted connection; no bytes move here.
 
-    The handshake is left to the first ``recv`` (OpenSSL does it inside the read),
-    which the request parser already bounds by ``request_timeout``. A worker that
-    wants it at once calls :func:`ssl_handshake`.
+    The worker then calls :func:`ssl_handshake` itself, before reading the request,
+    rather than letting OpenSSL do it inside the first read: a handshake that
+    happens in a *write* (an error response to a client that never shook hands)
+    would wait for the client with no deadline.
     """
     return context.wrap_socket(
         sock,

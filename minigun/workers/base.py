@@ -160,27 +160,24 @@ class Worker:
         if self.cfg.is_ssl:
             self.ssl_context = sock.ssl_context(self.cfg)
 
-    def wrap_connection(
-        self, client: socket.socket, addr: Any, handshake: bool
-    ) -> socket.socket | None:
-        """The connection to serve: ``client`` itself, or wrapped in TLS.
-
-        With ``handshake`` the TLS handshake happens now, within
-        ``request_timeout``; ``None`` means it failed and the connection is
-        closed. Without it the handshake is the parser's first read.
-        """
+    def wrap_connection(self, client: socket.socket) -> socket.socket:
+        """The connection to serve: ``client`` itself, or wrapped in TLS (no I/O)."""
         if self.ssl_context is None:
             return client
-        tls = sock.ssl_wrap_socket(client, self.ssl_context, self.cfg)
-        if not handshake:
-            return tls
+        return sock.ssl_wrap_socket(client, self.ssl_context, self.cfg)
+
+    def shake_hands(self, conn: socket.socket, addr: Any) -> bool:
+        """Finish the TLS handshake before the first request is read; ``False``
+        if it failed or took longer than ``request_timeout`` (logged at debug:
+        the client's doing). A plain connection has nothing to do."""
+        if not isinstance(conn, ssl.SSLSocket):
+            return True
         try:
-            sock.ssl_handshake(tls, self.cfg)
+            sock.ssl_handshake(conn, self.cfg)
         except OSError as error:
             self.log.debug("TLS handshake with %s failed: %s", _peer(addr), error)
-            tls.close()
-            return None
-        return tls
+            return False
+        return True
 
     def set_owner_and_umask(self) -> None:
         """Drop to the configured group and user (group first, while we still can)."""

@@ -173,11 +173,9 @@ class ThreadWorker(base.Worker):
         except (BlockingIOError, InterruptedError):
             return False
         sock.setblocking(True)
-        # TLS: the handshake is the first read, in a pool thread; never here,
-        # where it would stall the loop (do_handshake_on_connect is the sync
-        # worker's).
-        sock = self.wrap_connection(sock, addr, handshake=False) or sock
-        conn = TConn(self.cfg, listener, sock, addr)
+        # TLS: wrapped here, the handshake in a pool thread (serve_connection),
+        # never in this loop, which it would stall.
+        conn = TConn(self.cfg, listener, self.wrap_connection(sock), addr)
         with self.lock:
             self.connections.add(conn)
         self.submit(conn)
@@ -293,6 +291,8 @@ class ThreadWorker(base.Worker):
 
     def serve_connection(self, conn: TConn) -> bool:
         """Serve the requests waiting on ``conn``; ``True`` to keep it open."""
+        if conn.parser.req_count == 0 and not self.shake_hands(conn.sock, conn.addr):
+            return False  # a TLS client that failed, or was too slow, to shake hands
         while True:
             keep_alive = self.handle(conn)
             if not keep_alive or not conn.has_pipelined_bytes():

@@ -78,11 +78,10 @@ class SyncWorker(base.Worker):
         except (BlockingIOError, InterruptedError):
             return False  # another worker won the race, or nothing is queued
         client.setblocking(True)
-        conn = self.wrap_connection(client, addr, self.cfg.do_handshake_on_connect)
-        if conn is None:
-            return True  # the TLS handshake failed; nothing to serve
+        conn = self.wrap_connection(client)  # TLS, if configured
         try:
-            self.handle(listener, conn, addr)
+            if self.shake_hands(conn, addr):
+                self.handle(listener, conn, addr)
         finally:
             conn.close()
         return True
