@@ -36,7 +36,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
-LISTENING = re.compile(r"Listening at: https?://127\.0\.0\.1:(\d+) \((\d+)\)")
+LISTENING = re.compile(
+    r"Listening at: (?:\S+,)?https?://127\.0\.0\.1:(\d+)(?:,\S+)? \((\d+)\)"
+)
 BOOTING = re.compile(r"Booting worker with pid: (\d+)")
 
 
