@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 import trustme
 
+from minigun.config import Config
+from minigun.errors import ConfigError
+
 HERE = Path(__file__).resolve().parent
 APP = "deploy_apps:environ_app"
 WAIT = 10.0
@@ -185,3 +188,30 @@ def test_a_certificate_that_does_not_load_stops_the_server(run_to_exit, tmp_path
     assert code != 0
     assert "SSLError" in output
     assert "Worker failed to boot" in output
+
+
+def test_a_missing_certificate_file_is_one_line_naming_the_setting(run_to_exit):
+    code, output = run_to_exit("--certfile", "nosuch.pem", "examples.hello:app")
+    assert code == 1
+    assert output.strip() == (
+        "Error: Invalid value for certfile: 'nosuch.pem': nosuch.pem is not a file"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "mode"),
+    [("0", ssl.CERT_NONE), ("optional", ssl.CERT_OPTIONAL), (2, ssl.CERT_REQUIRED)],
+)
+def test_cert_reqs_takes_gunicorns_numbers_or_words(given, mode):
+    cfg = Config()
+    cfg.set("cert_reqs", given)
+    assert cfg.cert_reqs is mode
+
+
+def test_a_certificate_or_a_key_turns_tls_on(certs):
+    cfg = Config()
+    assert cfg.is_ssl is False
+    cfg.set("certfile", str(certs.cert))
+    assert cfg.is_ssl is True
+    with pytest.raises(ConfigError, match="Invalid value for cert_reqs: '3'"):
+        cfg.set("cert_reqs", "3")
