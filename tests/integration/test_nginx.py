@@ -214,9 +214,10 @@ def test_an_untrusted_proxy_cannot_set_the_scheme(serve, nginx, tmp_path):
 # --- big bodies, both ways ---------------------------------------------------------
 
 
-def test_a_50_mb_upload_through_nginx(serve, nginx, tmp_path):
+@pytest.mark.parametrize("via", ["unix", "tcp"])
+def test_a_50_mb_upload_through_nginx(serve, nginx, tmp_path, via):
     _server, upstreams = serve_behind(serve, tmp_path, "upload_app")
-    proxy = nginx(upstreams["unix"])
+    proxy = nginx(upstreams[via])
     body = os.urandom(1 << 20) * (UPLOAD_SIZE >> 20)
     started = time.monotonic()
     status, answer = proxy.request("/upload", method="POST", body=body)

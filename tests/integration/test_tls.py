@@ -115,10 +115,24 @@ def test_a_client_that_opens_tls_and_sends_nothing_does_not_hold_a_sync_worker(
 ):
     extra = ("--do-handshake-on-connect",) if on_connect else ()
     server = serve_tls(serve, certs, "--request-timeout", "1", *extra)
+    assert_a_silent_client_is_dropped(server, certs)
+
+
+def test_a_silent_tls_client_holds_only_its_own_gthread_pool_thread(serve, certs):
+    server = serve_tls(
+        serve, certs, "--request-timeout", "1", "-k", "gthread", "--threads", "1"
+    )
+    assert_a_silent_client_is_dropped(server, certs)
+
+
+def assert_a_silent_client_is_dropped(server, certs: Certificates) -> None:
+    """A client that connects and never shakes hands: the next client is served
+    once its ``request_timeout`` is up, and its connection is closed."""
     silent = socket.create_connection(("127.0.0.1", server.port), timeout=WAIT)
     try:
         started = time.monotonic()
-        # The only worker is busy with the silent client until its deadline...
+        # The one worker (or pool thread) waits on the silent client until its
+        # deadline...
         status, _body = https_get(server.port, certs.client_context())
         assert status == 200
         assert time.monotonic() - started < WAIT / 2
