@@ -104,3 +104,13 @@ def test_a_missing_logconfig_file_is_refused_by_name(run_to_exit):
     code, output = run_to_exit("--log-config", "nosuch.ini", APP)
     assert code == 1
     assert output.strip().startswith("Error: Invalid value for logconfig: 'nosuch.ini'")
+
+
+def test_the_configuration_holds_after_hup(serve):
+    server = serve(APP, "-c", str(LOGGING_CONF))
+    server.kill(1)  # SIGHUP: the master sets up its logging again, new workers fork
+    server.wait_for(r"server INFO pid=\d+ Booting worker", count=2)
+    new_worker = server.booted_pids()[-1]
+    server.wait_for(rf"server INFO pid={new_worker} Booting worker")
+    assert server.request("/")[0] == 200
+    server.wait_for(r'access 127\.0\.0\.1 - - \[.*\] "GET / HTTP/1\.1" 200')
