@@ -288,15 +288,7 @@ def validate_umask(value: Any) -> int:
 
 
 def validate_raw_env(value: Any) -> list[str]:
-    pairs = validate_string_list(value)
-    for pair in pairs:
-        if "=" not in pair:
-            raise ValueError(f"{pair!r} is not KEY=VALUE")
-    return pairs
-
-
-def validate_paste_global(value: Any) -> list[str]:
-    """``--paste-global KEY=VALUE`` pairs, passed to PasteDeploy as ``global_conf``."""
+    """``KEY=VALUE`` pairs (``raw_env``, ``raw_paste_global_conf``)."""
     pairs = validate_string_list(value)
     for pair in pairs:
         if "=" not in pair:
@@ -329,6 +321,12 @@ def validate_cert_reqs(value: Any) -> ssl.VerifyMode:
         return ssl.VerifyMode(_to_int(value))
     except ValueError:
         raise ValueError("expected 0 (none), 1 (optional) or 2 (required)") from None
+
+
+def key_value_pairs(pairs: list[str]) -> dict[str, str]:
+    """``["A=1", "B=x=y"]`` as ``{"A": "1", "B": "x=y"}``."""
+    split = (pair.partition("=") for pair in pairs)
+    return {key.strip(): value for key, _, value in split}
 
 
 def validate_worker_class(value: Any) -> str | type:
@@ -1012,7 +1010,7 @@ SETTINGS: list[Setting] = [
         SERVER_MECHANICS,
         "A global variable for the PasteDeploy file: KEY=VALUE.",
         "Repeat the flag for several; the ini file reads them as ``%(KEY)s``.",
-        validator=validate_paste_global,
+        validator=validate_raw_env,
         default=[],
         cli=("--paste-global",),
         meta="CONF",
@@ -1545,8 +1543,7 @@ class Config:
     @property
     def env(self) -> dict[str, str]:
         """``raw_env`` as a dict: the variables to set in the workers."""
-        pairs = (item.partition("=") for item in self.values["raw_env"])
-        return {key.strip(): value for key, _, value in pairs}
+        return key_value_pairs(self.values["raw_env"])
 
     @property
     def uid(self) -> int:
@@ -1564,5 +1561,4 @@ class Config:
     @property
     def paste_global_conf(self) -> dict[str, str]:
         """``raw_paste_global_conf`` as a dict, for PasteDeploy's ``global_conf``."""
-        pairs = (item.partition("=") for item in self.values["raw_paste_global_conf"])
-        return {key.strip(): value for key, _, value in pairs}
+        return key_value_pairs(self.values["raw_paste_global_conf"])

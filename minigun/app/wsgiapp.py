@@ -22,6 +22,7 @@ from typing import Any
 from minigun import util
 from minigun.app import pasterapp
 from minigun.app.base import Application, WSGIApp
+from minigun.config import key_value_pairs
 from minigun.errors import AppImportError, ConfigError
 
 USAGE = "%(prog)s [OPTIONS] [APP_MODULE]"
@@ -54,7 +55,7 @@ class WSGIApplication(Application):
         path, _name = pasterapp.split_uri(uri)
         pasterapp.require_pastedeploy()
         self.app_uri = uri
-        global_conf = dict(pair.partition("=")[::2] for pair in raw_global_conf)
+        global_conf = key_value_pairs(raw_global_conf)
         return pasterapp.paste_config(path, global_conf)
 
     def load_config(self) -> None:
