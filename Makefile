@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint format html serve doctest bench
+.PHONY: venv run test lint format html html-zh gettext update-po serve doctest bench
 .PHONY: exercise hint watch reset solution check-exercises
 
 venv: $(STAMP)
@@ -34,10 +34,31 @@ format: venv
 SPHINX := $(VENV)/bin/sphinx-build
 BOOK_FLAGS := -W -n --keep-going -c . book
 
+# A built page must not load a script or a style sheet from the network.
+offline_check = ! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' $(1) --include='*.html' \
+	|| { echo "the pages above load something from the network"; exit 1; }
+
 html: venv  ## the strict book build into _build/html
 	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
-	@! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' _build/html --include='*.html' \
-		|| { echo "the pages above load something from the network"; exit 1; }
+	@$(call offline_check,_build/html)
+
+# The Chinese edition: the same sources with the catalogs in book/locale/zh_CN.
+LOCALES := book/locale
+POT_DIR := _build/gettext
+
+html-zh: venv  ## the Chinese edition, as strictly, into _build/html-zh
+	$(SPHINX) -b html -D language=zh_CN $(BOOK_FLAGS) _build/html-zh
+	@$(call offline_check,_build/html-zh)
+
+# -E: a fresh environment, so a change in book/_ext reaches every catalog too. The
+# strings the book's extension writes itself (labels of generated text) go to the
+# catalog of Sphinx's own messages, sphinx.pot, which Sphinx reads from locale_dirs.
+gettext: venv  ## extract the book's English messages into _build/gettext/*.pot
+	$(SPHINX) -b gettext -E $(BOOK_FLAGS) $(POT_DIR)
+	$(VENV)/bin/pybabel --quiet extract --project=minigun -o $(POT_DIR)/sphinx.pot book/_ext
+
+update-po: gettext  ## merge the .pot files into book/locale/zh_CN (changed English: fuzzy)
+	$(VENV)/bin/sphinx-intl update --pot-dir $(POT_DIR) --locale-dir $(LOCALES) --language zh_CN
 
 serve: venv  ## rebuild the book on save and serve it on http://127.0.0.1:8001
 	$(VENV)/bin/sphinx-autobuild --host 127.0.0.1 --port 8001 --watch minigun --watch tests \

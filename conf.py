@@ -33,6 +33,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinxcontrib.svgbob",
     "minigun_book",
+    "minigun_i18n",
 ]
 
 # No intersphinx: it downloads inventories at build time, and the book builds offline.
@@ -42,6 +43,33 @@ root_doc = "index"
 # hooks-timeline.md is a fragment that hooks.md includes, not a page of its own.
 exclude_patterns = ["_build", "_ext", "README.md", "hooks-timeline.md"]
 language = "en"
+
+# Translations (the Chinese edition): Sphinx's own gettext catalogs, one per page, at
+# book/locale/zh_CN/LC_MESSAGES/<page>.po. `make update-po` extracts the English
+# messages (`-b gettext`) and merges them into the catalogs with sphinx-intl, so a
+# changed English paragraph becomes a fuzzy message instead of silently drifting;
+# `make html-zh` builds with `-D language=zh_CN`. Listings, line numbers and diagrams
+# stay shared: literal blocks, doctest blocks and images are left out of the messages
+# (the default already extracts only prose, titles, captions, admonitions and index
+# entries); a fuzzy translation is never used, the English shows instead.
+locale_dirs = ["locale/"]  # relative to the source folder (book/), unlike paths above
+gettext_compact = False
+gettext_uuid = False
+gettext_location = True
+gettext_additional_targets: list[str] = []
+gettext_allow_fuzzy_translations = False
+# The link to the other edition on every page: a sidebar block after furo's brand.
+templates_path = ["book/_templates"]
+html_sidebars = {
+    "**": [
+        "sidebar/brand.html",
+        "sidebar/language-switch.html",
+        "sidebar/search.html",
+        "sidebar/scroll-start.html",
+        "sidebar/navigation.html",
+        "sidebar/scroll-end.html",
+    ]
+}
 
 # MyST: ```{svgbob} fences become diagrams; the rest are ordinary MyST.
 myst_enable_extensions = ["colon_fence", "deflist", "substitution"]

@@ -14,8 +14,9 @@ Rules of the master:
 - Workers are plain children: ``SIGCHLD`` means "call ``waitpid``"
   (:meth:`Arbiter.reap_workers`), a dead worker is replaced by
   :meth:`Arbiter.manage_workers`.
-- A worker that exits with ``WORKER_BOOT_ERROR`` (3) or ``APP_LOAD_ERROR`` (4) would
-  fail again if respawned: the master halts once with the reason instead.
+- A worker that exits with ``WORKER_BOOT_ERROR`` (3) or an app load error (4 to 6,
+  :mod:`minigun.errors`) would fail again if respawned: the master halts once with
+  the reason, and with the worker's code as its own exit status.
 - Every worker belongs to a *generation*. A reload (``HUP``) starts a new one and
   retires an old worker only after a new one has booted, so capacity never drops.
 - The only way out is :meth:`Arbiter.halt`, which raises ``SystemExit``.
@@ -49,12 +50,23 @@ from typing import Any
 import setproctitle
 
 from minigun import __version__, sock
-from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
+from minigun.errors import (
+    APP_FACTORY_ERROR,
+    APP_LOAD_ERROR,
+    APP_NOT_FOUND,
+    WORKER_BOOT_ERROR,
+    HaltServer,
+)
 from minigun.glogging import Logger
 from minigun.pidfile import Pidfile
 from minigun.workers.base import Worker
 
 MASTER_TICK = 1.0  # seconds the loop sleeps when nothing happens
+WAKE_SLACK = 0.01  # seconds past a deadline the loop wakes, so the deadline has passed
+# Crash loops: a worker that dies young is replaced after a growing delay.
+FIRST_RESPAWN_DELAY = 0.1  # seconds; doubled for every young crash in a row
+MAX_RESPAWN_DELAY = 5.0  # seconds; the delay grows no further
+STABLE_LIFETIME = 10.0  # seconds: a worker that lived this long was not crash-looping
 STOP_POLL = 0.1  # seconds between checks while waiting for workers to stop
 MAX_QUEUED_SIGNALS = 5  # more would only repeat what the loop will do anyway
 WAKE_BYTE = b"."
@@ -73,6 +85,8 @@ IGNORED_WHILE_BOOTING = {
 BOOT_FAILURES = {
     WORKER_BOOT_ERROR: "Worker failed to boot.",
     APP_LOAD_ERROR: "App failed to load.",
+    APP_NOT_FOUND: "App failed to load: no such application object.",
+    APP_FACTORY_ERROR: "App failed to load: the app factory failed.",
 }
 
 
@@ -93,6 +107,50 @@ class SignalAction:
     meaning: str
 
 
+class RespawnBackoff:
+    """How long the master waits before it replaces workers that keep dying young.
+
+    A worker that exits by itself with an error soon after it was forked (it crashes
+    while importing the app, say, with an ordinary exit code) would otherwise be
+    replaced at once, forever: a respawn storm that fills the log and burns a core.
+    The first crash is replaced at once, because one crash is news, not a loop; each
+    young crash after it doubles the wait, from ``FIRST_RESPAWN_DELAY`` up to
+    ``MAX_RESPAWN_DELAY``. A crash after ``STABLE_LIFETIME`` seconds of life, or after
+    that long without a crash, starts again from nothing.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.delay = 0.0
+        self.crashes = 0  # young crashes in a row
+        self.last_crash: float | None = None
+        self.not_before = 0.0  # no spawning before this (on ``clock``)
+
+    def crashed(self, lifetime: float) -> float:
+        """Note one crash of a worker that lived ``lifetime`` seconds; return how
+        long spawning now waits."""
+        now = self.clock()
+        if lifetime >= STABLE_LIFETIME or self.quiet_since_last_crash(now):
+            self.crashes, self.delay = 0, 0.0
+        elif self.crashes:
+            self.delay = min(
+                MAX_RESPAWN_DELAY, max(FIRST_RESPAWN_DELAY, self.delay * 2)
+            )
+        self.crashes += 1
+        self.last_crash = now
+        self.not_before = now + self.delay
+        return self.delay
+
+    def quiet_since_last_crash(self, now: float) -> bool:
+        if self.last_crash is None:
+            return True
+        return now - self.last_crash >= STABLE_LIFETIME + self.delay
+
+    def seconds_left(self) -> float:
+        """How long until spawning may go on (0.0: now)."""
+        return max(0.0, self.not_before - self.clock())
+
+
 class Arbiter:
     """The master process. ``Arbiter(app).run()`` never returns."""
 
@@ -107,6 +165,7 @@ class Arbiter:
         self.worker_age = 0
         self.generation = 0
         self.boot_failures: list[tuple[Worker, int]] = []
+        self.backoff = RespawnBackoff(time.monotonic)
         self.previous_cfg: Any = None  # the config before the last HUP
         self.stopping = False
         self._num_workers: int | None = None
@@ -277,9 +336,14 @@ class Arbiter:
             os.write(self.wake_fds[1], WAKE_BYTE)
 
     def sleep(self) -> None:
-        """Wait for a wake-up byte or ``MASTER_TICK`` seconds, whichever comes first."""
+        """Wait for a wake-up byte, or until the loop has something to do by itself
+        (:meth:`sleep_seconds`), whichever comes first.
+
+        A signal's byte ends the wait at once, so a master that is backing off from a
+        crash loop still answers ``TERM`` straight away.
+        """
         assert self.wake_fds is not None
-        ready, _, _ = select.select([self.wake_fds[0]], [], [], MASTER_TICK)
+        ready, _, _ = select.select([self.wake_fds[0]], [], [], self.sleep_seconds())
         if not ready:
             return
         try:
@@ -287,6 +351,21 @@ class Arbiter:
                 pass
         except BlockingIOError:
             pass
+
+    def sleep_seconds(self) -> float:
+        """``MASTER_TICK``, or less when a deadline comes sooner: the end of a respawn
+        back-off, or the moment a worker's heartbeat goes stale (so a timed-out
+        request is answered at about ``timeout``, not up to a tick later)."""
+        waits = [MASTER_TICK]
+        if self.backoff.seconds_left() > 0:
+            waits.append(self.backoff.seconds_left())
+        if self.timeout > 0:
+            now = time.time()
+            for worker in self.workers.values():
+                if not worker.aborted:
+                    last_sign_of_life = max(worker.tmp.last_update(), worker.spawned_at)
+                    waits.append(last_sign_of_life + self.timeout - now)
+        return max(0.0, min(waits)) + WAKE_SLACK
 
     def handle_queued_signals(self) -> None:
         """Run the table's handler for each queued signal, in arrival order."""
@@ -353,7 +432,8 @@ class Arbiter:
         self.stop(graceful)
         self.log.info("Shutting down: %s", self.master_name)
         if reason is not None:
-            self.log.info("Reason: %s", reason)
+            log_reason = self.log.error if exit_status else self.log.info
+            log_reason("Reason: %s", reason)
         if self.pidfile is not None:
             self.pidfile.unlink()
         self.call_hook("on_exit", self.cfg.on_exit, self)
@@ -516,6 +596,11 @@ class Arbiter:
             self.retire_worker(worker)
 
     def spawn_workers(self, count: int) -> None:
+        """Fork ``count`` workers, unless the master is backing off from a crash
+        loop: then the gap stays open, and the loop's :meth:`sleep` ends when the
+        back-off does, so the next :meth:`manage_workers` fills it."""
+        if self.backoff.seconds_left() > 0:
+            return
         for _ in range(count):
             self.spawn_worker()
 
@@ -570,11 +655,15 @@ class Arbiter:
         os._exit(exit_code)
 
     def forget_master_state(self) -> None:
-        """In a new child: drop the master's signal handlers and wake-up pipe.
+        """In a new child: drop the master's signal handlers, wake-up pipe and the
+        siblings' heartbeat files.
 
         Until the worker installs its own handlers, a stop signal stops it (the
         default action) and the others are ignored: a USR1 sent to every worker
-        must not kill one that is still booting.
+        must not kill one that is still booting. The fork copied the master's
+        descriptor of every sibling's heartbeat file; a worker must be able to touch
+        only its own, so the others are closed here (the new worker is not in
+        ``self.workers`` yet: the master adds it after the fork).
         """
         for sig in self.signal_handlers:
             booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
@@ -584,6 +673,8 @@ class Arbiter:
                 os.close(fd)
             self.wake_fds = None
         self.signal_queue.clear()
+        for sibling in self.workers.values():
+            sibling.tmp.close()
 
     def notice_booted_workers(self) -> None:
         """A worker's first heartbeat means it has booted: tell the hook, and let
@@ -673,8 +764,29 @@ class Arbiter:
             self.log.error("Worker (pid:%s) exited with code %s", worker.pid, code)
         if code in BOOT_FAILURES:
             self.boot_failures.append((worker, code))
+        elif code and self.died_unasked(worker):
+            self.back_off_if_crash_looping(worker)
         worker.tmp.close()
         self.call_hook("child_exit", self.cfg.child_exit, self, worker)
+
+    def died_unasked(self, worker: Worker) -> bool:
+        """Whether a worker's exit was its own doing, not a stop we asked for."""
+        asked = worker.retire_deadline is not None or worker.aborted
+        return not (asked or self.stopping)
+
+    def back_off_if_crash_looping(self, worker: Worker) -> None:
+        """Count the crash; if workers keep dying young, say so and wait."""
+        lifetime = max(0.0, time.time() - worker.spawned_at)
+        delay = self.backoff.crashed(lifetime)
+        if delay:
+            self.log.warning(
+                "Workers keep dying young (pid:%s lived %.1f s, %s crashes in a row):"
+                " backing off, the next worker starts in %.1f s",
+                worker.pid,
+                lifetime,
+                self.backoff.crashes,
+                delay,
+            )
 
     def log_killed_worker(self, worker: Worker, sig: signal.Signals) -> None:
         """A signal we sent (retiring, stopping, timeout) is news; any other is an

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import functools
 import importlib
 import inspect
@@ -106,6 +107,10 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 HEADER_MAP_CHOICES = ("drop", "refuse", "dangerous")
 PROXY_PROTOCOL_MODES = ("off", "v1", "auto")
 ONE_GIBIBYTE = 1024**3
+TYPO_SIMILARITY = 0.8
+"""How close (difflib's ratio, 0 to 1) a config-file name must be to a setting's name
+to be warned about as a likely typo: ``worker`` and ``workers`` score 0.92, a helper
+such as ``num_workers`` 0.78 and stays silent."""
 
 SOURCES_EPILOG = (
     "Settings come from, lowest precedence first: the defaults (which read PORT "
@@ -1463,7 +1468,8 @@ class Config:
         """Set every setting a config file defines; warn about gunicorn-only ones.
 
         A config file is plain Python, so it also defines modules, helper functions
-        and constants: names that are not settings are ignored. A gunicorn-only
+        and constants: names that are not settings are ignored, unless one is so
+        close to a setting's name that it is likely a typo. A gunicorn-only
         setting left at ``None`` or ``False`` asks for nothing, so it is not warned
         about (gunicorn's own example config lists several that way).
         """
@@ -1474,6 +1480,22 @@ class Config:
                 warn(
                     f"{name} is a gunicorn setting minigun does not implement; ignored"
                 )
+            elif (close := self.close_setting_name(name)) is not None:
+                warn(f"unknown setting {name!r} (did you mean {close!r}?)")
+
+    def close_setting_name(self, name: str) -> str | None:
+        """The setting ``name`` is probably a typo of, or ``None``.
+
+        A config file that sets ``worker = 3`` would otherwise run silently with one
+        worker. Private names (``_x``) and names that resemble no setting closely
+        (helper variables, imported modules) are not suspects.
+        """
+        if name.startswith("_"):
+            return None
+        matches = difflib.get_close_matches(
+            name, self.settings, n=1, cutoff=TYPO_SIMILARITY
+        )
+        return matches[0] if matches else None
 
     def parser(self) -> argparse.ArgumentParser:
         """The command-line parser, one ``--help`` group per section."""

@@ -11,15 +11,26 @@ WORKER_BOOT_ERROR = 3
 """A worker could not boot (``init_process`` failed): respawning would fail again."""
 
 APP_LOAD_ERROR = 4
-"""A worker could not import the application: the master halts instead of respawning."""
+"""The application's module could not be imported (missing, or it raised)."""
+
+APP_NOT_FOUND = 5
+"""The module imported, but the ``MODULE:VARIABLE`` object is missing or unusable."""
+
+APP_FACTORY_ERROR = 6
+"""The app factory (``module:create_app()``) raised or returned nothing."""
+
+# Codes 4 to 6 all mean "the application failed to load": the master halts with the
+# worker's code instead of respawning, and the same code leaves the master when the app
+# is loaded there (``preload_app``), so a script can tell the three failures apart.
 
 
 class HaltServer(Exception):
     """Ask the arbiter to stop the whole server with a reason and an exit status.
 
     Raised inside the master (never in a worker) when going on makes no sense: a
-    worker reported ``WORKER_BOOT_ERROR`` or ``APP_LOAD_ERROR``, or a pid file shows
-    another master is running.
+    worker reported a boot or app load error, a pid file shows another master is
+    running or cannot be written, or a listener cannot be bound. The reason is the
+    one line the user reads, so it names what failed and where.
     """
 
     def __init__(self, reason: str, exit_status: int = 1) -> None:
@@ -43,5 +54,10 @@ class AppImportError(Exception):
     """The ``MODULE:VARIABLE`` application could not be imported or is not callable.
 
     The message is one paragraph that names what failed (the module, the attribute,
-    the factory) so the user does not have to read minigun's own stack frames.
+    the factory) so the user does not have to read minigun's own stack frames;
+    ``exit_status`` is the code that tells which of them it was.
     """
+
+    def __init__(self, message: str, exit_status: int = APP_LOAD_ERROR) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status

@@ -23,14 +23,20 @@ class Pidfile:
         self.pid: int | None = None
 
     def create(self, pid: int) -> None:
-        """Write ``pid``, or halt if another live process already holds the file."""
+        """Write ``pid``, or halt if another live process already holds the file, or
+        if the file cannot be written (a folder that does not exist, no permission)."""
         old_pid = self.validate()
         if old_pid is not None and old_pid != pid:
             raise HaltServer(
                 f"Already running on PID {old_pid} (or pid file '{self.path}' is stale)"
             )
         self.pid = pid
-        self._write(pid)
+        try:
+            self._write(pid)
+        except OSError as error:
+            raise HaltServer(
+                f"Cannot write the pid file {self.path!r}: {error.strerror or error}"
+            ) from None
 
     def rename(self, path: str) -> None:
         """Move our pidfile to ``path`` (a USR2's new master takes the old name)."""

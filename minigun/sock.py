@@ -7,7 +7,10 @@ kernel hands each new connection to one of the processes blocked in ``accept``.
 Rules: ``127.0.0.1:0`` asks the kernel for a free port, and the listener reports the
 real one (``Listening at: http://127.0.0.1:43117``); a listener can also come from an
 inherited file descriptor (a USR2 upgrade, or systemd's socket activation), in which
-case it is adopted as it is, never bound again.
+case it is adopted as it is, never bound again. Only an address in use is worth
+retrying (the previous server may be about to let go of it); any failure to bind ends
+the start-up with one line that names the address and the reason
+(:class:`~minigun.errors.HaltServer`), never a traceback.
 
 TLS lives here too, as in gunicorn (:func:`ssl_context`, :func:`ssl_wrap_socket`):
 the listeners stay plain TCP, and each accepted connection is wrapped by the worker
@@ -19,6 +22,7 @@ cannot hold a worker.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import ssl
@@ -26,8 +30,11 @@ import stat
 import time
 from typing import Any
 
+from minigun.errors import HaltServer
+
 BIND_ATTEMPTS = 5
 BIND_RETRY_DELAY = 1.0
+FIRST_UNPRIVILEGED_PORT = 1024  # POSIX tradition; Linux: ip_unprivileged_port_start
 
 Address = tuple[str, int] | str | int
 
@@ -107,7 +114,7 @@ class UnixSocket(BaseSocket):
         assert isinstance(address, str)
         if os.path.exists(address):
             if not stat.S_ISSOCK(os.stat(address).st_mode):
-                raise ValueError(f"{address!r}: exists and is not a socket")
+                raise ValueError("the path exists and is not a socket")
             os.unlink(address)
         old_umask = os.umask(self.cfg.umask)
         try:
@@ -149,18 +156,49 @@ def _adopt(fd: int, cfg: Any) -> BaseSocket:
 
 
 def _bind_with_retry(address: Address, cfg: Any, log: Any) -> BaseSocket:
-    """Bind, retrying a few times while the address is still in use (a fast restart)."""
+    """Bind, retrying a few times while the address is still in use (a fast restart).
+
+    Raises:
+        HaltServer: naming the address and why it cannot be bound.
+    """
     cls = socket_class(address)
     for attempt in range(1, BIND_ATTEMPTS + 1):
         try:
             return cls(address, cfg)
         except OSError as error:
-            log.error("Connection in use: %s (%s)", address, error)
+            if error.errno != errno.EADDRINUSE:
+                raise HaltServer(cannot_bind(address, error)) from None
+            log.error("Connection in use: %s (%s)", describe(address), error)
             if attempt == BIND_ATTEMPTS:
-                raise
+                raise HaltServer(
+                    f"{cannot_bind(address, error)} (tried {attempt} times)"
+                ) from None
             log.error("Retrying in %s second(s).", BIND_RETRY_DELAY)
             time.sleep(BIND_RETRY_DELAY)
+        except ValueError as error:  # a Unix path that is some other kind of file
+            raise HaltServer(f"Cannot listen at {describe(address)}: {error}") from None
     raise AssertionError("unreachable")
+
+
+def cannot_bind(address: Address, error: OSError) -> str:
+    """The one line that says which address failed to bind, and why."""
+    reason = error.strerror or str(error)
+    message = f"Cannot listen at {describe(address)}: {reason}"
+    port = address[1] if isinstance(address, tuple) else None
+    privileged = port is not None and 0 < port < FIRST_UNPRIVILEGED_PORT
+    if error.errno == errno.EACCES and privileged:
+        message += f" (port {port} is privileged: run as root, or set a higher port)"
+    return message
+
+
+def describe(address: Address) -> str:
+    """An address as a user writes it in ``--bind``."""
+    if isinstance(address, str):
+        return f"unix:{address}"
+    if isinstance(address, tuple):
+        host, port = address[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"fd://{address}"
 
 
 def close_sockets(listeners: list[BaseSocket], unlink: bool = True) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from minigun.errors import AppImportError
+from minigun.errors import APP_FACTORY_ERROR, APP_NOT_FOUND, AppImportError
 
 DEFAULT_APP_VARIABLE = "application"
 """The variable ``import_app("module")`` looks for, as in gunicorn and mod_wsgi."""
@@ -92,7 +92,8 @@ def import_app(uri: str) -> Callable[..., Any]:
     if not callable(app):
         raise AppImportError(
             f"The application object {uri!r} must be callable, "
-            f"but it is {type(app).__name__} {app!r}."
+            f"but it is {type(app).__name__} {app!r}.",
+            APP_NOT_FOUND,
         )
     return app
 
@@ -112,13 +113,17 @@ def parse_app_expression(text: str, uri: str) -> AppExpression:
         except ValueError:
             raise AppImportError(
                 f"The factory call in {uri!r} may only have literal arguments "
-                "(strings, numbers, tuples, lists, dicts, True, False, None)."
+                "(strings, numbers, tuples, lists, dicts, True, False, None).",
+                APP_NOT_FOUND,
             ) from None
         if None in kwargs:
-            raise AppImportError(f"The factory call in {uri!r} cannot use **kwargs.")
+            raise AppImportError(
+                f"The factory call in {uri!r} cannot use **kwargs.", APP_NOT_FOUND
+            )
         return AppExpression(node.func.id, True, args, kwargs)  # type: ignore[arg-type]
     raise AppImportError(
-        f"Failed to parse {text!r} in {uri!r} as a variable name or a function call."
+        f"Failed to parse {text!r} in {uri!r} as a variable name or a function call.",
+        APP_NOT_FOUND,
     )
 
 
@@ -167,7 +172,8 @@ def find_app_attribute(module: ModuleType, name: str) -> Any:
         return getattr(module, name)
     except AttributeError:
         raise AppImportError(
-            f"Failed to find the attribute {name!r} in the module {module.__name__!r}."
+            f"Failed to find the attribute {name!r} in the module {module.__name__!r}.",
+            APP_NOT_FOUND,
         ) from None
 
 
@@ -176,19 +182,22 @@ def call_app_factory(factory: Any, uri: str, expression: AppExpression) -> Any:
     if not callable(factory):
         raise AppImportError(
             f"{expression.name!r} in {uri!r} is {type(factory).__name__}, "
-            "not a function, so it cannot be called as an app factory."
+            "not a function, so it cannot be called as an app factory.",
+            APP_NOT_FOUND,
         )
     try:
         app = factory(*expression.args, **expression.kwargs)
     except Exception as error:
         raise AppImportError(
             f"The app factory {expression.name!r} in {uri!r} raised "
-            f"{type(error).__name__}: {error} ({_where_raised(error)})."
+            f"{type(error).__name__}: {error} ({_where_raised(error)}).",
+            APP_FACTORY_ERROR,
         ) from error
     if app is None:
         raise AppImportError(
             f"The app factory {expression.name!r} in {uri!r} returned None: "
-            "it must return the WSGI application."
+            "it must return the WSGI application.",
+            APP_FACTORY_ERROR,
         )
     return app
 

@@ -6,9 +6,24 @@ import time
 
 import pytest
 
-from minigun.arbiter import MAX_QUEUED_SIGNALS, Arbiter, Stop
+from minigun.arbiter import (
+    FIRST_RESPAWN_DELAY,
+    MASTER_TICK,
+    MAX_QUEUED_SIGNALS,
+    MAX_RESPAWN_DELAY,
+    STABLE_LIFETIME,
+    Arbiter,
+    RespawnBackoff,
+    Stop,
+)
 from minigun.config import Config
-from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
+from minigun.errors import (
+    APP_FACTORY_ERROR,
+    APP_LOAD_ERROR,
+    APP_NOT_FOUND,
+    WORKER_BOOT_ERROR,
+    HaltServer,
+)
 from minigun.workers.base import Worker
 
 
@@ -133,7 +148,9 @@ def test_reap_logs_and_forgets_the_dead():
     assert master.workers == {}
 
 
-@pytest.mark.parametrize("code", [WORKER_BOOT_ERROR, APP_LOAD_ERROR])
+@pytest.mark.parametrize(
+    "code", [WORKER_BOOT_ERROR, APP_LOAD_ERROR, APP_NOT_FOUND, APP_FACTORY_ERROR]
+)
 def test_a_boot_failure_halts_with_its_code(code):
     master = make_master()
     master.add_worker(7, 0)
@@ -207,3 +224,110 @@ def test_an_int_during_a_graceful_stop_is_noticed():
     master.signal_queue.extend([signal.SIGCHLD, signal.SIGCHLD, signal.SIGINT])
     assert master.quick_stop_requested()
     assert not master.signal_queue
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_young_crashes_back_off_doubling_up_to_the_cap():
+    clock = FakeClock()
+    backoff = RespawnBackoff(clock)
+    delays = []
+    for _ in range(10):
+        delays.append(backoff.crashed(lifetime=0.2))
+        clock.now += backoff.delay + 0.2  # the next worker boots and crashes again
+    assert delays[:4] == [0.0, FIRST_RESPAWN_DELAY, 0.2, 0.4], "first one at once"
+    assert delays[-1] == MAX_RESPAWN_DELAY
+    assert delays == sorted(delays)
+
+
+def test_the_back_off_holds_spawning_until_it_is_over():
+    clock = FakeClock()
+    backoff = RespawnBackoff(clock)
+    backoff.crashed(lifetime=0.1)
+    assert backoff.seconds_left() == 0.0, "a one-off crash is replaced at once"
+    backoff.crashed(lifetime=0.1)
+    assert backoff.seconds_left() == pytest.approx(FIRST_RESPAWN_DELAY)
+    clock.now += FIRST_RESPAWN_DELAY
+    assert backoff.seconds_left() == 0.0
+
+
+def test_a_worker_that_lived_a_while_resets_the_back_off():
+    clock = FakeClock()
+    backoff = RespawnBackoff(clock)
+    for _ in range(5):
+        backoff.crashed(lifetime=0.1)
+    assert backoff.delay > FIRST_RESPAWN_DELAY
+    assert backoff.crashed(lifetime=STABLE_LIFETIME) == 0.0
+    assert backoff.crashes == 1
+
+
+def test_a_long_quiet_spell_resets_the_back_off():
+    clock = FakeClock()
+    backoff = RespawnBackoff(clock)
+    for _ in range(5):
+        backoff.crashed(lifetime=0.1)
+    clock.now += STABLE_LIFETIME + MAX_RESPAWN_DELAY
+    assert backoff.crashed(lifetime=0.1) == 0.0
+
+
+def test_the_master_backs_off_from_workers_that_crash_young_and_says_so():
+    master = make_master(workers=1)
+    clock = FakeClock()
+    master.backoff = RespawnBackoff(clock)
+    warnings = []
+    master.log.warning = lambda message, *args: warnings.append(message % args)
+    spawned = []
+    for crash in range(3):
+        master.manage_workers()
+        spawned.append(len(master.workers))
+        [pid] = master.workers
+        master.exits = [(pid, exited(1))]
+        master.reap_workers()
+        if crash:
+            assert master.backoff.seconds_left() > 0
+            master.manage_workers()
+            assert master.workers == {}, "no spawn while backing off"
+            clock.now += master.backoff.seconds_left()
+    assert spawned == [1, 1, 1]
+    assert len(warnings) == 2
+    assert "backing off, the next worker starts in 0.1 s" in warnings[0]
+    assert "2 crashes in a row" in warnings[0]
+
+
+def test_exits_the_master_asked_for_are_not_crashes():
+    master = make_master(workers=2)
+    master.backoff = RespawnBackoff(FakeClock())
+    retired = master.add_worker(1, 0)
+    retired.retire_deadline = time.monotonic() + 30
+    aborted = master.add_worker(2, 0)
+    aborted.aborted = True
+    master.exits = [(1, exited(1)), (2, signal.SIGKILL), (3, exited(0))]
+    master.reap_workers()
+    assert master.backoff.crashes == 0
+
+
+def test_the_master_sleeps_no_longer_than_the_back_off():
+    master = make_master(timeout=0)
+    clock = FakeClock()
+    master.backoff = RespawnBackoff(clock)
+    master.backoff.crashed(lifetime=0.1)
+    master.backoff.crashed(lifetime=0.1)
+    assert master.sleep_seconds() == pytest.approx(FIRST_RESPAWN_DELAY, abs=0.02)
+
+
+def test_the_master_wakes_when_a_heartbeat_goes_stale():
+    master = make_master(timeout=2)
+    worker = master.add_worker(9, 0)
+    worker.tmp.notify()
+    worker.spawned_at = 0.0
+    assert master.sleep_seconds() == pytest.approx(MASTER_TICK, abs=0.05)
+    master.timeout = 0.5
+    assert master.sleep_seconds() == pytest.approx(0.5, abs=0.05)

@@ -401,6 +401,32 @@ def test_names_that_are_not_settings_are_ignored(tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_name_close_to_a_setting_is_warned_about_once(tmp_path, capsys):
+    conf = write(tmp_path / "c.py", "worker = 3\n")
+    cfg = load(["-c", conf, "app:app"])
+    assert cfg.workers == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "minigun: warning: unknown setting 'worker' (did you mean 'workers'?)"
+    ]
+
+
+def test_helper_names_that_resemble_no_setting_stay_silent(tmp_path, capsys):
+    conf = write(
+        tmp_path / "c.py",
+        """
+        import multiprocessing
+        num_workers = 2
+        _worker = 1
+        port = 8000
+        workers = num_workers
+        bind = [f"127.0.0.1:{port}"]
+        """,
+    )
+    assert load(["-c", conf, "app:app"]).workers == 2
+    assert capsys.readouterr().err == ""
+
+
 def test_gunicorn_only_settings_get_one_warning_each(tmp_path, capsys):
     conf = write(
         tmp_path / "c.py",

@@ -61,3 +61,12 @@ def test_validate_ignores_garbage(tmp_path):
     path = tmp_path / "app.pid"
     path.write_text("not a pid\n")
     assert Pidfile(str(path)).validate() is None
+
+
+def test_create_in_a_missing_folder_halts_naming_the_path(tmp_path):
+    path = tmp_path / "missing" / "app.pid"
+    with pytest.raises(HaltServer) as halt:
+        Pidfile(str(path)).create(os.getpid())
+    assert halt.value.reason == (
+        f"Cannot write the pid file '{path}': No such file or directory"
+    )

@@ -3,8 +3,11 @@
 import os
 import socket
 
+import pytest
+
 from minigun import sock
 from minigun.config import Config
+from minigun.errors import HaltServer
 
 
 class QuietLog:
@@ -59,3 +62,29 @@ def test_socket_class_by_address():
     assert sock.socket_class(("127.0.0.1", 80)) is sock.TCPSocket
     assert sock.socket_class(("::1", 80)) is sock.TCP6Socket
     assert sock.socket_class("/tmp/x.sock") is sock.UnixSocket
+
+
+class RecordingLog:
+    def __init__(self):
+        self.lines = []
+
+    def error(self, message, *args):
+        self.lines.append(message % args)
+
+
+def test_only_an_address_in_use_is_retried(tmp_path):
+    log = RecordingLog()
+    missing = tmp_path / "missing" / "app.sock"
+    with pytest.raises(HaltServer) as halt:
+        sock.create_sockets(config(f"unix:{missing}"), log)
+    assert halt.value.reason == (
+        f"Cannot listen at unix:{missing}: No such file or directory"
+    )
+    assert halt.value.exit_status == 1
+    assert log.lines == []
+
+
+def test_addresses_are_described_as_bind_spells_them():
+    assert sock.describe(("127.0.0.1", 80)) == "127.0.0.1:80"
+    assert sock.describe(("::1", 80)) == "[::1]:80"
+    assert sock.describe("/run/app.sock") == "unix:/run/app.sock"

@@ -96,6 +96,33 @@ def test_abort_runs_worker_abort_and_exits_1():
     assert worker.aborted and called == [worker]
 
 
+class FakeRequest:
+    method = "POST"
+    uri = "/report?year=2026"
+    version = (1, 1)
+
+
+def test_abort_names_the_request_in_hand():
+    worker = make_worker(timeout=2)
+    worker.timeout = 2
+    worker.request_in_hand = FakeRequest()
+    with pytest.raises(SystemExit):
+        worker.handle_abort(signal.SIGABRT, None)
+    assert (
+        "error",
+        f"Request timed out after 2 s: POST /report?year=2026 (pid:{worker.pid})",
+    ) in worker.log.lines
+
+
+def test_a_timed_out_request_is_answered_500():
+    worker = make_worker()
+    client = FakeClient()
+    worker.answer_timed_out(FakeRequest(), client, ("10.0.0.1", 5))
+    assert client.sent.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+    assert b"Connection: close" in client.sent
+    assert ("access", 500) in worker.log.lines
+
+
 def test_a_hook_that_raises_is_logged_by_name():
     def broken(worker):
         raise RuntimeError("oops")

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
+from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
 
@@ -99,7 +100,9 @@ class SettingsDirective(SphinxDirective):
         default = setting.default_text()
         if "\n" in default:  # a hook: its default is a function, shown as code
             entry += nodes.literal_block(default, default, language="python")
-        entry += nodes.paragraph(text=setting.short)
+        short = nodes.paragraph(text=setting.short)
+        self.set_source_info(short)  # a message of the page's translation catalog
+        entry += short
         entry += self.parse_text_to_nodes(setting.desc) if setting.desc else []
         return entry
 
@@ -108,13 +111,13 @@ class SettingsDirective(SphinxDirective):
         """One line: the flags and the default (a hook's default follows as code)."""
         line = nodes.paragraph(classes=["setting-summary"])
         if setting.cli:
-            line += nodes.strong(text="Command line: ")
+            line += nodes.strong(text=_("Command line: "))
             line += nodes.literal(text=", ".join(setting.cli))
             line += nodes.Text(" \u00b7 ")
         default = setting.default_text()
-        line += nodes.strong(text="Default: ")
+        line += nodes.strong(text=_("Default: "))
         if "\n" in default:
-            line += nodes.Text("the function below")
+            line += nodes.Text(_("the function below"))
         else:
             line += nodes.literal(text=default)
         return line

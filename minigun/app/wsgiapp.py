@@ -8,8 +8,9 @@ with :func:`minigun.util.import_app`; or, with ``--paste site.ini``, naming the 
 in a PasteDeploy file and loading it with :mod:`minigun.app.pasterapp`.
 
 :func:`run` is the one place that turns errors into an exit status: a
-:class:`~minigun.errors.ConfigError` or :class:`~minigun.errors.AppImportError`
-becomes one ``Error:`` line on stderr and exit status 1, never a traceback.
+:class:`~minigun.errors.ConfigError` becomes one ``Error:`` line on stderr and exit
+status 1, an :class:`~minigun.errors.AppImportError` (with ``preload_app``, the app is
+loaded here in the master) one line and its own code (4 to 6); never a traceback.
 """
 
 from __future__ import annotations
@@ -92,7 +93,10 @@ def run(prog: str | None = None) -> None:
     """The entry point of ``minigun`` and ``python -m minigun``."""
     try:
         status = WSGIApplication(USAGE, prog=prog).run()
-    except (ConfigError, AppImportError) as error:
+    except ConfigError as error:
         print(f"Error: {error}", file=sys.stderr)
         status = EXIT_FAILURE
+    except AppImportError as error:  # preload_app: the master loads the app
+        print(f"Error: {error}", file=sys.stderr)
+        status = error.exit_status
     sys.exit(status)

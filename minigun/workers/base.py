@@ -15,9 +15,11 @@ Rules of the worker's life:
 - It exits when its master is gone (its parent pid changed).
 - ``TERM`` lets the current request finish (:meth:`Worker.handle_exit`); ``INT`` and
   ``QUIT`` leave at once (:meth:`Worker.handle_quit`); ``ABRT`` is the master's
-  timeout kill (:meth:`Worker.handle_abort`); ``USR1`` reopens the log files.
-- An application that fails to load exits with ``APP_LOAD_ERROR`` (4): the master
-  must not respawn a worker that will fail the same way.
+  timeout kill (:meth:`Worker.handle_abort`): the request in hand is logged and
+  answered 500 on the way out; ``USR1`` reopens the log files.
+- An application that fails to load exits with an app load error (4 to 6, one per
+  kind of failure, :mod:`minigun.errors`): the master must not respawn a worker that
+  will fail the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import ssl
 import sys
 import time
 import traceback
+from http import HTTPStatus
 from types import FrameType
 from typing import Any
 
@@ -100,6 +103,7 @@ class Worker:
         self.ssl_context: ssl.SSLContext | None = None  # built in the child, if TLS
         self.wake_fds: tuple[int, int] | None = None
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
+        self.request_in_hand: Any = None  # what a timeout interrupts (handle_abort)
         # The master's bookkeeping about this worker (never used inside the worker).
         self.generation = 0  # which configuration (HUP) the worker was started with
         self.spawned_at = time.time()  # a heartbeat reference while it boots
@@ -198,14 +202,15 @@ class Worker:
 
     def load_wsgi(self) -> None:
         """Load the application; a failure is logged as one paragraph and ends the
-        worker with ``APP_LOAD_ERROR``, which tells the master not to respawn."""
+        worker with the error's code (4 to 6, see :mod:`minigun.errors`), which tells
+        the master not to respawn and what failed."""
         try:
             self.wsgi = self.app.wsgi()
         except Exception as error:
             self.log.error(
                 "Failed to load the application:\n%s", _error_paragraph(error)
             )
-            raise SystemExit(APP_LOAD_ERROR) from error
+            raise SystemExit(getattr(error, "exit_status", APP_LOAD_ERROR)) from error
 
     def init_signals(self) -> None:
         """Forget the master's handlers and install the worker's own."""
@@ -243,9 +248,24 @@ class Worker:
         raise SystemExit(0)
 
     def handle_abort(self, sig: int, frame: FrameType | None) -> None:
-        """ABRT, the master's timeout kill: ``worker_abort`` hook, then exit 1."""
+        """ABRT, the master's timeout kill: name the request in hand, run the
+        ``worker_abort`` hook, then exit 1.
+
+        The ``SystemExit`` is raised wherever the application was stuck, so it
+        unwinds the application's own ``finally`` blocks on its way out; the worker
+        class answers the request 500 as it passes (:meth:`answer_timed_out`).
+        """
         self.alive = False
         self.aborted = True
+        req = self.request_in_hand
+        if req is not None:
+            self.log.error(
+                "Request timed out after %g s: %s %s (pid:%s)",
+                self.timeout,
+                req.method,
+                req.uri,
+                self.pid,
+            )
         self.call_hook("worker_abort", self.cfg.worker_abort, self)
         raise SystemExit(1)
 
@@ -338,6 +358,19 @@ class Worker:
             self.log.debug("Could not send the error response to %s", _peer(addr))
         if req is not None:
             self.log_failed_access(req, addr, int(status))
+
+    def answer_timed_out(self, req: Any, client: Any, addr: Any) -> None:
+        """Answer 500 for a request the master's timeout interrupted, before the
+        worker exits (only while nothing of its response has been sent).
+
+        Without it the client would see its connection drop with no status line and
+        could not tell a timeout from a network fault; gunicorn answers 500 too.
+        """
+        try:
+            client.sendall(http_errors.render_error(TimeoutError("worker timeout")))
+        except OSError:
+            self.log.debug("Could not send the timeout response to %s", _peer(addr))
+        self.log_failed_access(req, addr, int(HTTPStatus.INTERNAL_SERVER_ERROR))
 
     def log_socket_error(self, error: OSError) -> None:
         """A client that hung up is routine (debug); any other socket error is ours."""

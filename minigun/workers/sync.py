@@ -77,6 +77,7 @@ class SyncWorker(base.Worker):
             client, addr = listener.accept()
         except (BlockingIOError, InterruptedError):
             return False  # another worker won the race, or nothing is queued
+        self.notify()  # the request's ``timeout`` starts now, not at the last poll
         client.setblocking(True)
         conn = self.wrap_connection(client)  # TLS, if configured
         try:
@@ -120,10 +121,13 @@ class SyncWorker(base.Worker):
 
         ``post_request`` runs even when the application raised. An exception after
         the response has started cannot become a 500 any more: it is logged and the
-        connection is closed.
+        connection is closed. A timeout (``SystemExit`` from
+        :meth:`~minigun.workers.base.Worker.handle_abort`) is answered 500 if it
+        still can be, and then ends the worker.
         """
         environ: dict[str, Any] = {}
         resp = None
+        self.request_in_hand = req
         try:
             self.call_hook_or_raise("pre_request", self.cfg.pre_request, self, req)
             started = datetime.datetime.now()
@@ -138,7 +142,12 @@ class SyncWorker(base.Worker):
             if resp is None or not resp.headers_sent:
                 raise
             self.log.exception("Error handling request (response already started)")
+        except SystemExit:  # handle_abort: the master's timeout interrupted the app
+            if self.aborted and (resp is None or not resp.headers_sent):
+                self.answer_timed_out(req, client, addr)
+            raise
         finally:
+            self.request_in_hand = None
             self.call_hook(
                 "post_request", self.cfg.post_request, self, req, environ, resp
             )

@@ -18,6 +18,7 @@ import os
 import tempfile
 
 NEVER_NOTIFIED = 0.0
+CLOSED = -1  # the descriptor after close()
 
 
 class WorkerTmp:
@@ -54,4 +55,8 @@ class WorkerTmp:
         return self._fd
 
     def close(self) -> None:
-        os.close(self._fd)
+        """Close the descriptor once; a second call does nothing (so a number the
+        process has reused since is never closed by mistake)."""
+        if self._fd != CLOSED:
+            os.close(self._fd)
+            self._fd = CLOSED

@@ -128,6 +128,17 @@ def test_gunicorn_only_setting_warns_once(minigun, tmp_path):
     assert "statsd_host" in result.stderr
 
 
+def test_config_typo_names_the_setting_it_resembles(minigun, tmp_path):
+    conf = tmp_path / "c.py"
+    conf.write_text("worker = 3\nmax_worker_count = 9\n")
+    result = minigun("-c", str(conf), "--print-config", "examples.hello:app")
+    assert result.returncode == 0
+    assert result.stderr == (
+        "minigun: warning: unknown setting 'worker' (did you mean 'workers'?)\n"
+    )
+    assert re.search(r"^workers +=  *1$", result.stdout, re.MULTILINE)
+
+
 def test_check_config_succeeds_for_a_good_app(minigun):
     result = minigun("--check-config", "examples.hello:app")
     assert result.returncode == 0, result.stderr

@@ -174,11 +174,12 @@ class Hang(threading.Thread):
         super().__init__(daemon=True)
         self.server = server
         self.error: BaseException | None = None
+        self.status: int | None = None
         self.start()
 
     def run(self) -> None:
         try:
-            self.server.request("/hang", timeout=WAIT)
+            self.status, _ = self.server.request("/hang", timeout=WAIT)
         except OSError as error:  # the worker died mid-request: no response
             self.error = error
 
@@ -304,7 +305,7 @@ def test_a_whole_life_through_the_hooks(serve, processes, tmp_path):
     stuck_age = next(age for age, pid in workers.items() if pid == stuck)
     assert stuck_age in (5, 6)
     assert worker_args(step, "child_exit") == [(stuck, stuck_age)]
-    assert isinstance(hang.error, OSError)
+    assert (hang.status, hang.error) == (500, None), "a timeout is answered 500"
     workers[7] = assert_booted(step, master, 7)
     survivors = sorted({workers[5], workers[6], workers[7]} - {stuck})
 

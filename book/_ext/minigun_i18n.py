@@ -1,0 +1,91 @@
+"""The book in two languages: what is translated, and a link to the other edition.
+
+The Chinese edition is the English sources plus Sphinx's gettext catalogs in
+``book/locale/zh_CN/LC_MESSAGES`` (``make update-po``, ``make html-zh``). This
+extension holds the two rules the catalogs alone cannot express:
+
+* The API appendix's docstrings are code documentation: they change with every
+  commit to ``minigun/``, and a reader who wants the Chinese explanation has the
+  chapters. So everything autodoc renders (signatures, and text whose source is a
+  docstring) stays out of the catalogs and shows in English in both editions, like
+  the listings.
+* Every page of each edition links to the same page of the other one. The two
+  builds sit side by side (``_build/html``, ``_build/html-zh``), so the link is
+  relative: up to the build folder, across, and down the same page name. It works
+  from the file system with no server, and on a site that serves both folders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
+
+# Each edition: its language code, the folder its build goes to, the name of the
+# link that leads to it. The folders are the Makefile's `html` and `html-zh`.
+EDITIONS = {
+    "en": {"folder": "html", "label": "English"},
+    "zh_CN": {"folder": "html-zh", "label": "中文"},
+}
+OTHER_EDITION = {"en": "zh_CN", "zh_CN": "en"}
+
+
+class KeepAutodocInEnglish(SphinxTransform):
+    """Mark what autodoc rendered as not translatable, before translation runs.
+
+    Sphinx's Locale transform (priority 20) replaces translatable messages, and the
+    gettext builder extracts the same ones; both skip a node whose
+    ``translatable`` is False.
+    """
+
+    default_priority = 10
+
+    def apply(self, **kwargs: Any) -> None:
+        for node in self.document.findall(nodes.TextElement):
+            if is_from_autodoc(node):
+                node["translatable"] = False
+
+
+def is_from_autodoc(node: nodes.Element) -> bool:
+    """A signature, or text whose source is a docstring (a module's one too)."""
+    in_signature = any(isinstance(a, addnodes.desc_signature) for a in ancestors(node))
+    return in_signature or ":docstring of " in (node.source or "")
+
+
+def ancestors(node: nodes.Node) -> list[nodes.Node]:
+    found = []
+    while node.parent is not None:
+        node = node.parent
+        found.append(node)
+    return found
+
+
+def other_edition_link(pagename: str, language: str) -> dict[str, str]:
+    """The relative URL of the same page in the other edition, and its label."""
+    other = OTHER_EDITION.get(language, "zh_CN")
+    to_build_folder = "../" * (pagename.count("/") + 1)
+    folder = EDITIONS[other]["folder"]
+    return {
+        "url": f"{to_build_folder}{folder}/{pagename}.html",
+        "label": EDITIONS[other]["label"],
+        "language": other.replace("_", "-"),
+    }
+
+
+def add_language_switch(
+    app: Sphinx,
+    pagename: str,
+    templatename: str,
+    context: dict[str, Any],
+    doctree: nodes.document | None,
+) -> None:
+    context["language_switch"] = other_edition_link(pagename, app.config.language)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_transform(KeepAutodocInEnglish)
+    app.connect("html-page-context", add_language_switch)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,148 @@
+"""The Chinese edition as its reader gets it: built pages, in Chinese, linked both ways.
+
+Both editions are built here the way `make html` and `make html-zh` build them (the
+same strict flags, side by side in one folder as in ``_build/``), then read as HTML:
+
+* a page whose catalog is complete reads as Chinese prose: every paragraph of the
+  page's own text holds Chinese, code aside (the API appendix is left out: its
+  docstrings stay English by design, see ``book/_ext/minigun_i18n.py``); and every
+  page's title is Chinese;
+* every page of each edition links to the same page of the other one, and the link
+  resolves to a file that links back.
+"""
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup, Tag
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = ROOT / "book" / "locale" / "zh_CN" / "LC_MESSAGES"
+BUILD_TIMEOUT = 120
+FLAGS = ["-q", "-W", "-n", "--keep-going", "-c", ".", "book"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}")
+DOCSTRING_PAGES = {"api"}
+
+
+def start_build(out: Path, *options: str) -> subprocess.Popen[bytes]:
+    sphinx = [sys.executable, "-m", "sphinx", "-b", "html", *options]
+    return subprocess.Popen([*sphinx, *FLAGS, str(out)], cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder holding ``html`` and ``html-zh``, as ``_build`` does (built at once)."""
+    root = tmp_path_factory.mktemp("editions")
+    builds = {
+        "html": start_build(root / "html"),
+        "html-zh": start_build(root / "html-zh", "-D", "language=zh_CN"),
+    }
+    try:
+        for name, build in builds.items():
+            assert build.wait(timeout=BUILD_TIMEOUT) == 0, f"the {name} build failed"
+        yield root
+    finally:
+        for build in builds.values():
+            if build.poll() is None:
+                build.kill()
+                build.wait()
+
+
+def complete_pages() -> list[str]:
+    """Pages whose catalog has every message translated and none fuzzy."""
+    complete = []
+    for po in sorted(CATALOGS.glob("*.po")):
+        with po.open("rb") as f:
+            catalog = read_po(f)
+        if all(m.string and not m.fuzzy for m in catalog if m.id):
+            complete.append(po.stem)
+    return [page for page in complete if (ROOT / "book" / f"{page}.md").exists()]
+
+
+def read_page(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def prose_paragraphs(page: BeautifulSoup) -> list[str]:
+    """The text of each paragraph of the page's content, with code taken out."""
+    article = page.find("article")
+    assert isinstance(article, Tag), "no <article> in the page"
+    texts = []
+    for paragraph in article.find_all("p"):
+        if paragraph.find_parent("pre") or paragraph.find_parent("dl", class_="py"):
+            continue  # a listing, or an API entry rendered from a docstring
+        for code in paragraph.find_all(["code", "span"], class_=["literal", "pre"]):
+            code.decompose()
+        texts.append(paragraph.get_text(" ", strip=True))
+    return texts
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
+def test_translated_pages_read_as_chinese(editions: Path) -> None:
+    pages = [page for page in complete_pages() if page not in DOCSTRING_PAGES]
+    assert "index" in pages, "the index page's catalog must be complete"
+    english = []
+    for name in pages:
+        page = read_page(editions / "html-zh" / f"{name}.html")
+        for text in prose_paragraphs(page):
+            if ENGLISH_WORDS.search(text) and not CJK.search(text):
+                english.append(f"{name}.html: {text[:80]!r}")
+    assert not english, "English prose in translated pages:\n" + "\n".join(english)
+
+
+def test_every_page_title_is_chinese(editions: Path) -> None:
+    """Even a page with messages left to translate has its own title in Chinese."""
+    pages = sorted(p.stem for p in (ROOT / "book").glob("*.md") if p.stem != "README")
+    english = []
+    for name in pages:
+        built = editions / "html-zh" / f"{name}.html"
+        if not built.exists():
+            continue  # a fragment included by another page (hooks-timeline)
+        title = read_page(built).find("h1")
+        text = title.get_text(strip=True) if isinstance(title, Tag) else ""
+        if not CJK.search(text):
+            english.append(f"{name}.html: {text!r}")
+    assert not english, "pages with an English title:\n" + "\n".join(english)
+
+
+SWITCH = re.compile(r'<a class="language-switch" href="([^"]*)"[^>]*>([^<]*)</a>')
+
+
+def switch_target(page: Path) -> tuple[Path, str]:
+    """Where the page's language switch leads, resolved, and the link's label."""
+    link = SWITCH.search(page.read_text(encoding="utf-8"))
+    assert link, f"{page.name}: no language switch"
+    href, label = link.groups()
+    assert not re.match(r"^[a-z]+:|^/", href), f"{page.name}: link not relative: {href}"
+    return (page.parent / href).resolve(), label.strip()
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
+@pytest.mark.parametrize(
+    ("edition", "label"), [("html", "中文"), ("html-zh", "English")]
+)
+def test_every_page_links_to_the_same_page_of_the_other_edition(
+    editions: Path, edition: str, label: str
+) -> None:
+    pages = sorted((editions / edition).rglob("*.html"))
+    assert len(pages) > 20, f"{edition}: only {len(pages)} pages built"
+    broken = []
+    for page in pages:
+        target, shown = switch_target(page)
+        back, _ = switch_target(target) if target.exists() else (None, "")
+        if shown != label or not target.exists() or back != page.resolve():
+            where = page.relative_to(editions)
+            broken.append(f"{where}: {shown!r} -> {target} (back: {back})")
+    assert not broken, "language switch broken:\n" + "\n".join(broken)
+
+
+def test_the_chinese_edition_says_it_is_chinese(editions: Path) -> None:
+    html = read_page(editions / "html-zh" / "index.html").find("html")
+    assert isinstance(html, Tag)
+    assert html.get("lang") == "zh-CN"
