@@ -16,8 +16,8 @@ by itself whether it ran in the master or in a worker. The tests in
 every line. The same hooks load as ``-c python:MODULE`` (copy this file to an
 importable name), as dotted-path strings, or from a BaseApplication's options.
 
-``ssl_context`` is the sixteenth gunicorn hook; minigun has no TLS, so it is not
-defined here (a config file that sets it gets a warning and the hook is ignored).
+``ssl_context`` is recorded too, but only a server with ``--certfile`` calls it
+(``tests/integration/test_tls.py`` drives that one).
 """
 
 import json
@@ -160,3 +160,8 @@ def pre_exec(server):
 
 def on_exit(server):
     record("on_exit", server=server_fields(server))
+
+
+def ssl_context(config, default_ssl_context_factory):
+    record("ssl_context", certfile=config.certfile)
+    return default_ssl_context_factory()

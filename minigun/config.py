@@ -37,6 +37,7 @@ import importlib
 import inspect
 import ipaddress
 import os
+import ssl
 import sys
 import textwrap
 from collections.abc import Callable, Mapping
@@ -55,6 +56,7 @@ WORKER_PROCESSES = "Worker Processes"
 HTTP_PARSING = "HTTP Parsing"
 SERVER_MECHANICS = "Server Mechanics"
 SECURITY = "Security"
+SSL = "SSL"
 LOGGING = "Logging"
 PROCESS_NAMING = "Process Naming"
 SERVER_HOOKS = "Server Hooks"
@@ -65,6 +67,7 @@ SECTIONS = (
     HTTP_PARSING,
     SERVER_MECHANICS,
     SECURITY,
+    SSL,
     LOGGING,
     PROCESS_NAMING,
     SERVER_HOOKS,
@@ -72,30 +75,17 @@ SECTIONS = (
 
 GUNICORN_ONLY_SETTINGS = frozenset(
     {
-        "ca_certs",
-        "cert_reqs",
-        "certfile",
-        "ciphers",
         "disable_redirect_access_to_syslog",
-        "do_handshake_on_connect",
         "dogstatsd_tags",
         "enable_backlog_metric",
         "initgroups",
-        "keyfile",
-        "logconfig",
-        "logconfig_dict",
-        "logconfig_json",
         "logger_class",
-        "paste",
-        "raw_paste_global_conf",
         "reload_engine",
         "reload_extra_files",
         "spew",
-        "ssl_context",
         "ssl_version",
         "statsd_host",
         "statsd_prefix",
-        "suppress_ragged_eofs",
         "syslog",
         "syslog_addr",
         "syslog_facility",
@@ -303,11 +293,45 @@ def validate_umask(value: Any) -> int:
 
 
 def validate_raw_env(value: Any) -> list[str]:
+    """``KEY=VALUE`` pairs (``raw_env``, ``raw_paste_global_conf``)."""
     pairs = validate_string_list(value)
     for pair in pairs:
         if "=" not in pair:
             raise ValueError(f"{pair!r} is not KEY=VALUE")
     return pairs
+
+
+def validate_existing_file(value: Any) -> str | None:
+    """A path that must name a readable file now, not when a worker first opens it."""
+    path = validate_string(value)
+    if path is None:
+        return None
+    if not os.path.isfile(path):
+        raise ValueError(f"{path} is not a file")
+    return path
+
+
+def validate_dict(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError("expected a dict")
+    return dict(value)
+
+
+def validate_cert_reqs(value: Any) -> ssl.VerifyMode:
+    """0, 1 or 2 as in gunicorn, or the words none, optional, required."""
+    words = {mode.name.removeprefix("CERT_").lower(): mode for mode in ssl.VerifyMode}
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
+    try:
+        return ssl.VerifyMode(_to_int(value))
+    except ValueError:
+        raise ValueError("expected 0 (none), 1 (optional) or 2 (required)") from None
+
+
+def key_value_pairs(pairs: list[str]) -> dict[str, str]:
+    """``["A=1", "B=x=y"]`` as ``{"A": "1", "B": "x=y"}``."""
+    split = (pair.partition("=") for pair in pairs)
+    return {key.strip(): value for key, _, value in split}
 
 
 def validate_worker_class(value: Any) -> str | type:
@@ -465,6 +489,10 @@ def nworkers_changed(server: Any, new_value: int, old_value: int | None) -> None
 
 def on_exit(server: Any) -> None:
     pass
+
+
+def ssl_context(config: Any, default_ssl_context_factory: Any) -> ssl.SSLContext:
+    return default_ssl_context_factory()
 
 
 # --- defaults read from the environment when a Config is created ---------------------
@@ -984,6 +1012,29 @@ SETTINGS: list[Setting] = [
         action="append",
     ),
     Setting(
+        "paste",
+        SERVER_MECHANICS,
+        "Load a PasteDeploy ini file: PATH[#SECTION] (needs minigun[paste]).",
+        "Serves ``[app:main]``, or the app section named after ``#``. The file's "
+        "``[server:main]`` host and port become the bind when no bind is given, "
+        "and its logging sections configure logging. Needs PasteDeploy: "
+        "``pip install minigun[paste]``.",
+        validator=validate_string,
+        cli=("--paste", "--paster"),
+        meta="STRING",
+    ),
+    Setting(
+        "raw_paste_global_conf",
+        SERVER_MECHANICS,
+        "A global variable for the PasteDeploy file: KEY=VALUE.",
+        "Repeat the flag for several; the ini file reads them as ``%(KEY)s``.",
+        validator=validate_raw_env,
+        default=[],
+        cli=("--paste-global",),
+        meta="CONF",
+        action="append",
+    ),
+    Setting(
         "pidfile",
         SERVER_MECHANICS,
         "Write the master's pid to this file.",
@@ -1079,6 +1130,80 @@ SETTINGS: list[Setting] = [
             "X-FORWARDED-SSL": "on",
         },
     ),
+    # SSL
+    Setting(
+        "certfile",
+        SSL,
+        "The TLS certificate file (PEM); serving https needs it and keyfile.",
+        "With a certificate the listeners speak TLS and wsgi.url_scheme is "
+        "https. Each worker reads the file when it boots, so a HUP, which "
+        "starts new workers, picks up a renewed certificate.",
+        validator=validate_existing_file,
+        cli=("--certfile",),
+        meta="FILE",
+    ),
+    Setting(
+        "keyfile",
+        SSL,
+        "The TLS private key file (PEM).",
+        "Read by each worker before it drops to user and group, so the key "
+        "may be readable by root only.",
+        validator=validate_existing_file,
+        cli=("--keyfile",),
+        meta="FILE",
+    ),
+    Setting(
+        "ca_certs",
+        SSL,
+        "CA certificates to verify client certificates with (PEM).",
+        "Used with cert_reqs 1 or 2.",
+        validator=validate_existing_file,
+        cli=("--ca-certs",),
+        meta="FILE",
+    ),
+    Setting(
+        "cert_reqs",
+        SSL,
+        "Whether a client certificate is needed: 0 none, 1 optional, 2 required.",
+        "The ssl module's CERT_NONE, CERT_OPTIONAL and CERT_REQUIRED.",
+        validator=validate_cert_reqs,
+        default=ssl.CERT_NONE,
+        cli=("--cert-reqs",),
+        meta="INT",
+    ),
+    Setting(
+        "ciphers",
+        SSL,
+        "The TLS ciphers to offer, in OpenSSL's cipher list format.",
+        "Unset, Python's default list is used.",
+        validator=validate_string,
+        cli=("--ciphers",),
+        meta="CIPHERS",
+    ),
+    Setting(
+        "do_handshake_on_connect",
+        SSL,
+        "Accepted for gunicorn's config files: minigun always shakes hands first.",
+        "minigun completes the TLS handshake before it reads the request, in the "
+        "thread that serves the connection, and gives it header_timeout "
+        "seconds, so a client that opens a connection and sends nothing cannot "
+        "hold a worker. gunicorn's default (False) leaves the handshake to the "
+        "first read or write, where a write has no deadline.",
+        validator=validate_bool,
+        default=False,
+        cli=("--do-handshake-on-connect",),
+        action="store_true",
+    ),
+    Setting(
+        "suppress_ragged_eofs",
+        SSL,
+        "Treat a TLS connection closed without close_notify as a normal end.",
+        "As the ssl module's suppress_ragged_eofs.",
+        validator=validate_bool,
+        default=True,
+        cli=("--suppress-ragged-eofs",),
+        action="store_true",
+    ),
     # Logging
     Setting(
         "accesslog",
@@ -1119,6 +1244,35 @@ SETTINGS: list[Setting] = [
         default="info",
         cli=("--log-level",),
         meta="LEVEL",
+    ),
+    Setting(
+        "logconfig",
+        LOGGING,
+        "A logging configuration file in the ini format of logging.config.",
+        "Read with ``logging.config.fileConfig`` in the master and in every "
+        "worker, after minigun's own log set-up. The error log is the "
+        "``minigun.error`` logger, the access log ``minigun.access``.",
+        validator=validate_existing_file,
+        cli=("--log-config",),
+        meta="FILE",
+    ),
+    Setting(
+        "logconfig_dict",
+        LOGGING,
+        "A logging configuration as a dict for logging.config.dictConfig.",
+        "Config-file only, as in gunicorn. Applied in the master and in every "
+        "worker; name the loggers ``minigun.error`` and ``minigun.access``.",
+        validator=validate_dict,
+        default={},
+    ),
+    Setting(
+        "logconfig_json",
+        LOGGING,
+        "A logging configuration file in JSON, for logging.config.dictConfig.",
+        "The same dictionary as logconfig_dict, read from a file.",
+        validator=validate_existing_file,
+        cli=("--log-config-json",),
+        meta="FILE",
     ),
     Setting(
         "capture_output",
@@ -1257,6 +1411,14 @@ SETTINGS: list[Setting] = [
         on_exit,
         "Called in the master just before minigun exits.",
         "Receives the Arbiter.",
+    ),
+    hook_setting(
+        "ssl_context",
+        ssl_context,
+        "Called in each worker as it boots, to build its TLS context.",
+        "Receives the Config and a function that builds the default context "
+        "from the SSL settings; returns an ssl.SSLContext. Only called when "
+        "certfile or keyfile is set.",
     ),
 ]
 """Every setting, in ``--help`` order."""
@@ -1418,8 +1580,7 @@ class Config:
     @property
     def env(self) -> dict[str, str]:
         """``raw_env`` as a dict: the variables to set in the workers."""
-        pairs = (item.partition("=") for item in self.values["raw_env"])
-        return {key.strip(): value for key, _, value in pairs}
+        return key_value_pairs(self.values["raw_env"])
 
     @property
     def uid(self) -> int:
@@ -1431,5 +1592,10 @@ class Config:
 
     @property
     def is_ssl(self) -> bool:
-        """Always False: minigun does not terminate TLS (put a proxy in front)."""
-        return False
+        """Whether the listeners speak TLS: a certificate or a key is set."""
+        return bool(self.values["certfile"] or self.values["keyfile"])
+
+    @property
+    def paste_global_conf(self) -> dict[str, str]:
+        """``raw_paste_global_conf`` as a dict, for PasteDeploy's ``global_conf``."""
+        return key_value_pairs(self.values["raw_paste_global_conf"])

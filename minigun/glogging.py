@@ -13,6 +13,11 @@ Rules of this module:
 - The access log line is ``access_log_format`` filled from a table of *atoms*
   (``h`` remote address, ``s`` status, ``{user-agent}i`` a request header, ...).
   An atom with no value renders as ``-``.
+- The two loggers are named ``minigun.error`` and ``minigun.access``. A
+  ``logconfig_dict``, ``logconfig_json`` or ``logconfig`` (ini) file is applied on top
+  of minigun's own set-up, in the master; the workers it forks inherit the result. A
+  configuration written for gunicorn names ``gunicorn.error`` and ``gunicorn.access``:
+  it is applied as it is, and a warning says which names to change.
 - :meth:`Logger.reopen_files` closes and reopens every log file by name, so that
   ``logrotate`` can move a file away and send ``SIGUSR1``.
 """
@@ -21,13 +26,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import configparser
 import datetime
+import json
 import logging
+import logging.config
 import os
 import sys
 import time
 from collections.abc import Mapping
 from typing import Any, TextIO
+
+from minigun.errors import ConfigError
 
 LOG_LEVELS = {
     "critical": logging.CRITICAL,
@@ -41,6 +51,10 @@ ERROR_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 ACCESS_DATE_FORMAT = "[%d/%b/%Y:%H:%M:%S %z]"
 STDERR_NAME = "-"
 MICROSECONDS = 1_000_000
+ERROR_LOGGER = "minigun.error"
+ACCESS_LOGGER = "minigun.access"
+GUNICORN_LOGGERS = {"gunicorn.error": ERROR_LOGGER, "gunicorn.access": ACCESS_LOGGER}
+DICT_CONFIG_DEFAULTS = {"version": 1, "disable_existing_loggers": False}
 
 
 class _LocalTimeFormatter(logging.Formatter):
@@ -67,9 +81,9 @@ class Logger:
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
-        self.error_log = logging.getLogger("minigun.error")
+        self.error_log = logging.getLogger(ERROR_LOGGER)
         self.error_log.propagate = False
-        self.access_log = logging.getLogger("minigun.access")
+        self.access_log = logging.getLogger(ACCESS_LOGGER)
         self.access_log.propagate = False
         self.setup(cfg)
 
@@ -88,6 +102,67 @@ class Logger:
             _remove_handlers(self.access_log)
         if cfg.capture_output and cfg.errorlog not in (None, STDERR_NAME):
             self._capture_output()
+        self.apply_logconfig(cfg)
+
+    def apply_logconfig(self, cfg: Any) -> None:
+        """Apply the user's logging configuration, the first of ``logconfig_dict``,
+        ``logconfig_json`` and ``logconfig`` that is set (gunicorn's order).
+
+        Raises:
+            ConfigError: naming the setting, when ``logging.config`` refuses it.
+        """
+        if cfg.logconfig_dict:
+            name, loggers = "logconfig_dict", self._dict_config(cfg.logconfig_dict)
+        elif cfg.logconfig_json:
+            name, loggers = "logconfig_json", self._json_config(cfg.logconfig_json)
+        elif cfg.logconfig:
+            name, loggers = "logconfig", self._file_config(cfg.logconfig)
+        else:
+            return
+        for old in sorted(GUNICORN_LOGGERS.keys() & set(loggers)):
+            self.warning(
+                "%s configures the logger %r, which minigun does not use: "
+                "rename it to %r",
+                name,
+                old,
+                GUNICORN_LOGGERS[old],
+            )
+
+    @staticmethod
+    def _dict_config(
+        config: Mapping[str, Any], name: str = "logconfig_dict"
+    ) -> list[str]:
+        """``dictConfig``, keeping the loggers it does not name; returns the
+        names it configures."""
+        try:
+            logging.config.dictConfig({**DICT_CONFIG_DEFAULTS, **config})
+        except (ValueError, TypeError, AttributeError, ImportError) as error:
+            raise ConfigError(f"Invalid value for {name}: {error}") from None
+        return list(config.get("loggers", {}))
+
+    def _json_config(self, path: str) -> list[str]:
+        try:
+            with open(path, encoding="utf-8") as file:
+                config = json.load(file)
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"Invalid value for logconfig_json: {error}") from None
+        return self._dict_config(config, "logconfig_json")
+
+    @staticmethod
+    def _file_config(path: str) -> list[str]:
+        """``fileConfig`` with ``%(here)s`` and ``%(__file__)s`` defined, as
+        PasteDeploy ini files expect; returns the ``qualname`` of each logger."""
+        defaults = {"here": os.path.dirname(os.path.abspath(path)), "__file__": path}
+        parser = configparser.ConfigParser(defaults=defaults)
+        try:
+            parser.read(path, encoding="utf-8")
+            logging.config.fileConfig(parser, disable_existing_loggers=False)
+        except (configparser.Error, KeyError, ValueError, ImportError) as error:
+            raise ConfigError(
+                f"Invalid value for logconfig: {path}: {error!r}"
+            ) from None
+        sections = [s for s in parser.sections() if s.startswith("logger_")]
+        return [parser.get(s, "qualname", fallback="") for s in sections]
 
     def _capture_output(self) -> None:
         """Send the process's own stdout and stderr (prints, C libraries) to the

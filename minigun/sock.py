@@ -11,6 +11,12 @@ case it is adopted as it is, never bound again. Only an address in use is worth
 retrying (the previous server may be about to let go of it); any failure to bind ends
 the start-up with one line that names the address and the reason
 (:class:`~minigun.errors.HaltServer`), never a traceback.
+
+TLS lives here too, as in gunicorn (:func:`ssl_context`, :func:`ssl_wrap_socket`):
+the listeners stay plain TCP, and each accepted connection is wrapped by the worker
+that accepted it, and the handshake must finish within ``header_timeout``, the same
+deadline as the request head: a client that opens a connection and sends nothing
+cannot hold a worker.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import errno
 import os
 import socket
+import ssl
 import stat
 import time
 from typing import Any
@@ -71,9 +78,13 @@ class BaseSocket:
     def close(self) -> None:
         self.sock.close()
 
+    @property
+    def scheme(self) -> str:
+        return "https" if self.cfg.is_ssl else "http"
+
     def __str__(self) -> str:
         host, port = self.sock.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
 
 class TCPSocket(BaseSocket):
@@ -91,7 +102,7 @@ class TCP6Socket(TCPSocket):
 
     def __str__(self) -> str:
         host, port = self.sock.getsockname()[:2]
-        return f"http://[{host}]:{port}"
+        return f"{self.scheme}://[{host}]:{port}"
 
 
 class UnixSocket(BaseSocket):
@@ -198,3 +209,60 @@ def close_sockets(listeners: list[BaseSocket], unlink: bool = True) -> None:
         if unlink and path:
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+# TLS: built in each worker, applied to each accepted connection.
+
+
+def ssl_context(conf: Any) -> ssl.SSLContext:
+    """The TLS context a worker serves with: whatever the ``ssl_context`` hook
+    returns, given a factory for the one the SSL settings describe.
+
+    Called once as each worker boots, so the certificate is read again by every
+    new worker: a HUP (which starts new workers) puts a renewed certificate in use.
+    """
+
+    def default_ssl_context_factory() -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile=conf.certfile, keyfile=conf.keyfile)
+        context.verify_mode = conf.cert_reqs
+        if conf.ca_certs:
+            context.load_verify_locations(cafile=conf.ca_certs)
+        if conf.ciphers:
+            context.set_ciphers(conf.ciphers)
+        return context
+
+    return conf.ssl_context(conf, default_ssl_context_factory)
+
+
+def ssl_wrap_socket(
+    sock: socket.socket, context: ssl.SSLContext, conf: Any
+) -> ssl.SSLSocket:
+    """Wrap an accepted connection; no bytes move here.
+
+    The worker then calls :func:`ssl_handshake` itself, before reading the request,
+    rather than letting OpenSSL do it inside the first read: a handshake that
+    happens in a *write* (an error response to a client that never shook hands)
+    would wait for the client with no deadline.
+    """
+    return context.wrap_socket(
+        sock,
+        server_side=True,
+        do_handshake_on_connect=False,
+        suppress_ragged_eofs=conf.suppress_ragged_eofs,
+    )
+
+
+def ssl_handshake(sock: ssl.SSLSocket, conf: Any) -> None:
+    """Shake hands now, giving the client ``header_timeout`` seconds for it.
+
+    Raises:
+        OSError: the client was too slow (``TimeoutError``) or spoke no TLS
+            (``ssl.SSLError``).
+    """
+    previous = sock.gettimeout()
+    sock.settimeout(conf.header_timeout or None)
+    try:
+        sock.do_handshake()
+    finally:
+        sock.settimeout(previous)

@@ -4,7 +4,8 @@ The chapter's question: what is the shortest path from ``minigun myapp:app`` to 
 running server? :func:`run` builds a :class:`WSGIApplication`, whose parents read the
 settings, and calls its ``run()``. This module adds only what is particular to a WSGI
 app named by ``MODULE:VARIABLE``: remembering that name (``app_uri``) and importing it
-with :func:`minigun.util.import_app`.
+with :func:`minigun.util.import_app`; or, with ``--paste site.ini``, naming the app
+in a PasteDeploy file and loading it with :mod:`minigun.app.pasterapp`.
 
 :func:`run` is the one place that turns errors into an exit status: a
 :class:`~minigun.errors.ConfigError` becomes one ``Error:`` line on stderr and exit
@@ -20,7 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from minigun import util
+from minigun.app import pasterapp
 from minigun.app.base import Application, WSGIApp
+from minigun.config import key_value_pairs
 from minigun.errors import AppImportError, ConfigError
 
 USAGE = "%(prog)s [OPTIONS] [APP_MODULE]"
@@ -35,12 +38,26 @@ class WSGIApplication(Application):
     def init(
         self, parser: argparse.ArgumentParser, opts: argparse.Namespace, args: list[str]
     ) -> Mapping[str, Any] | None:
-        """Take the positional ``MODULE:VARIABLE``; it also names the processes."""
+        """Take the positional ``MODULE:VARIABLE``; it also names the processes.
+
+        With ``--paste`` the ini file names the app instead, and the settings it
+        implies (bind, logging) are returned to be applied first.
+        """
         self.app_uri = None
+        if opts.paste:
+            return self.init_paste(opts.paste, opts.raw_paste_global_conf or [])
         if args:
             self.app_uri = args[0]
             self.cfg.set("default_proc_name", args[0])
         return None
+
+    def init_paste(self, uri: str, raw_global_conf: list[str]) -> Mapping[str, Any]:
+        """``--paste site.ini[#name]``: check the file and PasteDeploy, now."""
+        path, _name = pasterapp.split_uri(uri)
+        pasterapp.require_pastedeploy()
+        self.app_uri = uri
+        global_conf = key_value_pairs(raw_global_conf)
+        return pasterapp.paste_config(path, global_conf)
 
     def load_config(self) -> None:
         """Read the settings; fall back to the ``wsgi_app`` setting for the app."""
@@ -59,7 +76,16 @@ class WSGIApplication(Application):
         self.chdir()
         return util.import_app(self.app_uri)
 
+    def load_pasteapp(self) -> WSGIApp:
+        """Build the app the ini file describes (PasteDeploy's ``loadapp``)."""
+        assert self.cfg.paste is not None
+        self.chdir()
+        path, name = pasterapp.split_uri(self.cfg.paste)
+        return pasterapp.load_pasteapp(path, name, self.cfg.paste_global_conf)
+
     def load(self) -> WSGIApp:
+        if self.cfg.paste is not None:
+            return self.load_pasteapp()
         return self.load_wsgiapp()
 
 

@@ -152,7 +152,7 @@ class Request:
         self.method = self.uri = self.path = self.query = self.fragment = ""
         self.version = HTTP_1_1
         self.headers: Fields = []
-        self.scheme = "http"
+        self.scheme = "https" if cfg.is_ssl else "http"
         self.expect_continue = False
         self.must_close = False
         self.body = Body(LengthReader(unreader, 0))

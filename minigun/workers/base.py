@@ -31,6 +31,8 @@ import io
 import os
 import random
 import signal
+import socket
+import ssl
 import sys
 import time
 import traceback
@@ -38,6 +40,7 @@ from http import HTTPStatus
 from types import FrameType
 from typing import Any
 
+from minigun import sock
 from minigun.errors import APP_LOAD_ERROR, AppImportError
 from minigun.http import errors as http_errors
 from minigun.http import wsgi
@@ -97,6 +100,7 @@ class Worker:
         self.max_requests = self.requests_before_retiring(cfg)
         self.tmp = WorkerTmp(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi: Any = None
+        self.ssl_context: ssl.SSLContext | None = None  # built in the child, if TLS
         self.wake_fds: tuple[int, int] | None = None
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         self.request_in_hand: Any = None  # what a timeout interrupts (handle_abort)
@@ -142,6 +146,7 @@ class Worker:
         """
         self.pid = os.getpid()
         os.environ.update(self.cfg.env or {})
+        self.load_ssl_context()  # before dropping privileges: a root-only key
         self.set_owner_and_umask()
         random.seed()  # the fork copied the master's random state; reseed
         self.wake_fds = self.make_wake_pipe()
@@ -153,6 +158,30 @@ class Worker:
         self.booted = True
         self.notify()  # the first notify also tells the master "booted"
         self.run()
+
+    def load_ssl_context(self) -> None:
+        """Read the certificate and key, if the listeners speak TLS (see sock)."""
+        if self.cfg.is_ssl:
+            self.ssl_context = sock.ssl_context(self.cfg)
+
+    def wrap_connection(self, client: socket.socket) -> socket.socket:
+        """The connection to serve: ``client`` itself, or wrapped in TLS (no I/O)."""
+        if self.ssl_context is None:
+            return client
+        return sock.ssl_wrap_socket(client, self.ssl_context, self.cfg)
+
+    def shake_hands(self, conn: socket.socket, addr: Any) -> bool:
+        """Finish the TLS handshake before the first request is read; ``False``
+        if it failed or took longer than ``header_timeout`` (logged at debug:
+        the client's doing). A plain connection has nothing to do."""
+        if not isinstance(conn, ssl.SSLSocket):
+            return True
+        try:
+            sock.ssl_handshake(conn, self.cfg)
+        except OSError as error:
+            self.log.debug("TLS handshake with %s failed: %s", _peer(addr), error)
+            return False
+        return True
 
     def set_owner_and_umask(self) -> None:
         """Drop to the configured group and user (group first, while we still can)."""
@@ -369,6 +398,8 @@ class Worker:
         """A client that hung up is routine (debug); any other socket error is ours."""
         if error.errno in CLIENT_GONE:
             self.log.debug("Client went away: %s", error)
+        elif isinstance(error, ssl.SSLError):  # no TLS, or broken TLS: the client's
+            self.log.debug("TLS error: %s", error)
         else:
             self.log.exception("Socket error processing request.")
 

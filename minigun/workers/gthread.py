@@ -82,8 +82,10 @@ class TConn:
         self.busy_since = time.monotonic()
 
     def has_pipelined_bytes(self) -> bool:
-        """Whether the next request's bytes are already read into the parser."""
-        return bool(self.parser.unreader.buffer)
+        """Whether the next request's bytes are already read: into the parser, or
+        decrypted by TLS and waiting in OpenSSL (where ``select`` cannot see them)."""
+        pending = getattr(self.sock, "pending", None)  # ssl.SSLSocket only
+        return bool(self.parser.unreader.buffer) or bool(pending and pending())
 
     def close(self) -> None:
         self.sock.close()
@@ -260,7 +262,9 @@ class ThreadWorker(base.Worker):
             self.hold_connections_at_descriptor_limit()
             return False
         sock.setblocking(True)
-        conn = TConn(self.cfg, listener, sock, addr)
+        # TLS: wrapped here, the handshake in a pool thread (serve_connection),
+        # never in this loop, which it would stall.
+        conn = TConn(self.cfg, listener, self.wrap_connection(sock), addr)
         with self.lock:
             self.connections.add(conn)
         self.submit(conn)
@@ -408,6 +412,8 @@ class ThreadWorker(base.Worker):
 
     def serve_connection(self, conn: TConn) -> bool:
         """Serve the requests waiting on ``conn``; ``True`` to keep it open."""
+        if conn.parser.req_count == 0 and not self.shake_hands(conn.sock, conn.addr):
+            return False  # a TLS client that failed, or was too slow, to shake hands
         while True:
             keep_alive = self.handle(conn)
             if not keep_alive or not conn.has_pipelined_bytes():

@@ -80,10 +80,12 @@ class SyncWorker(base.Worker):
             return False  # another worker won the race, or nothing is queued
         self.notify()  # the request's ``timeout`` starts now, not at the last poll
         client.setblocking(True)
+        conn = self.wrap_connection(client)  # TLS, if configured
         try:
-            self.handle(listener, client, addr)
+            if self.shake_hands(conn, addr):
+                self.handle(listener, conn, addr)
         finally:
-            client.close()
+            conn.close()
         return True
         # end-exercise: accept-in-child
 

@@ -45,7 +45,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
-LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+) \((\d+)\)")
+LISTENING = re.compile(
+    r"Listening at: (?:\S+,)?https?://127\.0\.0\.1:(\d+)(?:,\S+)? \((\d+)\)"
+)
 BOOTING = re.compile(r"Booting worker with pid: (\d+)")
 REQUEST_STARTED = re.compile(r"\[DEBUG\] GET /")
 """What the default pre_request hook logs at ``--log-level debug`` as a worker starts a

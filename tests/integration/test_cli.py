@@ -121,11 +121,11 @@ def test_gunicorn_conf_loads_unchanged(minigun):
 
 def test_gunicorn_only_setting_warns_once(minigun, tmp_path):
     conf = tmp_path / "c.py"
-    conf.write_text("certfile = 'server.crt'\nworkers = 2\n")
+    conf.write_text("statsd_host = 'localhost:8125'\nworkers = 2\n")
     result = minigun("-c", str(conf), "--print-config", "examples.hello:app")
     assert result.returncode == 0
     assert result.stderr.count("\n") == 1
-    assert "certfile" in result.stderr
+    assert "statsd_host" in result.stderr
 
 
 def test_config_typo_names_the_setting_it_resembles(minigun, tmp_path):
@@ -190,9 +190,9 @@ def test_no_application_given(minigun):
 
 
 def test_unknown_flag_is_an_argparse_usage_error(minigun):
-    result = minigun("--certfile", "x.pem", "examples.hello:app")
+    result = minigun("--statsd-host", "localhost:8125", "examples.hello:app")
     assert result.returncode == 2
-    assert "unrecognized arguments: --certfile" in result.stderr
+    assert "unrecognized arguments: --statsd-host" in result.stderr
 
 
 def test_pythonpath_and_chdir_find_the_app(minigun, tmp_path):

@@ -513,14 +513,16 @@ def test_a_hook_that_is_not_callable_stops_start_up_in_one_line(run_to_exit, tmp
     assert output.startswith("Error: Invalid value for when_ready: 'not_a_module_path'")
 
 
-def test_ssl_context_is_not_implemented_and_says_so(run_to_exit, tmp_path):
+def test_ssl_context_is_a_hook_and_is_not_called_without_a_certificate(
+    run_to_exit, tmp_path
+):
     config = tmp_path / "tls.conf.py"
     config.write_text(
         "def ssl_context(config, default_ssl_context_factory):\n    1/0\n"
     )
     code, output = run_to_exit("-c", str(config), "--check-config", APP)
     assert code == 0
-    assert "ssl_context is a gunicorn setting minigun does not implement" in output
+    assert "warning" not in output  # tests/integration/test_tls.py calls it
 
 
 # --- hooks that raise -----------------------------------------------------------------
