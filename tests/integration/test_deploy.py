@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STOP_TIMEOUT, LogBuffer, children_of, stop_process
+from conftest import ROOT, LogBuffer, children_of, stop_started
 
 UNITS = ROOT / "examples" / "systemd"
 WAIT = 15.0
@@ -117,10 +117,7 @@ class Systemd:
 
     def close(self) -> None:
         for proc, _log in self.running:
-            stop_process(proc.pid)
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(STOP_TIMEOUT)
+            stop_started(proc)
         self.listener.close()
 
 
