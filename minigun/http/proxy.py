@@ -80,6 +80,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     """:func:`ip_allowed` for one host, remembered: a worker asks on every request,
     and parsing the addresses was a measurable part of its time (see the
     performance appendix)."""
+    # exercise: trusted-proxy
     if "*" in allowed:
         return True
     try:
@@ -87,6 +88,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     except ValueError:
         return False
     return any(ip in ipaddress.ip_network(entry, strict=False) for entry in allowed)
+    # end-exercise: trusted-proxy
 
 
 def read_proxy_preamble(
