@@ -9,7 +9,12 @@ a subprocess, the check reads its reports. The real exercise set is proved by
 import ast
 import io
 import json
+import os
+import re
 import shutil
+import string
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +22,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from exercises.tool import commands
+from exercises.tool import commands, messages
 from exercises.tool.__main__ import main
 from exercises.tool.book import Book
 from exercises.tool.catalogue import CatalogueError, find_exercise, load_catalogue
@@ -117,6 +122,14 @@ intro
 calc
 ```
 """
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner speaks the locale's language: these tests expect English."""
+    for variable in messages.LOCALE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
 
 
 @pytest.fixture
@@ -553,3 +566,155 @@ def test_the_command_line_names_the_known_exercises_for_an_unknown_one(capsys):
     error = capsys.readouterr().err
     assert status == 2, f"exit status {status} for an unknown exercise, expected 2"
     assert "no exercise 'no-such-exercise'; known: accept-in-child," in error, error
+
+
+# The runner in Chinese
+
+CHINESE_CATALOGUE_LINES = {
+    'hints = ["Python has an operator for it.", "Return the sum."]\n': (
+        'hints_zh_CN = ["Python 有一个运算符可以做这件事。", "返回它们的和。"]\n'
+    ),
+    'hints = ["Start from zero."]\n': 'hints_zh_CN = ["从零开始。"]\n',
+}
+CHINESE_CALC_CATALOG = """\
+msgid "Calculating"
+msgstr "计算"
+"""
+
+
+@pytest.fixture
+def chinese(project: Layout, monkeypatch: pytest.MonkeyPatch) -> Layout:
+    """The fixture project with Chinese hints, tasks and a chapter catalog, and a
+    Chinese locale."""
+    text = project.catalogue.read_text()
+    for english_line, chinese_line in CHINESE_CATALOGUE_LINES.items():
+        text = text.replace(english_line, english_line + chinese_line)
+    project.catalogue.write_text(text, encoding="utf-8")
+    for folder, title in [("01-add", "两数相加"), ("02-bump", "计数")]:
+        task = project.exercises / folder / "README.zh_CN.md"
+        task.write_text(f"# 练习 {folder[1]}：{title}\n", encoding="utf-8")
+    catalogs = project.book / "locale" / "zh_CN" / "LC_MESSAGES"
+    catalogs.mkdir(parents=True)
+    (catalogs / "calc.po").write_text(CHINESE_CALC_CATALOG, encoding="utf-8")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    return project
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, messages.CHINESE),
+        ({"LANG": "zh_TW.UTF-8"}, messages.CHINESE),
+        ({"LANG": "C.UTF-8"}, messages.ENGLISH),
+        ({}, messages.ENGLISH),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, messages.ENGLISH),
+        ({"LANGUAGE": "zh_CN:en", "LC_ALL": "en_US.UTF-8"}, messages.CHINESE),
+        ({"LANGUAGE": "", "LC_MESSAGES": "zh_CN.UTF-8"}, messages.CHINESE),
+    ],
+)
+def test_the_language_is_read_as_gettext_reads_it(environment, expected):
+    assert messages.language(environment) == expected, environment
+
+
+def placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+def test_every_message_has_an_english_and_a_chinese_sentence():
+    for key, (english, chinese) in messages.MESSAGES.items():
+        assert english.strip() and chinese.strip(), f"{key}: an empty sentence"
+        assert WIDE.search(chinese), f"{key}: the Chinese {chinese!r} has no Chinese"
+        assert placeholders(english) == placeholders(chinese), (
+            f"{key}: the two sentences fill different fields"
+        )
+
+
+def test_a_chinese_student_sees_the_exercise_in_chinese(chinese: Layout):
+    status, shown = run_command(commands.show_exercise, chinese)
+    assert status == 0, shown
+    lines = shown.splitlines()
+    assert lines[0] == "练习 1/2：两数相加（第 2 章）", shown
+    assert "  任务  exercises/01-add/README.zh_CN.md" in lines, shown
+    assert "  阅读  book/calc.md，《计算》" in lines, shown
+    assert "  修改  exercises/01-add/work/minigun/calc.py:6，在 add 中" in lines, shown
+    assert "未通过 test_add（2 个测试中有 1 个失败）" in lines, shown
+    assert "提示 1/2：Python 有一个运算符可以做这件事。" in lines, shown
+    assert lines[-1] == "进度 [------------------------------] 已完成 0/2", shown
+    assert_no_english_sentence(shown)
+
+
+def test_a_chinese_student_gets_chinese_hints_and_list(chinese: Layout):
+    _, hint = run_command(commands.show_hint, chinese, "add")
+    assert hint.splitlines() == ["练习 1：两数相加", "提示 2/2：返回它们的和。"], hint
+    run_command(commands.show_exercise, chinese)
+    solve(chinese, "add")
+    _, listed = run_command(commands.list_exercises, chinese)
+    rows = listed.splitlines()
+    assert rows[0].split() == ["1", "add", "第", "2", "章", "calc", "已完成"], listed
+    assert rows[1].split() == ["2", "bump", "第", "2", "章", "calc", "未开始"], listed
+    assert_no_english_sentence(hint + listed)
+
+
+def test_a_chinese_grade_prints_chinese_and_keeps_the_report_english(chinese: Layout):
+    status, text = run_command(lambda layout, key, out: grade(layout, out), chinese)
+    assert status == 0, text
+    assert text.splitlines()[-1] == "已完成 0/2；报告在 _build/grade/", text
+    assert "未开始" in text, text
+    report = json.loads((chinese.root / "_build/grade/report.json").read_text())
+    statuses = [entry["status"] for entry in report["exercises"]]
+    assert statuses == ["not started", "not started"], "the report is for programs"
+    assert_no_english_sentence(text)
+
+
+def test_english_stays_when_the_translation_is_missing(project: Layout, monkeypatch):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    _, shown = run_command(commands.show_exercise, project)
+    assert "  任务  exercises/01-add/README.md" in shown, shown
+    assert "提示 1/2：Python has an operator for it." in shown, shown
+    assert shown.splitlines()[0] == "练习 1/2：adding two numbers（第 2 章）", shown
+
+
+def test_a_chinese_hint_wraps_by_terminal_columns():
+    text = "提示 1/3：" + "在某些系统上，accept 得到的 socket 会继承非阻塞模式。" * 4
+    for line in commands.fill(text, 88, indent="  ").splitlines():
+        assert commands.display_width(line) <= 88, line
+        assert not line.lstrip().startswith(("，", "。")), line
+
+
+def test_the_real_catalogue_has_every_hint_in_chinese():
+    for exercise in load_catalogue(Path("exercises/catalogue.toml")):
+        assert len(exercise.hints_zh_CN) == len(exercise.hints), exercise.id
+        assert all(CJK.search(hint) for hint in exercise.hints_zh_CN), exercise.id
+
+
+def test_the_real_runner_lists_in_chinese_under_a_chinese_locale():
+    env = {**os.environ, "LANG": "zh_CN.UTF-8"}
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        env.pop(variable, None)
+    listed = subprocess.run(
+        [sys.executable, "-m", "exercises.tool", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "第 1 章 prefork" in listed, listed
+    assert listed.splitlines()[-1].startswith("进度 ["), listed
+    assert_no_english_sentence(listed)
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+WIDE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # with punctuation
+CODE_OR_PATH = re.compile(r"`[^`]*`|\S*/\S*")
+ENGLISH_WORDS = re.compile(r"\b(?:the|exercise|exercises|solved|hint|not|of|pass)\b")
+
+
+def assert_no_english_sentence(text: str) -> None:
+    """No English sentence around the code: test names and paths may stay."""
+    for line in text.splitlines():
+        if line.startswith(("  exercises/", "  E ", "      ", "  ^")):
+            continue  # the traceback: pytest's, and English by design
+        prose = CODE_OR_PATH.sub("", line.split("NotImplementedError")[0])
+        words = ENGLISH_WORDS.findall(prose)
+        assert not words, f"English in a Chinese run: {line!r}"

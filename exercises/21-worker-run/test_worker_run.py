@@ -56,7 +56,7 @@ class Scripted:
     def is_parent_alive(self) -> bool:
         return not (self.ending == "parent" and self.done >= self.turns)
 
-    def has_room(self) -> bool:
+    def wants_connections(self) -> bool:
         return self.done % 2 == 0  # alternate, so the argument can be checked
 
     def watch_listeners(self, wanted: bool) -> None:
@@ -90,7 +90,7 @@ def make_worker():
         script.events = events
         worker.poller = FakePoller(events)
         worker.wake_fds = (WAKE_READ_FD, WAKE_WRITE_FD)
-        for name in ("is_parent_alive", "has_room", "watch_listeners"):
+        for name in ("is_parent_alive", "wants_connections", "watch_listeners"):
             setattr(worker, name, getattr(script, name))
         for name in ("run_once", "stop_gracefully"):
             setattr(worker, name, getattr(script, name))
@@ -144,8 +144,8 @@ def test_each_turn_watches_then_runs_until_alive_is_false(make_worker):
     ]
     assert turns == expected, (
         f"alive turned False during the third turn; the loop did {turns}; expected "
-        f"{expected}: watch_listeners(has_room()) then run_once(), each turn, and "
-        "stop_gracefully() once after the loop"
+        f"{expected}: watch_listeners(wants_connections()) then run_once(), each "
+        "turn, and stop_gracefully() once after the loop"
     )
 
 

@@ -3,11 +3,19 @@
 A chapter is named in the catalogue by its file stem (``arbiter`` for
 ``book/arbiter.md``). Its number is its place in the book's table of contents, the
 ``{toctree}`` blocks of ``book/index.md`` read in order, so it follows the book when
-chapters move. A stem that starts with digits (``07-arbiter``) numbers itself.
+chapters move. A stem that starts with digits (``07-arbiter``) numbers itself. For a
+Chinese student the title is the Chinese edition's, read from the chapter's message
+catalog (``book/locale/zh_CN/LC_MESSAGES/<stem>.po``).
 """
 
 import re
 from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from .messages import is_chinese
+
+CATALOGS = Path("locale") / "zh_CN" / "LC_MESSAGES"
 
 TOCTREE = re.compile(r"^```\{toctree\}(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
 NUMBERED = re.compile(r"^(?P<number>\d+)-")
@@ -41,8 +49,20 @@ class Book:
             return ""
         for line in text.splitlines():
             if line.startswith("# "):
-                return line.removeprefix("# ").strip()
+                title = line.removeprefix("# ").strip()
+                return self.translated(stem, title) if is_chinese() else title
         return ""
+
+    def translated(self, stem: str, text: str) -> str:
+        """``text`` as the chapter's Chinese catalog translates it, else unchanged."""
+        try:
+            with (self.folder / CATALOGS / f"{stem}.po").open("rb") as catalog_file:
+                message = read_po(catalog_file).get(text)
+        except OSError:
+            return text
+        if message is None or message.fuzzy or not message.string:
+            return text
+        return str(message.string)
 
 
 def table_of_contents(folder: Path) -> list[str]:

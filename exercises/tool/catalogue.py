@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIELDS = ("id", "title", "chapter", "region", "file", "tests", "hints")
+OPTIONAL_FIELDS = ("hints_zh_CN",)  # the hints in Chinese, one for one
 CHAPTER_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -31,6 +32,7 @@ class Exercise:
         file: the reference file holding the region, relative to the repository root.
         tests: the test file inside the exercise folder.
         hints: progressive hints, the gentlest first.
+        hints_zh_CN: the same hints in Chinese, or empty before they are written.
     """
 
     number: int
@@ -41,6 +43,7 @@ class Exercise:
     file: str
     tests: str
     hints: tuple[str, ...]
+    hints_zh_CN: tuple[str, ...] = ()
 
     @property
     def folder_name(self) -> str:
@@ -67,15 +70,18 @@ def parse_entry(number: int, entry: dict[str, object]) -> Exercise:
     """Turns one ``[[exercise]]`` table into an :class:`Exercise`, checking types."""
     where = f"catalogue entry {number} ({entry.get('id', '?')})"
     missing = [name for name in FIELDS if name not in entry]
-    unknown = sorted(set(entry) - set(FIELDS))
+    unknown = sorted(set(entry) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if missing or unknown:
         raise CatalogueError(f"{where}: missing {missing}, unknown {unknown}")
     strings = {name: entry[name] for name in FIELDS if name != "hints"}
     if not all(isinstance(value, str) for value in strings.values()):
         raise CatalogueError(f"{where}: every field but hints must be a string")
-    hints = entry["hints"]
-    if not isinstance(hints, list) or not all(isinstance(h, str) for h in hints):
-        raise CatalogueError(f"{where}: hints must be a list of strings")
+    hints = string_list(where, entry, "hints")
+    hints_zh_cn = string_list(where, entry, "hints_zh_CN")
+    if hints_zh_cn and len(hints_zh_cn) != len(hints):
+        raise CatalogueError(
+            f"{where}: hints_zh_CN must translate every hint, in order"
+        )
     if not CHAPTER_PATTERN.match(str(entry["chapter"])):
         raise CatalogueError(f"{where}: chapter must be a file stem like 'arbiter'")
     return Exercise(
@@ -87,7 +93,16 @@ def parse_entry(number: int, entry: dict[str, object]) -> Exercise:
         file=str(entry["file"]),
         tests=str(entry["tests"]),
         hints=tuple(hints),
+        hints_zh_CN=tuple(hints_zh_cn),
     )
+
+
+def string_list(where: str, entry: dict[str, object], name: str) -> list[str]:
+    """The list of strings under ``name`` (empty when an optional field is absent)."""
+    value = entry.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CatalogueError(f"{where}: {name} must be a list of strings")
+    return value
 
 
 def find_exercise(exercises: list[Exercise], key: str) -> Exercise:

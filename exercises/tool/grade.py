@@ -22,11 +22,19 @@ from xml.etree import ElementTree
 from .book import Book
 from .catalogue import Exercise, load_catalogue
 from .layout import Layout
+from .messages import say
 from .results import GUARD_TEST, Outcome, run_tests
 from .workcopy import write_starter
 
 SOLVED, FAILING, NOT_STARTED, BROKEN = "solved", "failing", "not started", "error"
 REPORT_FOLDER = Path("_build") / "grade"
+# The report's status values stay English (a program reads them); the screen's do not.
+STATUS_MESSAGES = {
+    SOLVED: "solved",
+    FAILING: "failing_short",
+    NOT_STARTED: "not_started",
+    BROKEN: "error",
+}
 
 
 @dataclass(frozen=True)
@@ -56,9 +64,12 @@ def grade(layout: Layout, out: TextIO) -> int:
     (folder / "junit.xml").write_text(junit_xml(grades), encoding="utf-8")
     for entry in grades:
         score = f"{entry.passed}/{entry.total}"
-        out.write(f"{entry.number:2d} {entry.id:<20} {entry.status:<12} {score}\n")
+        status = say(STATUS_MESSAGES[entry.status])
+        out.write(f"{entry.number:2d} {entry.id:<20} {status:<12} {score}\n")
     solved = sum(1 for entry in grades if entry.status == SOLVED)
-    out.write(f"{solved}/{len(grades)} solved; reports in {REPORT_FOLDER}/\n")
+    total = len(grades)
+    out.write(say("grade_summary", solved=solved, total=total, folder=REPORT_FOLDER))
+    out.write("\n")
     return 0
 
 

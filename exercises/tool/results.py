@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 
 from .catalogue import Exercise
 from .layout import Layout
+from .messages import say
 
 WORK_ENV = "MINIGUN_EXERCISE_WORK"
 GUARD_TEST = "test_minigun_is_the_work_copy"
@@ -30,14 +31,15 @@ EXIT_INTERRUPTED = 2
 EXIT_INTERNAL_ERROR = 3
 EXIT_USAGE_ERROR = 4
 EXIT_NO_TESTS = 5
+# What each exit code means to a student: messages.py holds the sentences.
 EXIT_MEANINGS = {
-    EXIT_OK: "all tests passed",
-    EXIT_TESTS_FAILED: "some tests failed",
-    EXIT_INTERRUPTED: "interrupted, usually by an error while collecting the tests",
-    EXIT_INTERNAL_ERROR: "pytest's own internal error",
-    EXIT_USAGE_ERROR: "a usage error, such as a missing work copy",
-    EXIT_NO_TESTS: "no tests were collected",
-    TIMED_OUT: f"pytest did not finish within {RUN_TIMEOUT} s",
+    EXIT_OK: "exit_0",
+    EXIT_TESTS_FAILED: "exit_1",
+    EXIT_INTERRUPTED: "exit_2",
+    EXIT_INTERNAL_ERROR: "exit_3",
+    EXIT_USAGE_ERROR: "exit_4",
+    EXIT_NO_TESTS: "exit_5",
+    TIMED_OUT: "exit_timed_out",
 }
 
 
@@ -66,7 +68,8 @@ class Outcome:
 
     @property
     def meaning(self) -> str:
-        return EXIT_MEANINGS.get(self.exit_code, f"pytest exit code {self.exit_code}")
+        key = EXIT_MEANINGS.get(self.exit_code, "exit_other")
+        return say(key, code=self.exit_code, seconds=RUN_TIMEOUT)
 
 
 def run_tests(
