@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: venv run test lint format html html-student html-instructor html-zh gettext
-.PHONY: update-po serve doctest bench
+.PHONY: update-po serve doctest bench html-zh-student html-zh-instructor
 .PHONY: exercise hint watch reset solution check-exercises list grade
 
 venv: $(STAMP)
@@ -59,11 +59,22 @@ html-zh: venv  ## the Chinese edition, as strictly, into _build/html-zh
 	$(SPHINX) -b html -D language=zh_CN $(BOOK_FLAGS) _build/html-zh
 	@$(call offline_check,_build/html-zh)
 
-# -E: a fresh environment, so a change in book/_ext reaches every catalog too. The
+html-zh-student: venv  ## the Chinese student's edition (_build/html-zh-student)
+	$(SPHINX) -b html -D language=zh_CN -t student -d _build/doctrees-zh-student \
+		$(BOOK_FLAGS) _build/html-zh-student
+	@$(call offline_check,_build/html-zh-student)
+
+html-zh-instructor: venv  ## the Chinese instructor's edition (_build/html-zh-instructor)
+	$(SPHINX) -b html -D language=zh_CN -t instructor -d _build/doctrees-zh-instructor \
+		$(BOOK_FLAGS) _build/html-zh-instructor
+	@$(call offline_check,_build/html-zh-instructor)
+
+# -E: a fresh environment, so a change in book/_ext reaches every catalog too.
+# -t every_edition: the reader's, the student's and the instructor's text alike. The
 # strings the book's extension writes itself (labels of generated text) go to the
 # catalog of Sphinx's own messages, sphinx.pot, which Sphinx reads from locale_dirs.
 gettext: venv  ## extract the book's English messages into _build/gettext/*.pot
-	$(SPHINX) -b gettext -E $(BOOK_FLAGS) $(POT_DIR)
+	$(SPHINX) -b gettext -E -t every_edition $(BOOK_FLAGS) $(POT_DIR)
 	$(VENV)/bin/pybabel --quiet extract --project=minigun -o $(POT_DIR)/sphinx.pot book/_ext
 
 update-po: gettext  ## merge the .pot files into book/locale/zh_CN (changed English: fuzzy)

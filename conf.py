@@ -120,7 +120,8 @@ STUDENT_EDITION = tags.has("student")  # type: ignore[name-defined]  # noqa: F82
 INSTRUCTOR_EDITION = tags.has("instructor")  # type: ignore[name-defined]  # noqa: F821
 if STUDENT_EDITION and INSTRUCTOR_EDITION:
     raise ValueError("build one edition at a time: -t student or -t instructor")
-if not INSTRUCTOR_EDITION:
+EVERY_EDITION = tags.has("every_edition")  # type: ignore[name-defined]  # noqa: F821
+if not (INSTRUCTOR_EDITION or EVERY_EDITION):  # make gettext extracts every edition
     exclude_patterns.append("syllabus.md")  # only the instructor's toctree lists it
 if STUDENT_EDITION:
     # Nothing a solution could be read from: no highlighted module source (viewcode),

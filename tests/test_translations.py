@@ -70,6 +70,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The English messages as the sources have them now, as ``make gettext`` makes."""
     out = tmp_path_factory.mktemp("gettext")
     sphinx = [sys.executable, "-m", "sphinx", "-b", "gettext", "-E", "-q"]
+    sphinx += ["-t", "every_edition"]  # as make gettext: every edition's text
     subprocess.run(
         [*sphinx, "-W", "-n", "-c", ".", "book", str(out)],
         cwd=ROOT,

@@ -372,14 +372,24 @@ def region_messages() -> dict[Path, dict[str, str]]:
 EDITION_TAGS = (STUDENT, INSTRUCTOR)
 
 
+def extracting_messages(app: Sphinx) -> bool:
+    """The gettext builder is running: the catalogs hold every edition's text, for
+    the Chinese student and instructor editions too. (It replaces ``app.tags`` with
+    tags that have nothing, so the edition's tag cannot say so; conf.py includes the
+    syllabus on ``-t every_edition``.)"""
+    return app.builder.name == "gettext"
+
+
 def prune_other_editions(app: Sphinx, doctree: nodes.document) -> None:
     """Drop, as the page is read, the ``{only}`` blocks of editions not being built.
 
-    Sphinx keeps every ``only`` block until the page is written, so the gettext
-    builder would put the instructor notes into the Chinese catalogs, to be
-    translated for an edition that never shows them. A block that names no edition
-    tag (an ``only`` for one output format) is left to Sphinx.
+    Sphinx keeps every ``only`` block until the page is written, and a page's
+    search index would otherwise hold words of another edition (an instructor note
+    in the student's search). A block that names no edition tag (an ``only`` for
+    one output format) is left to Sphinx. ``make gettext`` keeps them all.
     """
+    if extracting_messages(app):
+        return
     # Plain Tags, not app.tags: the gettext builder's tags say yes to every block.
     tags = Tags([tag for tag in EDITION_TAGS if app.tags.has(tag)])
     for block in list(doctree.findall(addnodes.only)):
@@ -392,7 +402,8 @@ class InstructorTocTree(TocTree):
     """A ``toctree`` in the instructor edition; nothing in the other two."""
 
     def run(self) -> list[nodes.Node]:
-        if not self.env.app.tags.has(INSTRUCTOR):
+        app = self.env.app
+        if not (app.tags.has(INSTRUCTOR) or extracting_messages(app)):
             return []
         return super().run()
 

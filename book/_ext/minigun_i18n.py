@@ -24,13 +24,16 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 
-# Each edition: its language code, the folder its build goes to, the name of the
-# link that leads to it. The folders are the Makefile's `html` and `html-zh`.
+# Each language: the folder its reader's edition is built into, and the name of the
+# link that leads to it. The classroom editions add their tag to the folder: the
+# Makefile's html, html-zh, html-student, html-zh-student, html-instructor and
+# html-zh-instructor.
 EDITIONS = {
     "en": {"folder": "html", "label": "English"},
     "zh_CN": {"folder": "html-zh", "label": "中文"},
 }
 OTHER_EDITION = {"en": "zh_CN", "zh_CN": "en"}
+CLASSROOM_TAGS = ("student", "instructor")
 
 
 class KeepAutodocInEnglish(SphinxTransform):
@@ -63,11 +66,16 @@ def ancestors(node: nodes.Node) -> list[nodes.Node]:
     return found
 
 
-def other_edition_link(pagename: str, language: str) -> dict[str, str]:
-    """The relative URL of the same page in the other edition, and its label."""
+def other_edition_link(
+    pagename: str, language: str, classroom_tag: str | None = None
+) -> dict[str, str]:
+    """The relative URL of the same page in the other language's same edition (the
+    student's Chinese book links to the student's English one), and its label."""
     other = OTHER_EDITION.get(language, "zh_CN")
     to_build_folder = "../" * (pagename.count("/") + 1)
     folder = EDITIONS[other]["folder"]
+    if classroom_tag:
+        folder = f"{folder}-{classroom_tag}"
     return {
         "url": f"{to_build_folder}{folder}/{pagename}.html",
         "label": EDITIONS[other]["label"],
@@ -82,7 +90,8 @@ def add_language_switch(
     context: dict[str, Any],
     doctree: nodes.document | None,
 ) -> None:
-    context["language_switch"] = other_edition_link(pagename, app.config.language)
+    tag = next((tag for tag in CLASSROOM_TAGS if app.tags.has(tag)), None)
+    context["language_switch"] = other_edition_link(pagename, app.config.language, tag)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
