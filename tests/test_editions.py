@@ -41,9 +41,9 @@ INSTRUCTOR_ONLY = ("book/instructor", "book/syllabus.md")
 STORY_CHAPTERS = sorted({exercise.chapter for exercise in EXERCISES})
 
 
-def build(edition: str, out: Path) -> Path:
+def build(edition: str, out: Path, *options: str) -> Path:
     """Builds like the Makefile: the doctrees beside the pages, not inside them."""
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-t", edition]
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-t", edition, *options]
     command += ["-d", str(out.with_name(out.name + "-doctrees"))]
     command += ["-W", "-n", "--keep-going", "-q", "-c", ".", "book", str(out)]
     done = subprocess.run(
@@ -61,13 +61,30 @@ def build(edition: str, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def student(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build("student", tmp_path_factory.mktemp("html-student"))
+def editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder the editions are built into side by side, as ``_build`` is."""
+    return tmp_path_factory.mktemp("editions")
 
 
 @pytest.fixture(scope="module")
-def instructor(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build("instructor", tmp_path_factory.mktemp("html-instructor"))
+def student(editions: Path) -> Path:
+    return build("student", editions / "html-student")
+
+
+@pytest.fixture(scope="module")
+def instructor(editions: Path) -> Path:
+    return build("instructor", editions / "html-instructor")
+
+
+@pytest.fixture(scope="module")
+def chinese_student(editions: Path) -> Path:
+    """``make html-zh-student``: the same edition, with the Chinese catalogs."""
+    return build("student", editions / "html-zh-student", "-D", "language=zh_CN")
+
+
+@pytest.fixture(scope="module")
+def chinese_instructor(editions: Path) -> Path:
+    return build("instructor", editions / "html-zh-instructor", "-D", "language=zh_CN")
 
 
 def visible_text(path: Path) -> str:
@@ -160,18 +177,34 @@ def text_lines(path: Path) -> set[Fragment]:
     return fragments(visible_text(path).splitlines())
 
 
-@pytest.mark.timeout(2 * BUILD_TIMEOUT)
-def test_no_reference_line_reaches_the_student_edition(student: Path) -> None:
-    texts = {path: text_lines(path) for path in built_files(student)}
+def reference_lines_in(build: Path) -> list[str]:
+    """Every distinctive reference line found in any file of ``build``."""
+    texts = {path: text_lines(path) for path in built_files(build)}
     assert any(p.name == "searchindex.js" for p in texts), "no search index was built"
-    leaks = [
-        f"{exercise.id}: {line!r} in {path.relative_to(student)}"
+    return [
+        f"{exercise.id}: {line!r} in {path.relative_to(build)}"
         for exercise in EXERCISES
         for line in distinctive_lines(exercise)
         for path, lines in texts.items()
         if line in lines
     ]
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_no_reference_line_reaches_the_student_edition(student: Path) -> None:
+    leaks = reference_lines_in(student)
     assert not leaks, "reference lines in the student edition:\n" + "\n".join(leaks)
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_no_reference_line_reaches_the_chinese_student_edition(
+    chinese_student: Path,
+) -> None:
+    """The listings are shared: translating the prose must not bring an answer back."""
+    leaks = reference_lines_in(chinese_student)
+    assert not leaks, "reference lines in the Chinese student edition:\n" + (
+        "\n".join(leaks)
+    )
 
 
 @pytest.mark.timeout(2 * BUILD_TIMEOUT)
@@ -278,3 +311,71 @@ def test_searching_the_student_edition_finds_no_word_only_an_answer_has(
     )
     found = sorted(word for word in words if stem(word) in in_student)
     assert not found, f"the student edition's search finds answer words: {found}"
+
+
+# The Chinese classroom editions
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+SWITCH = re.compile(r'<a class="language-switch" href="([^"]*)"')
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_the_chinese_student_edition_has_holes_and_no_instructor_material(
+    chinese_student: Path,
+) -> None:
+    assert not (chinese_student / "syllabus.html").exists(), "the syllabus leaked"
+    for exercise in EXERCISES:
+        page = visible_text(chinese_student / f"{exercise.chapter}.html")
+        hole = f'raise NotImplementedError("{starter_message(LAYOUT, exercise)}")'
+        assert hole in page, f"{exercise.chapter}.html (zh student): no hole {hole!r}"
+        assert "教师笔记" not in page, f"instructor notes in {exercise.chapter}.html"
+    index = visible_text(chinese_student / "index.html")
+    assert "这是学生版" in index, "the Chinese student edition does not say what it is"
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_the_chinese_instructor_edition_has_the_notes_and_syllabus_in_chinese(
+    chinese_instructor: Path,
+) -> None:
+    for chapter in STORY_CHAPTERS:
+        page = visible_text(chinese_instructor / f"{chapter}.html")
+        for part in ("教师笔记", "学习目标", "课堂用时", "讨论题"):
+            assert part in page, f"{chapter}.html (zh instructor) has no {part!r}"
+        for english in ("Learning goals", "Discussion questions", "The tests answer"):
+            assert english not in page, f"{chapter}.html (zh instructor): {english!r}"
+    syllabus = visible_text(chinese_instructor / "syllabus.html")
+    assert "第 1 次课" in syllabus and "第 6 次课" in syllabus, syllabus[:300]
+    assert "Session 1" not in syllabus, "the Chinese syllabus is still English"
+
+
+@pytest.mark.timeout(4 * BUILD_TIMEOUT)
+@pytest.mark.parametrize(
+    ("edition", "counterpart"),
+    [
+        ("html-student", "html-zh-student"),
+        ("html-zh-student", "html-student"),
+        ("html-instructor", "html-zh-instructor"),
+        ("html-zh-instructor", "html-instructor"),
+    ],
+)
+def test_each_classroom_edition_links_to_its_counterpart(
+    edition: str,
+    counterpart: str,
+    student: Path,
+    instructor: Path,
+    chinese_student: Path,
+    chinese_instructor: Path,
+) -> None:
+    """The Chinese student's switch leads to the English student's book, not the
+    reader's: a student must never land where the answers are."""
+    built = student.parent / edition
+    for page in ("index.html", "deploy.html", "syllabus.html"):
+        if not (built / page).exists():
+            continue  # the syllabus is in the instructor editions only
+        link = SWITCH.search((built / page).read_text(encoding="utf-8"))
+        assert link, f"{edition}/{page}: no language switch"
+        target = (built / link[1]).resolve()
+        assert target == (built.parent / counterpart / page).resolve(), (
+            f"{edition}/{page} links to {link[1]}, expected {counterpart}/{page}"
+        )
+        assert target.exists(), f"{edition}/{page}: the link's target is missing"
