@@ -89,7 +89,10 @@ def test_translated_pages_read_as_chinese(editions: Path) -> None:
     assert "index" in pages, "the index page's catalog must be complete"
     english = []
     for name in pages:
-        page = read_page(editions / "html-zh" / f"{name}.html")
+        built = editions / "html-zh" / f"{name}.html"
+        if not built.exists():
+            continue  # the syllabus: instructor editions only (test_editions.py)
+        page = read_page(built)
         for text in prose_paragraphs(page):
             if ENGLISH_WORDS.search(text) and not CJK.search(text):
                 english.append(f"{name}.html: {text[:80]!r}")
