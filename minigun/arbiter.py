@@ -50,6 +50,7 @@ from typing import Any
 import setproctitle
 
 from minigun import __version__, sock
+from minigun.config import Config
 from minigun.errors import (
     APP_FACTORY_ERROR,
     APP_LOAD_ERROR,
@@ -166,15 +167,16 @@ class Arbiter:
         self.generation = 0
         self.boot_failures: list[tuple[Worker, int]] = []
         self.backoff = RespawnBackoff(time.monotonic)
-        self.previous_cfg: Any = None  # the config before the last HUP
+        self.previous_cfg: Config | None = None  # the config before the last HUP
         self.stopping = False
-        self._num_workers: int | None = None
+        self.num_workers = 0  # how many current-generation workers to keep alive
         self.reexec_pid = 0  # the new master we forked on USR2
         self.master_pid = 0  # our old master, if we are the new one of a USR2
         self.master_name = "Master"
         self.systemd = False
         self.start_dir = os.getcwd()
         self.setup(app)
+        self.change_num_workers(self.cfg.workers, first=True)
         self.signal_handlers = self.signal_table()
 
     def signal_table(self) -> dict[signal.Signals, SignalAction]:
@@ -206,31 +208,29 @@ class Arbiter:
         self.worker_class = self.cfg.worker_class
         self.timeout = self.cfg.timeout
         self.proc_name = self.cfg.proc_name
-        self.num_workers = self.cfg.workers
         if self.cfg.preload_app:
             self.app.wsgi()
 
-    @property
-    def num_workers(self) -> int:
-        """How many workers of the current generation the master keeps alive."""
-        return self._num_workers or 0
+    def change_num_workers(self, value: int, first: bool = False) -> None:
+        """Keep ``value`` workers from now on, and tell the ``nworkers_changed`` hook.
 
-    @num_workers.setter
-    def num_workers(self, value: int) -> None:
-        """Every assignment calls ``nworkers_changed``, as gunicorn does: at start-up
-        (old value ``None``), on TTIN, TTOU, WINCH, and on every HUP even when the
-        number stays the same."""
-        old_value, self._num_workers = self._num_workers, value
+        gunicorn calls the hook from a property setter, so any assignment runs user
+        code; minigun calls it here, by name, where the number is decided: at
+        start-up (``first``: the old value is ``None``), on TTIN, TTOU, WINCH, and on
+        every HUP, even when the number stays the same.
+        """
+        old_value = None if first else self.num_workers
+        self.num_workers = value
         self.call_hook(
             "nworkers_changed", self.cfg.nworkers_changed, self, value, old_value
         )
 
-    # Hooks. Which failures abort: on_starting, when_ready and pre_fork (via
-    # call_startup_hook: logged by name, then the master halts) and, in the child,
-    # post_fork and
-    # post_worker_init (Worker.call_hook_or_raise: the worker fails to boot, exit 3).
-    # pre_request raising fails only its request (500). Every other hook's exception
-    # is logged with its name and the server carries on. book/hooks-timeline.md.
+    # Hooks. Which failures abort: on_starting, when_ready and pre_fork (through
+    # call_startup_hook: logged by name, then the master halts); in the child,
+    # post_fork and post_worker_init (Worker.call_hook_or_raise: the worker fails to
+    # boot, exit 3); pre_request fails only its own request (500). Any other hook
+    # that raises is logged by name and the server carries on. See
+    # book/hooks-timeline.md.
 
     def call_hook(self, name: str, hook: Callable[..., Any], *args: Any) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and ignored."""
@@ -391,7 +391,7 @@ class Arbiter:
         self.halt(graceful=False)
 
     def handle_ttin(self) -> None:
-        self.num_workers += 1
+        self.change_num_workers(self.num_workers + 1)
         self.manage_workers()
 
     def handle_ttou(self) -> None:
@@ -399,7 +399,7 @@ class Arbiter:
         if self.num_workers <= 1:
             self.log.info("TTOU ignored: already at one worker")
             return
-        self.num_workers -= 1
+        self.change_num_workers(self.num_workers - 1)
         self.manage_workers()
 
     def handle_usr1(self) -> None:
@@ -417,7 +417,7 @@ class Arbiter:
             self.log.info("SIGWINCH ignored. Not daemonized")
             return
         self.log.info("graceful stop of workers")
-        self.num_workers = 0
+        self.change_num_workers(0)
         self.kill_workers(signal.SIGTERM)
 
     def handle_chld(self) -> None:
@@ -540,12 +540,20 @@ class Arbiter:
             # end-exercise: hup-reload
         except Exception:
             self.log.exception("Reload failed; the old workers keep serving")
-            self.app.cfg = old_cfg
-            self.setup(self.app)
+            self.restore_config(old_cfg)
             return
+        self.change_num_workers(self.cfg.workers)
         self.call_hook("on_reload", self.cfg.on_reload, self)
         setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
         self.manage_workers()
+
+    def restore_config(self, cfg: Config) -> None:
+        """Go back to ``cfg`` after a reload that failed: the one place the master
+        itself gives the application a config (a HUP's new one comes from
+        ``app.reload()``)."""
+        self.app.cfg = cfg
+        self.setup(self.app)
+        self.change_num_workers(cfg.workers)
 
     def rebind(self) -> None:
         """Bind the new addresses, then let go of the old ones (so a bind that fails
@@ -799,11 +807,9 @@ class Arbiter:
             self.log.error("Perhaps out of memory?")
 
     def raise_if_boot_failed(self) -> None:
-        """Halt on a boot failure, unless a reload failed while old workers serve.
-
-        A failed reload abandons the new generation: the old workers become current
-        again and keep serving, and nothing is respawned from the broken version.
-        """
+        """Halt on a boot failure, unless a reload failed while old workers serve:
+        then :meth:`roll_back_reload`, and nothing is respawned from the broken
+        version."""
         failures, self.boot_failures = self.boot_failures, []
         if not failures or self.stopping:
             return
@@ -814,11 +820,16 @@ class Arbiter:
         self.log.error(
             "Reload failed (%s) Old workers keep serving.", BOOT_FAILURES[code]
         )
-        for failed in self.active_workers(worker.generation):
+        self.roll_back_reload(worker.generation, old)
+
+    def roll_back_reload(self, failed_generation: int, old: list[Worker]) -> None:
+        """Abandon the generation that failed to boot: its workers are killed, the
+        old workers become current again, and the config before the HUP is back
+        (with, for example, its number of workers)."""
+        for failed in self.active_workers(failed_generation):
             self.kill_worker(failed.pid, signal.SIGKILL)
         self.generation = max(w.generation for w in old)
         for survivor in old:
             survivor.generation = self.generation
-        if self.previous_cfg is not None:  # e.g. the old number of workers
-            self.app.cfg = self.previous_cfg
-            self.setup(self.app)
+        if self.previous_cfg is not None:
+            self.restore_config(self.previous_cfg)

@@ -5,6 +5,7 @@ import signal
 import time
 
 import pytest
+from fake_app import FakeApp
 
 from minigun.arbiter import (
     FIRST_RESPAWN_DELAY,
@@ -25,17 +26,6 @@ from minigun.errors import (
     HaltServer,
 )
 from minigun.workers.base import Worker
-
-
-class FakeApp:
-    def __init__(self, cfg):
-        self.cfg = cfg
-
-    def wsgi(self):
-        return lambda environ, start_response: []
-
-    def reload(self):
-        pass
 
 
 class FakeMaster(Arbiter):
@@ -104,7 +94,7 @@ def test_manage_workers_spawns_the_missing_and_retires_the_oldest_extra():
     master = make_master(workers=3)
     master.manage_workers()
     assert sorted(master.workers) == [1001, 1002, 1003]
-    master.num_workers = 1
+    master.change_num_workers(1)
     master.manage_workers()
     assert master.killed == [(1001, signal.SIGTERM), (1002, signal.SIGTERM)]
     master.manage_workers()  # retiring workers are not asked twice
@@ -166,8 +156,9 @@ def test_a_failed_reload_keeps_the_old_generation_and_config():
     master.previous_cfg = master.cfg
     reloaded = Config()
     reloaded.set("workers", 3)
-    master.app.cfg = reloaded
+    master.app.cfg = reloaded  # what app.reload() does on a HUP
     master.setup(master.app)
+    master.change_num_workers(reloaded.workers)
     master.generation = 1
     master.add_worker(2, 1)
     master.add_worker(3, 1)

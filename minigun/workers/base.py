@@ -6,7 +6,8 @@ first request, to become a well-behaved worker? The life cycle is::
     __init__           in the master, before the fork: plain attributes, no side effects
     init_process()     in the child: environment, user, signals, load the app, run()
     run()              the accept loop: a subclass's job (SyncWorker, ThreadWorker)
-    (exit)             the master's spawn_worker turns how run() ended into an exit code
+    (exit)             the master's run_worker, in the child, turns how run() ended
+                       into the process's exit code
 
 Rules of the worker's life:
 
@@ -64,21 +65,6 @@ POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
 WAKE_BYTE = b"."
 CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
 WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
-
-# The signals a worker resets from the master's handlers, and then handles itself.
-WORKER_SIGNALS = (
-    signal.SIGABRT,
-    signal.SIGHUP,
-    signal.SIGQUIT,
-    signal.SIGINT,
-    signal.SIGTERM,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGWINCH,
-    signal.SIGCHLD,
-    signal.SIGTTIN,
-    signal.SIGTTOU,
-)
 
 
 class Worker:
@@ -236,9 +222,12 @@ class Worker:
             raise SystemExit(getattr(error, "exit_status", APP_LOAD_ERROR)) from error
 
     def init_signals(self) -> None:
-        """Forget the master's handlers and install the worker's own."""
-        for sig in WORKER_SIGNALS:
-            signal.signal(sig, signal.SIG_DFL)
+        """Install the worker's own handlers.
+
+        The master's were reset once, right after the fork
+        (:meth:`~minigun.arbiter.Arbiter.forget_master_state`), so a signal this
+        worker does not handle keeps the default action it got there.
+        """
         handlers = {
             signal.SIGTERM: self.handle_exit,
             signal.SIGQUIT: self.handle_quit,

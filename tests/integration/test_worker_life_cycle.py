@@ -24,3 +24,13 @@ def test_workers_exit_when_their_master_is_gone(serve):
     workers = server.worker_pids()
     os.kill(server.master_pid, signal.SIGKILL)
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers))
+
+
+def test_a_booted_worker_ignores_the_signals_only_a_master_answers(serve):
+    """HUP, USR2, TTIN and TTOU mean something to the master only; a worker that gets
+    one (``pkill -TTIN minigun`` reaches them all) keeps serving."""
+    server = serve("examples.app_pid:app", *FAST)
+    worker = server.get_pid()
+    for sig in (signal.SIGHUP, signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU):
+        os.kill(worker, sig)
+    assert [server.get_pid() for _ in range(3)] == [worker] * 3
