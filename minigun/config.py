@@ -76,7 +76,10 @@ from minigun.validators import (
     warn,
 )
 
-if TYPE_CHECKING:  # the default hooks' parameter types; these modules import config
+# For the default hooks' annotations only: importing the master, the workers and the
+# parser at run time would load the whole server with its registry, and make a cycle
+# as soon as one of them imports config.
+if TYPE_CHECKING:
     from minigun.arbiter import Arbiter
     from minigun.http.message import Request
     from minigun.http.wsgi import Response
