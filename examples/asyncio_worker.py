@@ -9,9 +9,10 @@ The chapter builds it in steps, each one a promise the master relies on:
 1. ``Worker.run()`` raises ``NotImplementedError``: a worker class *is* its accept
    loop. Everything before it (fork, signals reset, app loaded, ``post_worker_init``)
    is done by :meth:`minigun.workers.base.Worker.init_process`.
-2. Serving one connection is already written: :class:`SyncWorker` parses a request,
-   runs the hooks (``pre_request``, ``post_request``), counts it for
-   ``max_requests`` and answers errors. We inherit that and replace only ``run()``.
+2. Serving one connection is already written: the base class's ``handle()`` parses
+   a request, runs the hooks (``pre_request``, ``post_request``), counts it for
+   ``max_requests`` and answers errors. We inherit it through :class:`SyncWorker`
+   (whose ``accept_and_serve`` the backlog drain uses) and replace only ``run()``.
 3. The loop: one task per listener awaits ``loop.sock_accept()``.
 4. The heartbeat: a task that calls :meth:`notify` and checks the parent pid. The
    request is served in the loop's own thread, so an application stuck in a
@@ -43,7 +44,7 @@ class AsyncioWorker(SyncWorker):
 
     def run(self) -> None:
         asyncio.run(self.serve())
-        self.drain_backlog()  # the sync worker's: only after TERM, within its deadline
+        self.drain_backlog()  # the base class's: only after TERM, within its deadline
 
     async def serve(self) -> None:
         """Accept and beat the heartbeat until asked to stop."""
@@ -82,10 +83,10 @@ class AsyncioWorker(SyncWorker):
         loop = asyncio.get_running_loop()
         listener.setblocking(False)
         while self.alive:
-            client, addr = await loop.sock_accept(listener)
-            client.setblocking(True)
+            sock, peer_addr = await loop.sock_accept(listener)
+            sock.setblocking(True)
             try:
-                self.handle(listener, client, addr)  # blocking, like the sync worker
+                self.handle(listener, sock, peer_addr)  # blocking, like the sync worker
             finally:
-                client.close()
+                sock.close()
         self.stop()  # max_requests turned alive off

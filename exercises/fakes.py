@@ -13,7 +13,8 @@ says what was called, what was expected and what happened.
 - :class:`FakeProcesses` replaces ``os.kill`` and ``waitpid`` for the arbiter:
   it records every signal and decides, on the fake clock, when a worker exits.
 - :class:`FakeWorker` is the master's view of a worker, without a process.
-- :class:`FakeApp` is the application object the arbiter is handed.
+- :class:`FakeApp` is the application object the arbiter and the workers are
+  handed (the project's tests in ``tests/`` use it too).
 """
 
 import signal
@@ -179,18 +180,29 @@ class FakeProcesses:
 
 
 class FakeApp:
-    """The application the arbiter is handed: a ``cfg`` and a ``reload()``.
+    """The application a master or a worker is handed: a ``cfg``, a ``wsgi()`` and
+    a ``reload()``.
 
-    ``reload()`` swaps in ``next_cfg`` when one is given, as re-reading an edited
-    config file would. The project's own tests have the same fake in
-    ``tests/fake_app.py``; this one stays separate on purpose, because the
-    exercises run against a student's work copy and must not import from the
+    ``wsgi()`` returns :func:`hello_app`, or raises ``error`` when one is given, as
+    an application whose import fails in the worker. ``reload()`` counts its calls
+    and swaps in ``next_cfg`` when one is given, as re-reading an edited config
+    file would.
+
+    The project's own tests use this one too (``tests/fake_app.py`` imports it).
+    The dependency runs from ``tests/`` to ``exercises/`` and never back: an
+    exercise folder runs against a student's work copy and must not need the
     project's test suite.
     """
 
-    def __init__(self, cfg: Any, next_cfg: Any = None) -> None:
+    def __init__(
+        self,
+        cfg: Any = None,
+        next_cfg: Any = None,
+        error: BaseException | None = None,
+    ) -> None:
         self.cfg = cfg
         self.next_cfg = next_cfg
+        self.error = error
         self.reloads = 0
 
     def reload(self) -> None:
@@ -199,6 +211,8 @@ class FakeApp:
             self.cfg = self.next_cfg
 
     def wsgi(self) -> Any:
+        if self.error is not None:
+            raise self.error
         return hello_app
 
 

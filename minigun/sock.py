@@ -38,6 +38,11 @@ FIRST_UNPRIVILEGED_PORT = 1024  # POSIX tradition; Linux: ip_unprivileged_port_s
 
 Address = tuple[str, int] | str | int
 
+SocketAddress = tuple[str, int] | tuple[str, int, int, int] | str
+"""An address as ``accept()`` and ``getsockname()`` give it: ``(host, port)`` for
+IPv4, ``(host, port, flowinfo, scope_id)`` for IPv6, a path (empty for an unnamed
+peer) for a Unix socket."""
+
 
 class BaseSocket:
     """A listening socket plus how to describe it in the log."""
@@ -66,10 +71,10 @@ class BaseSocket:
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def getsockname(self) -> Any:
-        return self.sock.getsockname()
+    def getsockname(self) -> SocketAddress:
+        return self.sock.getsockname()  # type: ignore[no-any-return]
 
-    def accept(self) -> tuple[socket.socket, Any]:
+    def accept(self) -> tuple[socket.socket, SocketAddress]:
         return self.sock.accept()
 
     def setblocking(self, flag: bool) -> None:

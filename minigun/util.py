@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from minigun.errors import APP_FACTORY_ERROR, APP_NOT_FOUND, AppImportError
+from minigun.workers import SUPPORTED_WORKERS
 
 DEFAULT_APP_VARIABLE = "application"
 """The variable ``import_app("module")`` looks for, as in gunicorn and mod_wsgi."""
@@ -37,12 +38,6 @@ DEFAULT_PORT = 8000
 """The TCP port of a bind that names only a host."""
 
 MAX_PORT = 65535
-
-WORKER_CLASSES: Mapping[str, str] = {
-    "sync": "minigun.workers.sync.SyncWorker",
-    "gthread": "minigun.workers.gthread.ThreadWorker",
-}
-"""Short worker-class names and the classes they stand for."""
 
 HOP_BY_HOP_HEADERS = frozenset(
     {
@@ -205,7 +200,7 @@ def call_app_factory(factory: Any, uri: str, expression: AppExpression) -> Any:
 def load_class(
     uri: str | type,
     default: str = "sync",
-    section: Mapping[str, str] = WORKER_CLASSES,
+    section: Mapping[str, str] = SUPPORTED_WORKERS,
 ) -> type:
     """Resolve a class from a short name in ``section`` or from a dotted path.
 

@@ -200,7 +200,7 @@ def test_max_requests_ends_the_loop():
         while worker.alive and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not worker.alive
-        assert worker.nr == 2
+        assert worker.requests_served == 2
 
 
 def idle_worker(**settings) -> ThreadWorker:
@@ -246,6 +246,6 @@ class OutOfDescriptorsListener:
 def test_a_worker_out_of_file_descriptors_holds_what_it_has_instead_of_dying():
     worker = idle_worker(worker_connections=1000)
     worker.connections = {object() for _ in range(3)}
-    assert worker.accept(OutOfDescriptorsListener()) is False  # no exception
+    assert worker.accept_and_serve(OutOfDescriptorsListener()) is False  # no exception
     assert worker.worker_connections == 3
     assert not worker.has_room()  # from now on it makes room instead

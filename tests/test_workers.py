@@ -5,6 +5,7 @@ import signal
 import time
 
 import pytest
+from fake_app import FakeApp
 
 from minigun.config import Config
 from minigun.errors import APP_LOAD_ERROR, AppImportError
@@ -24,16 +25,6 @@ class RecordingLog:
 
     def access(self, resp, req, environ, request_time):
         self.lines.append(("access", resp.status_code))
-
-
-class FakeApp:
-    def __init__(self, error=None):
-        self.error = error
-
-    def wsgi(self):
-        if self.error:
-            raise self.error
-        return lambda environ, start_response: []
 
 
 class FakeClient:
@@ -134,7 +125,7 @@ def test_a_hook_that_raises_is_logged_by_name():
 
 
 def test_app_that_fails_to_load_exits_with_app_load_error():
-    worker = make_worker(app=FakeApp(AppImportError("no module named 'nope'")))
+    worker = make_worker(app=FakeApp(error=AppImportError("no module named 'nope'")))
     with pytest.raises(SystemExit) as leaving:
         worker.load_wsgi()
     assert leaving.value.code == APP_LOAD_ERROR

@@ -8,7 +8,8 @@ exactly what any worker class owes the master:
 - call :meth:`~minigun.workers.base.Worker.notify` at least every ``timeout``
   seconds, or the master kills the worker;
 - leave the loop when ``self.alive`` turns false (``TERM``) or the master is gone;
-- answer each connection (here with the sync worker's own ``handle``).
+- answer each connection (here with ``handle``, the request path every worker class
+  inherits from :class:`~minigun.workers.base.Worker`).
 
 Try it::
 
@@ -32,11 +33,11 @@ class BlockingWorker(SyncWorker):
         while self.alive and self.is_parent_alive():
             self.notify()
             try:
-                client, addr = listener.accept()
+                sock, peer_addr = listener.accept()
             except TimeoutError:
                 continue  # nobody called: loop round and notify again
-            client.setblocking(True)
+            sock.setblocking(True)
             try:
-                self.handle(listener, client, addr)
+                self.handle(listener, sock, peer_addr)
             finally:
-                client.close()
+                sock.close()

@@ -21,8 +21,8 @@ def test_minigun_is_the_work_copy(work_copy: Path):
     )
 
 
-class FakeClient:
-    """An accepted connection that remembers what was done to it, in order."""
+class FakeSocket:
+    """An accepted connection's socket that remembers what was done to it, in order."""
 
     def __init__(self, events: list[str]) -> None:
         self.events = events
@@ -41,11 +41,11 @@ class FakeListener:
         self.outcome = outcome
         self.accepts = 0
 
-    def accept(self) -> tuple[FakeClient, tuple[str, int]]:
+    def accept(self) -> tuple[FakeSocket, tuple[str, int]]:
         self.accepts += 1
         if isinstance(self.outcome, BaseException):
             raise self.outcome
-        assert isinstance(self.outcome, FakeClient)
+        assert isinstance(self.outcome, FakeSocket)
         return self.outcome, CLIENT_ADDRESS
 
 
@@ -64,9 +64,9 @@ def worker():
 
 
 def record_handle(worker: SyncWorker, events: list[str], error: Exception | None):
-    def handle(listener, client, addr):
+    def handle(listener, sock, peer_addr):
         events.append("handle")
-        worker.handled.append((listener, client, addr))
+        worker.handled.append((listener, sock, peer_addr))
         if error is not None:
             raise error
 
@@ -89,14 +89,14 @@ def test_an_empty_queue_is_not_an_error(worker: SyncWorker, lost: OSError):
 
 def test_a_queued_connection_is_served_then_closed(worker: SyncWorker):
     events: list[str] = []
-    client = FakeClient(events)
-    listener = FakeListener(client)
+    sock = FakeSocket(events)
+    listener = FakeListener(sock)
     record_handle(worker, events, None)
     served = worker.accept_and_serve(listener)
     assert served is True, f"accept_and_serve returned {served!r}, expected True"
-    assert worker.handled == [(listener, client, CLIENT_ADDRESS)], (
-        f"handle was called with {worker.handled}; expected (listener, client, addr) "
-        "exactly once"
+    assert worker.handled == [(listener, sock, CLIENT_ADDRESS)], (
+        f"handle was called with {worker.handled}; expected "
+        "(listener, sock, peer_addr) exactly once"
     )
     assert events == ["setblocking(True)", "handle", "close"], (
         f"on the accepted socket: {events}; expected it made blocking, handled, closed"
@@ -105,7 +105,7 @@ def test_a_queued_connection_is_served_then_closed(worker: SyncWorker):
 
 def test_the_connection_is_closed_even_when_handling_fails(worker: SyncWorker):
     events: list[str] = []
-    listener = FakeListener(FakeClient(events))
+    listener = FakeListener(FakeSocket(events))
     record_handle(worker, events, HandlerBroke("the handler broke"))
     with pytest.raises(HandlerBroke):
         worker.accept_and_serve(listener)

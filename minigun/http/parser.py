@@ -63,7 +63,7 @@ class RequestParser:
         )
         self.peer_addr = peer_addr
         self.on_body_progress = on_body_progress
-        self.mesg: Request | None = None
+        self.last_request: Request | None = None  # gunicorn: mesg
         self.req_count = 0
         self.state = ConnectionState.READY
 
@@ -85,22 +85,23 @@ class RequestParser:
                 self.close()
                 raise StopIteration
             self.req_count += 1
-            self.mesg = Request(self.cfg, self.unreader, self.peer_addr, self.req_count)
+            req = Request(self.cfg, self.unreader, self.peer_addr, self.req_count)
         except Exception:
             self.close()
             raise
         self.start_body_idle_timeout()
-        self.mesg.body.on_progress = self.on_body_progress
-        return self.mesg
+        req.body.on_progress = self.on_body_progress
+        self.last_request = req
+        return req
 
     def finish_previous(self) -> bool:
         """Read past the previous request's body; False if the connection must close."""
-        if self.mesg is None:
+        if self.last_request is None:
             return True
-        if self.mesg.should_close():
+        if self.last_request.should_close():
             return False
         try:
-            self.mesg.body.discard()
+            self.last_request.body.discard()
         except Exception:
             self.close()
             raise

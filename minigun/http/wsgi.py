@@ -28,12 +28,16 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from minigun import SERVER_SOFTWARE
+from minigun.config import Config
 from minigun.http.errors import ConfigurationProblem, InvalidHeader, InvalidResponse
 from minigun.http.message import HTTP_1_1, Request
+from minigun.sock import SocketAddress
 from minigun.util import http_date, is_hoppish
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], None]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+"""A WSGI application: called with the environ and ``start_response`` (PEP 3333)."""
 
 WSGI_VERSION = (1, 0)
 FILE_BLOCK_SIZE = 8192
@@ -60,15 +64,19 @@ VALUE_FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def create(
-    req: Request, sock: socket.socket, client: Any, server: Any, cfg: Any
+    req: Request,
+    sock: socket.socket,
+    peer_addr: SocketAddress,
+    server_addr: SocketAddress,
+    cfg: Config,
 ) -> tuple["Response", dict[str, Any]]:
     """Return the response object and the WSGI environ for ``req``.
 
     Args:
         req: the parsed request.
-        sock: the connection, for the response and ``100 Continue``.
-        client: the peer address from ``accept()``.
-        server: the listening socket's address.
+        sock: the connection's socket, for the response and ``100 Continue``.
+        peer_addr: the client's address, as ``accept()`` returned it.
+        server_addr: the listening socket's address.
         cfg: the server's config.
 
     Raises:
@@ -81,7 +89,7 @@ def create(
         req.body.before_first_read = resp.send_continue
     environ = base_environ(cfg)
     environ.update(request_environ(req, sock))
-    environ.update(address_environ(req, client, server))
+    environ.update(address_environ(req, peer_addr, server_addr))
     environ.update(path_environ(req, cfg))
     return resp, environ
 
@@ -99,7 +107,7 @@ def check_host(req: Request) -> None:
         raise InvalidHeader(f"HOST: {hosts[0]}")
 
 
-def base_environ(cfg: Any) -> dict[str, Any]:
+def base_environ(cfg: Config) -> dict[str, Any]:
     """The keys that are the same for every request this worker serves."""
     return {
         "wsgi.version": WSGI_VERSION,
@@ -138,11 +146,13 @@ def cgi_name(header: str) -> str:
     return f"HTTP_{key}"
 
 
-def address_environ(req: Request, client: Any, server: Any) -> dict[str, str]:
+def address_environ(
+    req: Request, peer_addr: SocketAddress, server_addr: SocketAddress
+) -> dict[str, str]:
     """Who is talking (the peer, or the client a PROXY preamble names) and to whom."""
     environ = {"REMOTE_ADDR": "", "REMOTE_PORT": ""}
-    if isinstance(client, tuple):
-        environ.update(REMOTE_ADDR=str(client[0]), REMOTE_PORT=str(client[1]))
+    if isinstance(peer_addr, tuple):
+        environ.update(REMOTE_ADDR=str(peer_addr[0]), REMOTE_PORT=str(peer_addr[1]))
     info = req.proxy_protocol_info
     if info is not None and info.client_addr is not None:
         environ.update(REMOTE_ADDR=info.client_addr, REMOTE_PORT=str(info.client_port))
@@ -151,15 +161,15 @@ def address_environ(req: Request, client: Any, server: Any) -> dict[str, str]:
         match = HOST_RE.fullmatch(hosts[0])
         assert match is not None  # check_host has already validated it
         name, port = match.group(1), match.group(2) or DEFAULT_PORTS[req.scheme]
-    elif isinstance(server, tuple):
-        name, port = str(server[0]), str(server[1])
+    elif isinstance(server_addr, tuple):
+        name, port = str(server_addr[0]), str(server_addr[1])
     else:  # a Unix socket: its path names the server
-        name, port = str(server), ""
+        name, port = str(server_addr), ""
     environ.update(SERVER_NAME=name, SERVER_PORT=port)
     return environ
 
 
-def path_environ(req: Request, cfg: Any) -> dict[str, str]:
+def path_environ(req: Request, cfg: Config) -> dict[str, str]:
     """``SCRIPT_NAME`` and the percent-decoded ``PATH_INFO`` below it.
 
     ``SCRIPT_NAME`` comes from the environment variable, as in gunicorn, or from a
@@ -195,7 +205,7 @@ class Response:
         sent: body bytes sent so far (the access log's size).
     """
 
-    def __init__(self, req: Request, sock: socket.socket, cfg: Any) -> None:
+    def __init__(self, req: Request, sock: socket.socket, cfg: Config) -> None:
         self.req = req
         self.sock = sock
         self.cfg = cfg

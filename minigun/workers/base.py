@@ -34,19 +34,33 @@ import signal
 import socket
 import ssl
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Callable
 from http import HTTPStatus
 from types import FrameType
 from typing import Any
 
-from minigun import sock
+from minigun.app.base import BaseApplication
+from minigun.config import Config
 from minigun.errors import APP_LOAD_ERROR, AppImportError
+from minigun.glogging import Logger
 from minigun.http import errors as http_errors
 from minigun.http import wsgi
+from minigun.http.message import Request
+from minigun.http.parser import RequestParser
+from minigun.sock import (
+    BaseSocket,
+    SocketAddress,
+    ssl_context,
+    ssl_handshake,
+    ssl_wrap_socket,
+)
 from minigun.workers.workertmp import WorkerTmp
 
 UNLIMITED_REQUESTS = sys.maxsize
+POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
 WAKE_BYTE = b"."
 CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
 WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
@@ -78,11 +92,11 @@ class Worker:
         self,
         age: int,
         ppid: int,
-        sockets: list[Any],
-        app: Any,
+        sockets: list[BaseSocket],
+        app: BaseApplication,
         timeout: float,
-        cfg: Any,
-        log: Any,
+        cfg: Config,
+        log: Logger,
     ) -> None:
         """Runs in the master before the fork: set attributes, touch nothing global."""
         self.age = age
@@ -96,14 +110,15 @@ class Worker:
         self.booted = False
         self.aborted = False
         self.alive = True
-        self.nr = 0  # requests served
+        self.requests_served = 0  # gunicorn: nr
+        self.count_lock = threading.Lock()  # gthread's pool threads count at once
         self.max_requests = self.requests_before_retiring(cfg)
         self.tmp = WorkerTmp(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
-        self.wsgi: Any = None
+        self.wsgi: wsgi.WSGIApp | None = None  # loaded in the child (load_wsgi)
         self.ssl_context: ssl.SSLContext | None = None  # built in the child, if TLS
         self.wake_fds: tuple[int, int] | None = None
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
-        self.request_in_hand: Any = None  # what a timeout interrupts (handle_abort)
+        self.request_in_hand: Request | None = None  # what ABRT interrupts
         # The master's bookkeeping about this worker (never used inside the worker).
         self.generation = 0  # which configuration (HUP) the worker was started with
         self.spawned_at = time.time()  # a heartbeat reference while it boots
@@ -111,7 +126,7 @@ class Worker:
         self.retire_deadline: float | None = None  # SIGKILL after this, once TERMed
 
     @staticmethod
-    def requests_before_retiring(cfg: Any) -> int:
+    def requests_before_retiring(cfg: Config) -> int:
         """``max_requests`` plus a random jitter, so workers do not all restart at once.
 
         ``max_requests = 0`` means never retire.
@@ -135,6 +150,12 @@ class Worker:
     def run(self) -> None:
         """The accept loop. The base class has none: a worker class is defined by it."""
         raise NotImplementedError("a worker class implements run(): its accept loop")
+
+    def poll_interval(self) -> float:
+        """Wake at least twice per ``timeout`` so the heartbeat never goes stale."""
+        if self.timeout <= 0:
+            return POLL_INTERVAL
+        return min(POLL_INTERVAL, self.timeout / 2)
 
     # Boot: everything the child does before serving.
 
@@ -162,24 +183,26 @@ class Worker:
     def load_ssl_context(self) -> None:
         """Read the certificate and key, if the listeners speak TLS (see sock)."""
         if self.cfg.is_ssl:
-            self.ssl_context = sock.ssl_context(self.cfg)
+            self.ssl_context = ssl_context(self.cfg)
 
-    def wrap_connection(self, client: socket.socket) -> socket.socket:
-        """The connection to serve: ``client`` itself, or wrapped in TLS (no I/O)."""
+    def wrap_connection(self, sock: socket.socket) -> socket.socket:
+        """The socket to serve: ``sock`` itself, or ``sock`` in TLS (no I/O yet)."""
         if self.ssl_context is None:
-            return client
-        return sock.ssl_wrap_socket(client, self.ssl_context, self.cfg)
+            return sock
+        return ssl_wrap_socket(sock, self.ssl_context, self.cfg)
 
-    def shake_hands(self, conn: socket.socket, addr: Any) -> bool:
+    def shake_hands(self, sock: socket.socket, peer_addr: SocketAddress) -> bool:
         """Finish the TLS handshake before the first request is read; ``False``
         if it failed or took longer than ``header_timeout`` (logged at debug:
         the client's doing). A plain connection has nothing to do."""
-        if not isinstance(conn, ssl.SSLSocket):
+        if not isinstance(sock, ssl.SSLSocket):
             return True
         try:
-            sock.ssl_handshake(conn, self.cfg)
+            ssl_handshake(sock, self.cfg)
         except OSError as error:
-            self.log.debug("TLS handshake with %s failed: %s", _peer(addr), error)
+            self.log.debug(
+                "TLS handshake with %s failed: %s", _peer_text(peer_addr), error
+            )
             return False
         return True
 
@@ -290,14 +313,16 @@ class Worker:
             while os.read(self.wake_fds[0], WAKE_READ_SIZE):
                 pass
 
-    def call_hook(self, name: str, hook: Any, *args: Any) -> None:
+    def call_hook(self, name: str, hook: Callable[..., object], *args: Any) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and does not kill us."""
         try:
             hook(*args)
         except Exception:
             self.log.exception("Exception in %s hook", name)
 
-    def call_hook_or_raise(self, name: str, hook: Any, *args: Any) -> None:
+    def call_hook_or_raise(
+        self, name: str, hook: Callable[..., object], *args: Any
+    ) -> None:
         """Call a hook whose failure must stop what it guards (post_fork and
         post_worker_init: the boot; pre_request: the request). The log names the
         hook in one line; the caller's handler logs the traceback and decides."""
@@ -307,14 +332,151 @@ class Worker:
             self.log.error("Exception in %s hook: %r", name, error)
             raise
 
-    def run_app(self, resp: Any, environ: dict[str, Any]) -> None:
+    def is_parent_alive(self) -> bool:
+        """A worker whose master died is reparented: its parent pid changes."""
+        if self.ppid != os.getppid():
+            self.log.info("Parent changed, shutting down: %s", self)
+            return False
+        return True
+
+    # Serving a request: the path every worker class shares.
+
+    def handle(
+        self,
+        listener: BaseSocket,
+        sock: socket.socket,
+        peer_addr: SocketAddress,
+        parser: RequestParser | None = None,
+    ) -> bool:
+        """Read the next request from ``sock`` and answer it; ``True`` if the
+        connection may carry the client's next request.
+
+        Errors become error responses (:meth:`handle_error`). ``parser`` is the
+        connection's own when it outlives one request (the gthread worker keeps
+        one per kept-alive connection); without it a new one reads the one request
+        of the connection, and each piece of body that arrives beats the heartbeat.
+        """
+        if parser is None:
+            parser = RequestParser(self.cfg, sock, peer_addr, self.notify)
+        req = None
+        try:
+            req = next(parser, None)
+            if req is None:  # the client closed the connection
+                return False
+            return self.handle_request(listener, req, sock, peer_addr)
+        except http_errors.HTTPError as error:  # before OSError: body errors are both
+            self.handle_error(req, sock, peer_addr, error)
+        except OSError as error:
+            self.log_socket_error(error)
+        except Exception as error:
+            self.handle_error(req, sock, peer_addr, error)
+        return False
+
+    def handle_request(
+        self,
+        listener: BaseSocket,
+        req: Request,
+        sock: socket.socket,
+        peer_addr: SocketAddress,
+    ) -> bool:
+        """Answer ``req``; ``True`` if the connection stays open.
+
+        One sequence for every worker class: the ``pre_request`` hook, the
+        response and the environ (:meth:`make_response`, which counts the
+        request), the application (:meth:`run_app`), the access log, and whether
+        the client may send another request (:meth:`keeps_alive_after`).
+        ``post_request`` runs even when the application raised. An exception after
+        the response has started cannot become a 500 any more: it is logged and the
+        connection is closed. A timeout (``SystemExit`` from :meth:`handle_abort`)
+        is answered 500 if it still can be, and then ends the worker.
+        """
+        environ: dict[str, Any] = {}
+        resp = None
+        self.note_request_in_hand(req)
+        try:
+            self.call_hook_or_raise("pre_request", self.cfg.pre_request, self, req)
+            started = datetime.datetime.now()
+            resp, environ = self.make_response(listener, req, sock, peer_addr)
+            self.run_app(resp, environ)
+            self.log.access(resp, req, environ, datetime.datetime.now() - started)
+            return self.keeps_alive_after(req, resp)
+        except Exception:
+            if resp is None or not resp.headers_sent:
+                raise
+            self.log_error_after_response(req, peer_addr)
+            return False
+        except SystemExit:  # handle_abort: the master's timeout interrupted the app
+            if self.aborted and (resp is None or not resp.headers_sent):
+                self.answer_timed_out(req, sock, peer_addr)
+            raise
+        finally:
+            self.note_request_in_hand(None)
+            self.call_hook(
+                "post_request", self.cfg.post_request, self, req, environ, resp
+            )
+
+    def note_request_in_hand(self, req: Request | None) -> None:
+        """Remember the request the main thread serves, for :meth:`handle_abort`.
+
+        Python runs signal handlers in the main thread, so the ``SystemExit`` that
+        ``ABRT`` raises interrupts the request that thread is serving, and only
+        that one is worth naming. A request in a pool thread (gthread) is not the
+        one it interrupts.
+        """
+        if threading.current_thread() is threading.main_thread():
+            self.request_in_hand = req
+
+    def make_response(
+        self,
+        listener: BaseSocket,
+        req: Request,
+        sock: socket.socket,
+        peer_addr: SocketAddress,
+    ) -> tuple[wsgi.Response, dict[str, Any]]:
+        """The response and the environ for ``req``; the request is counted.
+
+        Counted first: the request that reaches ``max_requests`` turns
+        :attr:`alive` off, so its response already says ``Connection: close``.
+        """
+        resp, environ = wsgi.create(
+            req, sock, peer_addr, listener.getsockname(), self.cfg
+        )
+        self.count_request()
+        if not self.keeps_connection_open():
+            resp.force_close()
+        return resp, environ
+
+    def count_request(self) -> None:
+        """Count the request; at ``max_requests`` the worker stops after it.
+
+        The lock is for the gthread worker, whose pool threads count at the same
+        time; the wake-up tells a loop asleep in ``select`` at once.
+        """
+        with self.count_lock:
+            self.requests_served += 1
+            retiring = self.alive and self.requests_served >= self.max_requests
+            if retiring:
+                self.alive = False
+        if retiring:
+            self.log.info("Autorestarting worker after current request.")
+            self.wakeup()
+
+    def keeps_connection_open(self) -> bool:
+        """Whether this response may promise the client an open connection.
+
+        Not by default, and never in the sync worker: waiting for a client's next
+        request would keep every other client queued. A worker that can wait for
+        many clients at once (gthread) overrides it.
+        """
+        return False
+
+    def run_app(self, resp: wsgi.Response, environ: dict[str, Any]) -> None:
         """Call the WSGI application and write its body.
 
-        Every worker class serves a request the same way once it has a response and an
-        environ, so this lives here. The body's ``close()`` is always called, even when
-        iterating it failed (PEP 3333): frameworks release connections and end request
-        scopes there.
+        The body's ``close()`` is always called, even when iterating it failed
+        (PEP 3333): frameworks release connections and end request scopes there.
         """
+        assert self.wsgi is not None, "load_wsgi() comes before the first request"
         # exercise: wsgi-call
         body = self.wsgi(environ, resp.start_response)
         try:
@@ -330,17 +492,57 @@ class Worker:
                 close()
         # end-exercise: wsgi-call
 
-    def is_parent_alive(self) -> bool:
-        """A worker whose master died is reparented: its parent pid changes."""
-        if self.ppid != os.getppid():
-            self.log.info("Parent changed, shutting down: %s", self)
+    def keeps_alive_after(self, req: Request, resp: wsgi.Response) -> bool:
+        """Whether the connection carries the client's next request, now that
+        ``resp`` is sent.
+
+        If it does, the rest of the request's body is read past now, so that any
+        pipelined bytes are in the parser's buffer, where the gthread worker looks
+        for a next request before it waits in ``select``.
+        """
+        if resp.should_close():
             return False
+        req.body.discard()
         return True
+
+    # Stopping: the connections already queued.
+
+    def drain_backlog(self) -> None:
+        """After ``TERM``: take the connections already queued on the listeners,
+        without waiting for more, until every queue is empty or the stop deadline
+        has passed (without ``TERM``, no deadline: nothing).
+
+        Their clients connected before the stop, and the kernel resets whatever is
+        still queued when the last listener closes (:mod:`minigun.workers.sync`
+        says why; gunicorn lets that happen).
+        """
+        accepted = 0
+        for listener in self.sockets:
+            while self.has_time_to_drain() and self.accept_and_serve(listener):
+                accepted += 1
+        if accepted:
+            self.log.info("Accepted %s queued connection(s) before exiting", accepted)
+
+    def has_time_to_drain(self) -> bool:
+        """Whether the stop deadline that ``TERM`` set is still ahead."""
+        return self.stop_deadline is not None and time.monotonic() < self.stop_deadline
+
+    def accept_and_serve(self, listener: BaseSocket) -> bool:
+        """Take one connection queued on ``listener`` and serve it (or hand it to
+        whoever will); ``False`` if the queue was empty.
+
+        Each worker class accepts in its own way; :meth:`drain_backlog` needs it.
+        """
+        raise NotImplementedError("a worker class that drains implements this")
 
     # Errors while serving.
 
     def handle_error(
-        self, req: Any, client: Any, addr: Any, exc: BaseException
+        self,
+        req: Request | None,
+        sock: socket.socket,
+        peer_addr: SocketAddress,
+        exc: BaseException,
     ) -> None:
         """Answer a failed request and log it (callers only come here while nothing
         of the response has been sent yet).
@@ -354,18 +556,19 @@ class Worker:
         if req is not None and req.body.failure is not None:
             exc = req.body.failure
         status = http_errors.status_for(exc)
+        peer = _peer_text(peer_addr)
         if isinstance(exc, http_errors.HTTPError):
-            self.log.debug("Invalid request from %s: %s", _peer(addr), exc)
+            self.log.debug("Invalid request from %s: %s", peer, exc)
         else:
             self.log.exception("Error handling request %s", getattr(req, "uri", ""))
         try:
-            client.sendall(http_errors.render_error(exc))
+            sock.sendall(http_errors.render_error(exc))
         except OSError:
-            self.log.debug("Could not send the error response to %s", _peer(addr))
+            self.log.debug("Could not send the error response to %s", peer)
         if req is not None:
-            self.log_failed_access(req, addr, int(status))
+            self.log_failed_access(req, peer_addr, int(status))
 
-    def log_error_after_response(self, req: Any, addr: Any) -> None:
+    def log_error_after_response(self, req: Request, peer_addr: SocketAddress) -> None:
         """Log an error that came too late to answer: the response had started.
 
         If the request's body broke (the client stalled or left while the response
@@ -375,13 +578,15 @@ class Worker:
         if req.body.failure is not None:
             self.log.debug(
                 "Invalid request from %s after the response started: %s",
-                _peer(addr),
+                _peer_text(peer_addr),
                 req.body.failure,
             )
         else:
             self.log.exception("Error handling request (response already started)")
 
-    def answer_timed_out(self, req: Any, client: Any, addr: Any) -> None:
+    def answer_timed_out(
+        self, req: Request, sock: socket.socket, peer_addr: SocketAddress
+    ) -> None:
         """Answer 500 for a request the master's timeout interrupted, before the
         worker exits (only while nothing of its response has been sent).
 
@@ -389,10 +594,12 @@ class Worker:
         could not tell a timeout from a network fault; gunicorn answers 500 too.
         """
         try:
-            client.sendall(http_errors.render_error(TimeoutError("worker timeout")))
+            sock.sendall(http_errors.render_error(TimeoutError("worker timeout")))
         except OSError:
-            self.log.debug("Could not send the timeout response to %s", _peer(addr))
-        self.log_failed_access(req, addr, int(HTTPStatus.INTERNAL_SERVER_ERROR))
+            self.log.debug(
+                "Could not send the timeout response to %s", _peer_text(peer_addr)
+            )
+        self.log_failed_access(req, peer_addr, int(HTTPStatus.INTERNAL_SERVER_ERROR))
 
     def log_socket_error(self, error: OSError) -> None:
         """A client that hung up is routine (debug); any other socket error is ours."""
@@ -403,10 +610,12 @@ class Worker:
         else:
             self.log.exception("Socket error processing request.")
 
-    def log_failed_access(self, req: Any, addr: Any, status: int) -> None:
+    def log_failed_access(
+        self, req: Request, peer_addr: SocketAddress, status: int
+    ) -> None:
         """An access-log line for a request that ended in an error response."""
         environ = {
-            "REMOTE_ADDR": _peer(addr),
+            "REMOTE_ADDR": _peer_text(peer_addr),
             "REQUEST_METHOD": getattr(req, "method", "-"),
             "RAW_URI": getattr(req, "uri", "-"),
             "SERVER_PROTOCOL": "HTTP/{}.{}".format(*getattr(req, "version", (1, 1))),
@@ -425,8 +634,11 @@ class _ErrorResponse:
         self.headers: list[tuple[str, str]] = []
 
 
-def _peer(addr: Any) -> str:
-    return addr[0] if isinstance(addr, tuple) and addr else str(addr or "-")
+def _peer_text(peer_addr: SocketAddress | None) -> str:
+    """The peer's host for a log line: the IP of a TCP peer, else what there is."""
+    if isinstance(peer_addr, tuple) and peer_addr:
+        return str(peer_addr[0])
+    return str(peer_addr or "-")
 
 
 def _error_paragraph(error: BaseException) -> str:

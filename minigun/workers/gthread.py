@@ -47,33 +47,41 @@ Rules of the worker:
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
 import errno
 import functools
 import select
 import selectors
+import socket
 import threading
 import time
 from typing import Any
 
-from minigun.http import errors as http_errors
-from minigun.http import wsgi
+from minigun.config import Config
 from minigun.http.parser import RequestParser
+from minigun.sock import BaseSocket, SocketAddress
 from minigun.workers import base
 
-POLL_INTERVAL = 1.0  # seconds; the longest the loop sleeps between heartbeats
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # accept fails, the client waits
 ACCEPT_DELAY = 0.05  # seconds a worker with no free thread leaves new clients to others
 
 
-class TConn:
-    """One client connection and its parser, kept across keep-alive requests."""
+class Connection:
+    """One client connection and its parser, kept across keep-alive requests.
 
-    def __init__(self, cfg: Any, listener: Any, sock: Any, addr: Any) -> None:
+    gunicorn calls it ``TConn``.
+    """
+
+    def __init__(
+        self,
+        cfg: Config,
+        listener: BaseSocket,
+        sock: socket.socket,
+        peer_addr: SocketAddress,
+    ) -> None:
         self.listener = listener
         self.sock = sock
-        self.addr = addr
-        self.parser = RequestParser(cfg, sock, addr, self.body_progressed)
+        self.peer_addr = peer_addr
+        self.parser = RequestParser(cfg, sock, peer_addr, self.body_progressed)
         self.busy_since: float | None = None  # taken by a pool thread, or body moved
         self.idle_until = 0.0  # when an idle connection is closed
 
@@ -99,9 +107,9 @@ class ThreadWorker(base.Worker):
         self.worker_connections = self.cfg.worker_connections
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.poller: selectors.BaseSelector | None = None
-        self.connections: set[TConn] = set()  # every open connection, busy or idle
-        self.idle: dict[TConn, None] = {}  # idle ones, oldest first
-        self.busy: set[TConn] = set()  # the ones a pool thread is serving
+        self.connections: set[Connection] = set()  # every open one, busy or idle
+        self.idle: dict[Connection, None] = {}  # idle ones, oldest first
+        self.busy: set[Connection] = set()  # the ones a pool thread is serving
         self.watching_listeners = False
         self.deferred_until: float | None = None  # no thread free: accept after this
         self.busy_accepts_left = 0  # then this many clients more,
@@ -109,7 +117,6 @@ class ThreadWorker(base.Worker):
         self.making_room = False  # full, with clients waiting in the backlog
         # guards connections, idle, busy, making_room and the selector's table
         self.lock = threading.Lock()
-        self.count_lock = threading.Lock()
 
     def init_process(self) -> None:
         """Make the pool and the selector in the child (threads do not survive a
@@ -148,12 +155,6 @@ class ThreadWorker(base.Worker):
         """Sleep no longer than the heartbeat allows, nor past the accept delay."""
         delay = self.accept_delay_left() if self.has_room() else 0.0
         return min(self.poll_interval(), delay) if delay > 0 else self.poll_interval()
-
-    def poll_interval(self) -> float:
-        """Wake at least twice per ``timeout`` so the heartbeat never goes stale."""
-        if self.timeout <= 0:
-            return POLL_INTERVAL
-        return min(POLL_INTERVAL, self.timeout / 2)
 
     def beat_heartbeat(self) -> None:
         """Notify the master, unless a request is stuck (see the module's rules)."""
@@ -232,7 +233,7 @@ class ThreadWorker(base.Worker):
         """A signal, or a pool thread with news for the loop, wrote to the pipe."""
         self.empty_wake_pipe()
 
-    def on_listener_ready(self, listener: Any) -> None:
+    def on_listener_ready(self, listener: BaseSocket) -> None:
         """Clients are queued: take them while this worker still wants them.
 
         One turn takes several, so a burst of connections is not accepted one
@@ -242,16 +243,16 @@ class ThreadWorker(base.Worker):
         """
         while self.alive and self.wants_connections():
             threads_were_busy = not self.has_free_thread()
-            if not self.accept(listener):
+            if not self.accept_and_serve(listener):
                 return
             if threads_were_busy:
                 self.busy_accepts_left -= 1
 
-    def accept(self, listener: Any) -> bool:
-        """Accept one queued connection and hand it to the pool; ``False`` if the
-        queue was empty (another worker won the race)."""
+    def accept_and_serve(self, listener: BaseSocket) -> bool:
+        """Accept one queued connection and hand it to the pool to serve; ``False``
+        if the queue was empty (another worker won the race)."""
         try:
-            sock, addr = listener.accept()
+            sock, peer_addr = listener.accept()
         except (BlockingIOError, InterruptedError):
             return False
         except ConnectionAbortedError:  # the client gave up while queued
@@ -264,7 +265,7 @@ class ThreadWorker(base.Worker):
         sock.setblocking(True)
         # TLS: wrapped here, the handshake in a pool thread (serve_connection),
         # never in this loop, which it would stall.
-        conn = TConn(self.cfg, listener, self.wrap_connection(sock), addr)
+        conn = Connection(self.cfg, listener, self.wrap_connection(sock), peer_addr)
         with self.lock:
             self.connections.add(conn)
         self.submit(conn)
@@ -288,7 +289,7 @@ class ThreadWorker(base.Worker):
             )
             self.worker_connections = held
 
-    def reuse_connection(self, conn: TConn) -> None:
+    def reuse_connection(self, conn: Connection) -> None:
         """An idle connection is readable: the client's next request (or its close)."""
         assert self.poller is not None
         with self.lock:
@@ -296,7 +297,7 @@ class ThreadWorker(base.Worker):
             del self.idle[conn]
         self.submit(conn)
 
-    def submit(self, conn: TConn) -> None:
+    def submit(self, conn: Connection) -> None:
         assert self.pool is not None
         with self.lock:
             conn.busy_since = time.monotonic()
@@ -305,13 +306,13 @@ class ThreadWorker(base.Worker):
 
     # The hand-back, in the pool thread.
 
-    def serve_turn(self, conn: TConn) -> None:
+    def serve_turn(self, conn: Connection) -> None:
         """A pool thread's turn with ``conn``: serve it, then park it or close it.
 
         The thread puts the connection back in the selector itself, without waking
         the main thread: ``epoll`` watches a descriptor added while another thread
         waits in it. (With ``poll`` or ``select`` underneath, the next turn of the
-        loop, at most ``POLL_INTERVAL`` later, would see it.)
+        loop, at most ``base.POLL_INTERVAL`` later, would see it.)
         """
         keep_alive = False
         try:
@@ -339,7 +340,7 @@ class ThreadWorker(base.Worker):
             return not claimed
         return True
 
-    def park(self, conn: TConn) -> None:
+    def park(self, conn: Connection) -> None:
         """Wait, for at most ``keepalive`` seconds, for the client's next request.
 
         Called with the lock held.
@@ -364,7 +365,7 @@ class ThreadWorker(base.Worker):
                 self.close_connection(conn)
         # end-exercise: keepalive
 
-    def close_connection(self, conn: TConn) -> None:
+    def close_connection(self, conn: Connection) -> None:
         """Called with the lock held."""
         self.connections.discard(conn)
         conn.close()
@@ -386,8 +387,8 @@ class ThreadWorker(base.Worker):
             self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
         self.watch_listeners(False)
         if terminated:
-            self.accept_backlog()
-        while self.connections and self.has_time_left():
+            self.drain_backlog()
+        while self.connections and self.has_time_to_drain():
             self.run_once()
         assert self.pool is not None
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -395,87 +396,21 @@ class ThreadWorker(base.Worker):
             for conn in list(self.connections):
                 self.close_connection(conn)
 
-    def accept_backlog(self) -> None:
-        """Take the connections already queued, as the sync worker does on TERM:
-        their clients connected before we stopped and deserve an answer."""
-        accepted = 0
-        for listener in self.sockets:
-            while self.has_time_left() and self.accept(listener):
-                accepted += 1
-        if accepted:
-            self.log.info("Serving %s queued connection(s) before exiting", accepted)
-
-    def has_time_left(self) -> bool:
-        return self.stop_deadline is not None and time.monotonic() < self.stop_deadline
-
     # One connection's turn in a pool thread.
 
-    def serve_connection(self, conn: TConn) -> bool:
-        """Serve the requests waiting on ``conn``; ``True`` to keep it open."""
-        if conn.parser.req_count == 0 and not self.shake_hands(conn.sock, conn.addr):
+    def serve_connection(self, conn: Connection) -> bool:
+        """Serve the requests waiting on ``conn``; ``True`` to keep it open.
+
+        Each request takes the path every worker shares
+        (:meth:`~minigun.workers.base.Worker.handle`), with the connection's own
+        parser, which outlives one request.
+        """
+        first_turn = conn.parser.req_count == 0
+        if first_turn and not self.shake_hands(conn.sock, conn.peer_addr):
             return False  # a TLS client that failed, or was too slow, to shake hands
         while True:
-            keep_alive = self.handle(conn)
+            keep_alive = self.handle(
+                conn.listener, conn.sock, conn.peer_addr, conn.parser
+            )
             if not keep_alive or not conn.has_pipelined_bytes():
                 return keep_alive
-
-    def handle(self, conn: TConn) -> bool:
-        """Parse one request and answer it; errors become error responses."""
-        req = None
-        try:
-            req = next(conn.parser, None)
-            if req is None:  # the client closed the connection
-                return False
-            return self.handle_request(req, conn)
-        except http_errors.HTTPError as error:  # before OSError: body errors are both
-            self.handle_error(req, conn.sock, conn.addr, error)
-        except OSError as error:
-            self.log_socket_error(error)
-        except Exception as error:
-            self.handle_error(req, conn.sock, conn.addr, error)
-        return False
-
-    def handle_request(self, req: Any, conn: TConn) -> bool:
-        """Run the application for ``req``; ``True`` if the connection stays open.
-
-        ``post_request`` runs even when the application raised. An exception after
-        the response has started cannot become a 500 any more: it is logged and the
-        connection is closed.
-        """
-        environ: dict[str, Any] = {}
-        resp = None
-        try:
-            self.call_hook_or_raise("pre_request", self.cfg.pre_request, self, req)
-            started = datetime.datetime.now()
-            resp, environ = wsgi.create(
-                req, conn.sock, conn.addr, conn.listener.getsockname(), self.cfg
-            )
-            self.count_request()
-            if not self.keeps_connection_open():
-                resp.force_close()
-            self.run_app(resp, environ)
-            self.log.access(resp, req, environ, datetime.datetime.now() - started)
-            if resp.should_close():
-                return False
-            req.body.discard()  # so any pipelined bytes are in the parser's buffer
-            return True
-        except Exception:
-            if resp is None or not resp.headers_sent:
-                raise
-            self.log_error_after_response(req, conn.addr)
-            return False
-        finally:
-            self.call_hook(
-                "post_request", self.cfg.post_request, self, req, environ, resp
-            )
-
-    def count_request(self) -> None:
-        """Count the request; at ``max_requests`` the worker stops after it."""
-        with self.count_lock:  # pool threads count at the same time
-            self.nr += 1
-            retiring = self.nr >= self.max_requests and self.alive
-            if retiring:
-                self.alive = False
-        if retiring:
-            self.log.info("Autorestarting worker after current request.")
-            self.wakeup()
