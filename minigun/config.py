@@ -18,13 +18,16 @@ Rules:
   setting's validator; a bad value becomes a :class:`~minigun.errors.ConfigError`
   whose one-line message names the setting and the value.
 - Validators take the raw value (a string from the command line, or any Python value
-  from a config file) and return the value the rest of minigun reads.
+  from a config file) and return the value the rest of minigun reads. They live in
+  :mod:`minigun.validators`, so that this module is only the registry.
 - Hooks are settings too: their value is a callable, checked for how many arguments
   it accepts when it is set, not when the server first calls it hours later.
 - Settings marked "minigun extension" in their description do not exist in gunicorn.
 
 This module is longer than the others because the registry is one table: splitting
-it would mean a reader has to look in two places for one knob.
+the table would mean a reader has to look in two places for one knob. What the table
+only names, the validators, is split out instead (gunicorn keeps them in its
+``config.py``).
 """
 
 from __future__ import annotations
@@ -32,22 +35,55 @@ from __future__ import annotations
 import argparse
 import copy
 import difflib
-import functools
-import importlib
 import inspect
-import ipaddress
 import os
 import ssl
 import sys
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minigun import __version__, util
 from minigun.errors import ConfigError
+from minigun.validators import (
+    Hook,
+    Validator,
+    validate_bind,
+    validate_bool,
+    validate_cert_reqs,
+    validate_chdir,
+    validate_choice,
+    validate_comma_list,
+    validate_dict,
+    validate_existing_file,
+    validate_group,
+    validate_header_dict,
+    validate_hook,
+    validate_ip_list,
+    validate_non_negative_int,
+    validate_positive_int,
+    validate_post_request,
+    validate_proxy_protocol,
+    validate_raw_env,
+    validate_reload,
+    validate_seconds,
+    validate_sendfile,
+    validate_string,
+    validate_umask,
+    validate_user,
+    validate_worker_class,
+    warn,
+)
 
-Validator = Callable[[Any], Any]
+# For the default hooks' annotations only: importing the master, the workers and the
+# parser at run time would load the whole server with its registry, and make a cycle
+# as soon as one of them imports config.
+if TYPE_CHECKING:
+    from minigun.arbiter import Arbiter
+    from minigun.http.message import Request
+    from minigun.http.wsgi import Response
+    from minigun.workers.base import Worker
 
 # The sections; SECTIONS is the order ``--help`` and the book list them in.
 CONFIG_FILE = "Config File"
@@ -96,16 +132,8 @@ GUNICORN_ONLY_SETTINGS = frozenset(
 """Real gunicorn settings minigun does not implement: a config file naming one gets a
 warning (it was probably written for gunicorn), not silence and not a failure."""
 
-GUNICORN_ONLY_WORKERS = frozenset(
-    {"eventlet", "gevent", "gevent_wsgi", "gevent_pywsgi", "tornado"}
-)
-"""gunicorn's asynchronous worker classes; minigun warns and uses ``sync`` instead."""
-
-TRUE_WORDS = frozenset({"true", "1", "yes", "y", "on"})
-FALSE_WORDS = frozenset({"false", "0", "no", "n", "off"})
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 HEADER_MAP_CHOICES = ("drop", "refuse", "dangerous")
-PROXY_PROTOCOL_MODES = ("off", "v1", "auto")
 ONE_GIBIBYTE = 1024**3
 TYPO_SIMILARITY = 0.8
 """How close (difflib's ratio, 0 to 1) a config-file name must be to a setting's name
@@ -122,210 +150,15 @@ DEFAULT_HOST = "127.0.0.1"
 ALL_INTERFACES = "0.0.0.0"
 
 
-def warn(message: str) -> None:
-    """Print one warning line on stderr; used before any logger exists."""
-    print(f"minigun: warning: {message}", file=sys.stderr)
-
-
-def describe(value: Any) -> str:
+def describe(value: object) -> str:
     """One line for a value: a function by its dotted name, anything else by repr."""
     if callable(value) and hasattr(value, "__qualname__"):
         return f"{value.__module__}.{value.__qualname__}"
     return repr(value)
 
 
-def _asks_for_nothing(value: Any) -> bool:
+def _asks_for_nothing(value: object) -> bool:
     return value is None or value is False
-
-
-# --- validators: raw value in, the value minigun reads out ---------------------------
-
-
-def validate_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        return value.strip().lower() in TRUE_WORDS
-    raise ValueError("expected true or false")
-
-
-def validate_sendfile(value: Any) -> bool:
-    """gunicorn's default is ``None``, meaning "use sendfile if possible"."""
-    return True if value is None else validate_bool(value)
-
-
-def validate_non_negative_int(value: Any) -> int:
-    number = _to_int(value)
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return number
-
-
-def validate_positive_int(value: Any) -> int:
-    number = _to_int(value)
-    if number < 1:
-        raise ValueError("must be 1 or more")
-    return number
-
-
-def _to_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError("expected a whole number")
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError("expected a whole number") from None
-
-
-def validate_seconds(value: Any) -> float:
-    """A duration that may have a fraction, e.g. ``0.5``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError("expected a number of seconds")
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError("expected a number of seconds") from None
-    if seconds < 0:
-        raise ValueError("must be 0 or more")
-    return seconds
-
-
-def validate_string(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError("expected a string")
-    return value.strip()
-
-
-def validate_string_list(value: Any) -> list[str]:
-    """A list of strings; a single string becomes a one-item list."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list | tuple) or not all(
-        isinstance(item, str) for item in value
-    ):
-        raise TypeError("expected a string or a list of strings")
-    return [item.strip() for item in value]
-
-
-def validate_bind(value: Any) -> list[str]:
-    """Bind addresses, each checked now so a typo fails at start-up, not at bind."""
-    addresses = validate_string_list(value)
-    if not addresses:
-        raise ValueError("at least one address is needed")
-    for address in addresses:
-        util.parse_address(address)
-    return addresses
-
-
-def validate_ip_list(value: Any) -> list[str]:
-    """Comma-separated addresses or networks (``10.0.0.0/8``), or ``*`` for any."""
-    addresses = validate_comma_list(value)
-    for address in addresses:
-        if address != "*":
-            ipaddress.ip_network(address, strict=False)
-    return addresses
-
-
-def validate_comma_list(value: Any) -> list[str]:
-    """``"A,B"`` or ``["A", "B"]`` as a list of stripped, non-empty names."""
-    items = value.split(",") if isinstance(value, str) else validate_string_list(value)
-    return [item.strip() for item in items if item.strip()]
-
-
-def validate_header_dict(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping) or not all(
-        isinstance(key, str) and isinstance(val, str) for key, val in value.items()
-    ):
-        raise TypeError("expected a dict of header name to value")
-    return {key.upper(): val for key, val in value.items()}
-
-
-def validate_choice(choices: tuple[str, ...]) -> Validator:
-    """A validator accepting one of ``choices``, compared case-insensitively."""
-
-    def validate(value: Any) -> str:
-        if not isinstance(value, str) or value.lower() not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}")
-        return value.lower()
-
-    return validate
-
-
-def validate_proxy_protocol(value: Any) -> str:
-    """``off``, ``v1`` or ``auto``; gunicorn's boolean ``True`` means ``auto``."""
-    if isinstance(value, bool):
-        return "auto" if value else "off"
-    if isinstance(value, str) and value.lower() in TRUE_WORDS | FALSE_WORDS:
-        return "auto" if validate_bool(value) else "off"
-    return str(validate_choice(PROXY_PROTOCOL_MODES)(value))
-
-
-def validate_chdir(value: Any) -> str:
-    path = os.path.abspath(os.path.expanduser(str(validate_string(value))))
-    if not os.path.isdir(path):
-        raise ValueError(f"{path} is not a directory")
-    return path
-
-
-def validate_user(value: Any) -> int:
-    """A user name or uid; ``None`` (gunicorn's example config) means the current."""
-    if value is None:
-        return os.geteuid()
-    return util.user_to_uid(value if isinstance(value, int) else str(value))
-
-
-def validate_group(value: Any) -> int:
-    if value is None:
-        return os.getegid()
-    return util.group_to_gid(value if isinstance(value, int) else str(value))
-
-
-def validate_umask(value: Any) -> int:
-    """An int, or text in octal (``022``, ``0o22``) or hex (``0x12``)."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if len(text) > 1 and text[0] == "0" and text[1].isdigit():
-            text = "0o" + text[1:]
-        value = int(text, 0)
-    return validate_non_negative_int(value)
-
-
-def validate_raw_env(value: Any) -> list[str]:
-    """``KEY=VALUE`` pairs (``raw_env``, ``raw_paste_global_conf``)."""
-    pairs = validate_string_list(value)
-    for pair in pairs:
-        if "=" not in pair:
-            raise ValueError(f"{pair!r} is not KEY=VALUE")
-    return pairs
-
-
-def validate_existing_file(value: Any) -> str | None:
-    """A path that must name a readable file now, not when a worker first opens it."""
-    path = validate_string(value)
-    if path is None:
-        return None
-    if not os.path.isfile(path):
-        raise ValueError(f"{path} is not a file")
-    return path
-
-
-def validate_dict(value: Any) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected a dict")
-    return dict(value)
-
-
-def validate_cert_reqs(value: Any) -> ssl.VerifyMode:
-    """0, 1 or 2 as in gunicorn, or the words none, optional, required."""
-    words = {mode.name.removeprefix("CERT_").lower(): mode for mode in ssl.VerifyMode}
-    if isinstance(value, str) and value.strip().lower() in words:
-        return words[value.strip().lower()]
-    try:
-        return ssl.VerifyMode(_to_int(value))
-    except ValueError:
-        raise ValueError("expected 0 (none), 1 (optional) or 2 (required)") from None
 
 
 def key_value_pairs(pairs: list[str]) -> dict[str, str]:
@@ -334,164 +167,78 @@ def key_value_pairs(pairs: list[str]) -> dict[str, str]:
     return {key.strip(): value for key, _, value in split}
 
 
-def validate_worker_class(value: Any) -> str | type:
-    """A short name, a dotted path or a class; gunicorn's async workers fall back."""
-    if isinstance(value, type):
-        return value
-    name = validate_string(value) or "sync"
-    if name in GUNICORN_ONLY_WORKERS:
-        warn(f"worker_class {name!r} is a gunicorn worker minigun lacks; using 'sync'")
-        return "sync"
-    return name
-
-
-def validate_reload(value: Any) -> bool:
-    """``reload`` is accepted so gunicorn config files load, but does nothing."""
-    enabled = validate_bool(value)
-    if enabled:
-        warn("reload is not implemented in minigun; restart or send HUP instead")
-    return enabled
-
-
-def resolve_callable(value: Any) -> Callable[..., Any]:
-    """A callable, or a dotted path ``package.module.function`` imported now."""
-    if isinstance(value, str):
-        module_name, _, attribute = value.rpartition(".")
-        try:
-            value = getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError, ValueError) as error:
-            raise ValueError(f"cannot import {value!r}: {error}") from None
-    if not callable(value):
-        raise TypeError("expected a callable")
-    return value  # type: ignore[no-any-return]
-
-
-def accepts_positional(function: Callable[..., Any], count: int) -> bool:
-    """True if ``function`` can be called with ``count`` positional arguments."""
-    try:
-        inspect.signature(function).bind(*range(count))
-    except TypeError:
-        return False
-    except ValueError:  # no signature (some builtins): trust the caller
-        return True
-    return True
-
-
-def validate_hook(*params: str) -> Validator:
-    """A validator for a hook called as ``hook(*params)``."""
-
-    def validate(value: Any) -> Callable[..., Any]:
-        hook = resolve_callable(value)
-        if not accepts_positional(hook, len(params)):
-            raise TypeError(
-                f"the hook must accept {len(params)} parameters "
-                f"({', '.join(params)}), but its signature is {_signature(hook)}"
-            )
-        return hook
-
-    return validate
-
-
-def _signature(function: Callable[..., Any]) -> str:
-    try:
-        return str(inspect.signature(function))
-    except ValueError:
-        return "(unknown)"
-
-
-POST_REQUEST_PARAMS = ("worker", "req", "environ", "resp")
-
-
-def validate_post_request(value: Any) -> Callable[..., Any]:
-    """``post_request`` may take 2, 3 or 4 parameters; wrap it to always take 4."""
-    hook = resolve_callable(value)
-    for count in (4, 3, 2):
-        if accepts_positional(hook, count):
-            return hook if count == len(POST_REQUEST_PARAMS) else _first(count, hook)
-    raise TypeError(
-        "the hook must accept 2 to 4 parameters (worker, req[, environ[, resp]]), "
-        f"but its signature is {_signature(hook)}"
-    )
-
-
-def _first(count: int, hook: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap ``hook`` so that it is called with only the first ``count`` arguments."""
-
-    @functools.wraps(hook)
-    def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> Any:
-        return hook(*(worker, req, environ, resp)[:count])
-
-    return post_request
-
-
 # --- default hooks: what runs when the user configured nothing -----------------------
 
 
-def on_starting(server: Any) -> None:
+def on_starting(server: Arbiter) -> None:
     pass
 
 
-def on_reload(server: Any) -> None:
+def on_reload(server: Arbiter) -> None:
     pass
 
 
-def when_ready(server: Any) -> None:
+def when_ready(server: Arbiter) -> None:
     pass
 
 
-def pre_fork(server: Any, worker: Any) -> None:
+def pre_fork(server: Arbiter, worker: Worker) -> None:
     pass
 
 
-def post_fork(server: Any, worker: Any) -> None:
+def post_fork(server: Arbiter, worker: Worker) -> None:
     pass
 
 
-def post_worker_init(worker: Any) -> None:
+def post_worker_init(worker: Worker) -> None:
     pass
 
 
-def worker_ready(server: Any, worker: Any) -> None:
+def worker_ready(server: Arbiter, worker: Worker) -> None:
     pass
 
 
-def worker_int(worker: Any) -> None:
+def worker_int(worker: Worker) -> None:
     pass
 
 
-def worker_abort(worker: Any) -> None:
+def worker_abort(worker: Worker) -> None:
     pass
 
 
-def pre_exec(server: Any) -> None:
+def pre_exec(server: Arbiter) -> None:
     pass
 
 
-def pre_request(worker: Any, req: Any) -> None:
+def pre_request(worker: Worker, req: Request) -> None:
     worker.log.debug("%s %s", req.method, req.path)
 
 
-def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
+def post_request(
+    worker: Worker, req: Request, environ: dict[str, Any], resp: Response
+) -> None:
     pass
 
 
-def child_exit(server: Any, worker: Any) -> None:
+def child_exit(server: Arbiter, worker: Worker) -> None:
     pass
 
 
-def worker_exit(server: Any, worker: Any) -> None:
+def worker_exit(server: Arbiter, worker: Worker) -> None:
     pass
 
 
-def nworkers_changed(server: Any, new_value: int, old_value: int | None) -> None:
+def nworkers_changed(server: Arbiter, new_value: int, old_value: int | None) -> None:
     pass
 
 
-def on_exit(server: Any) -> None:
+def on_exit(server: Arbiter) -> None:
     pass
 
 
-def ssl_context(config: Any, default_ssl_context_factory: Any) -> ssl.SSLContext:
+def ssl_context(
+    config: Config, default_ssl_context_factory: Callable[[], ssl.SSLContext]
+) -> ssl.SSLContext:
     return default_ssl_context_factory()
 
 
@@ -543,15 +290,15 @@ class Setting:
     short: str
     desc: str
     validator: Validator
-    default: Any = None
+    default: object = None
     cli: tuple[str, ...] = ()
     meta: str | None = None
     action: str = "store"
-    const: Any = None
-    default_factory: Callable[[], Any] | None = None
+    const: object = None
+    default_factory: Callable[[], object] | None = None
     default_doc: str | None = None
 
-    def initial_value(self) -> Any:
+    def initial_value(self) -> object:
         """The raw default for a new Config (validated by ``Config.set``)."""
         if self.default_factory is not None:
             return self.default_factory()
@@ -581,9 +328,7 @@ class Setting:
         group.add_argument(*self.cli, **options)
 
 
-def hook_setting(
-    name: str, default: Callable[..., Any], short: str, desc: str
-) -> Setting:
+def hook_setting(name: str, default: Hook, short: str, desc: str) -> Setting:
     """A server hook setting: its parameters are read from the default's signature."""
     params = tuple(inspect.signature(default).parameters)
     validator = (
@@ -1461,7 +1206,7 @@ class Config:
     def get(self, name: str) -> Any:
         return self.values[name]
 
-    def set(self, name: str, value: Any) -> None:
+    def set(self, name: str, value: object) -> None:
         """Validate and store one value.
 
         Raises:
@@ -1479,7 +1224,7 @@ class Config:
             ) from None
         # end-exercise: config-set
 
-    def apply_file_settings(self, namespace: Mapping[str, Any]) -> None:
+    def apply_file_settings(self, namespace: Mapping[str, object]) -> None:
         """Set every setting a config file defines; warn about gunicorn-only ones.
 
         A config file is plain Python, so it also defines modules, helper functions

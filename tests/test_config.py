@@ -39,7 +39,8 @@ def test_every_setting_is_documented():
 
 def test_every_hook_is_a_setting_with_gunicorn_signature():
     hooks = {s.name: s for s in SETTINGS if s.section == config.SERVER_HOOKS}
-    assert "def pre_fork(server: Any, worker: Any)" in hooks["pre_fork"].default_text()
+    pre_fork = hooks["pre_fork"].default_text()
+    assert "def pre_fork(server: Arbiter, worker: Worker)" in pre_fork
     assert set(hooks) >= {
         "on_starting",
         "on_reload",
