@@ -75,14 +75,6 @@ WAKE_BYTE = b"."
 ENV_FDS = "MINIGUN_FD"
 ENV_PID = "MINIGUN_PID"
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3): inherited sockets start at descriptor 3
-IGNORED_WHILE_BOOTING = {
-    signal.SIGHUP,
-    signal.SIGUSR1,
-    signal.SIGUSR2,
-    signal.SIGWINCH,
-    signal.SIGTTIN,
-    signal.SIGTTOU,
-}
 BOOT_FAILURES = {
     WORKER_BOOT_ERROR: "Worker failed to boot.",
     APP_LOAD_ERROR: "App failed to load.",
@@ -633,56 +625,7 @@ class Arbiter:
             self.workers[pid] = worker
             return pid
         # end-exercise: hook-calls
-        self.run_worker(worker)  # the child: post_fork, boot, serve, exit
-        return 0  # not reached: run_worker ends the process
-
-    def run_worker(self, worker: Worker) -> None:
-        """The child's side of the fork: boot the worker, then ``os._exit``.
-
-        ``os._exit``, not ``sys.exit``: the child must not unwind through the
-        master's stack frames (its ``finally`` blocks belong to the master).
-        """
-        exit_code = 0
-        worker.pid = os.getpid()
-        try:
-            self.forget_master_state()
-            setproctitle.setproctitle(f"minigun: worker [{self.proc_name}]")
-            self.log.info("Booting worker with pid: %s", worker.pid)
-            worker.call_hook_or_raise("post_fork", self.cfg.post_fork, self, worker)
-            worker.init_process()
-        except SystemExit as leaving:
-            exit_code = leaving.code if isinstance(leaving.code, int) else 1
-        except Exception:
-            self.log.exception("Exception in worker process")
-            exit_code = 1 if worker.booted else WORKER_BOOT_ERROR
-        finally:
-            self.log.info("Worker exiting (pid: %s)", worker.pid)
-            self.call_hook("worker_exit", self.cfg.worker_exit, self, worker)
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(exit_code)
-
-    def forget_master_state(self) -> None:
-        """In a new child: drop the master's signal handlers, wake-up pipe and the
-        siblings' heartbeat files.
-
-        Until the worker installs its own handlers, a stop signal stops it (the
-        default action) and the others are ignored: a USR1 sent to every worker
-        must not kill one that is still booting. The fork copied the master's
-        descriptor of every sibling's heartbeat file; a worker must be able to touch
-        only its own, so the others are closed here (the new worker is not in
-        ``self.workers`` yet: the master adds it after the fork).
-        """
-        for sig in self.signal_handlers:
-            booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
-            signal.signal(sig, booting)
-        if self.wake_fds is not None:
-            for fd in self.wake_fds:
-                os.close(fd)
-            self.wake_fds = None
-        self.signal_queue.clear()
-        for sibling in self.workers.values():
-            sibling.tmp.close()
+        worker.run_in_child(self)  # post_fork, boot, serve, exit: never returns
 
     def notice_booted_workers(self) -> None:
         """A worker's first heartbeat means it has booted: tell the hook, and let

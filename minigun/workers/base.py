@@ -6,8 +6,8 @@ first request, to become a well-behaved worker? The life cycle is::
     __init__           in the master, before the fork: plain attributes, no side effects
     init_process()     in the child: environment, user, signals, load the app, run()
     run()              the accept loop: a subclass's job (SyncWorker, ThreadWorker)
-    (exit)             the master's run_worker, in the child, turns how run() ended
-                       into the process's exit code
+    run_in_child()     in the child, around all of it: forget the master, post_fork,
+                       init_process(), then turn how run() ended into the exit code
 
 Rules of the worker's life:
 
@@ -41,11 +41,13 @@ import traceback
 from collections.abc import Callable
 from http import HTTPStatus
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import setproctitle
 
 from minigun.app.base import BaseApplication
 from minigun.config import Config
-from minigun.errors import APP_LOAD_ERROR, AppImportError
+from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
 from minigun.glogging import Logger
 from minigun.http import errors as http_errors
 from minigun.http import wsgi
@@ -60,11 +62,24 @@ from minigun.sock import (
 )
 from minigun.workers.workertmp import WorkerTmp
 
+if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be a cycle
+    from minigun.arbiter import Arbiter
+
 UNLIMITED_REQUESTS = sys.maxsize
 POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
 WAKE_BYTE = b"."
 CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
 WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
+# The master's signals that a worker ignores, from the fork on: only a master answers
+# them. The worker's own table (init_signals) handles USR1 and WINCH once booted.
+IGNORED_WHILE_BOOTING = {
+    signal.SIGHUP,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGWINCH,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+}
 
 
 class Worker:
@@ -142,6 +157,56 @@ class Worker:
         if self.timeout <= 0:
             return POLL_INTERVAL
         return min(POLL_INTERVAL, self.timeout / 2)
+
+    # The child's side of the fork.
+
+    def run_in_child(self, server: Arbiter) -> NoReturn:
+        """Become the worker, serve, then end the process with ``os._exit``.
+
+        The master's :meth:`~minigun.arbiter.Arbiter.spawn_worker` calls this in the
+        new child, so everything the child does lives here, with the worker.
+        ``os._exit``, not ``sys.exit``: the child must not unwind through the
+        master's stack frames (its ``finally`` blocks belong to the master).
+        """
+        exit_code = 0
+        self.pid = os.getpid()
+        try:
+            self.forget_master_state(server)
+            setproctitle.setproctitle(f"minigun: worker [{server.proc_name}]")
+            self.log.info("Booting worker with pid: %s", self.pid)
+            self.call_hook_or_raise("post_fork", self.cfg.post_fork, server, self)
+            self.init_process()
+        except SystemExit as leaving:
+            exit_code = leaving.code if isinstance(leaving.code, int) else 1
+        except Exception:
+            self.log.exception("Exception in worker process")
+            exit_code = 1 if self.booted else WORKER_BOOT_ERROR
+        finally:
+            self.log.info("Worker exiting (pid: %s)", self.pid)
+            self.call_hook("worker_exit", self.cfg.worker_exit, server, self)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(exit_code)
+
+    def forget_master_state(self, server: Arbiter) -> None:
+        """Drop what the fork copied from the master: its signal handlers, its
+        wake-up pipe and the siblings' heartbeat files.
+
+        This is the one reset of the signals in the child. Until the worker
+        installs its own handlers, a stop signal stops it (the default action), and
+        the signals only a master answers stay ignored for good: a USR1 sent to every
+        worker must not kill one that is still booting, nor a TTIN a booted one. A
+        worker must be able to touch only its own heartbeat file, so the siblings'
+        are closed (the new worker is not in ``server.workers`` yet: the master adds
+        it after the fork).
+        """
+        for sig in server.signal_handlers:
+            booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
+            signal.signal(sig, booting)
+        for fd in server.wake_fds or ():
+            os.close(fd)
+        for sibling in server.workers.values():
+            sibling.tmp.close()
 
     # Boot: everything the child does before serving.
 
@@ -225,7 +290,7 @@ class Worker:
         """Install the worker's own handlers.
 
         The master's were reset once, right after the fork
-        (:meth:`~minigun.arbiter.Arbiter.forget_master_state`), so a signal this
+        (:meth:`forget_master_state`), so a signal this
         worker does not handle keeps the default action it got there.
         """
         handlers = {
