@@ -598,11 +598,21 @@ class Arbiter:
     def spawn_workers(self, count: int) -> None:
         """Fork ``count`` workers, unless the master is backing off from a crash
         loop: then the gap stays open, and the loop's :meth:`sleep` ends when the
-        back-off does, so the next :meth:`manage_workers` fills it."""
+        back-off does, so the next :meth:`manage_workers` fills it.
+
+        The master's signals are blocked across the forks: a ``TERM`` that reaches a
+        new child before it has dropped the master's handlers would otherwise run
+        the master's handler there and be lost, and the worker would serve on. The
+        child unblocks them once it has reset them
+        (:meth:`~minigun.workers.base.Worker.forget_master_state`)."""
         if self.backoff.seconds_left() > 0:
             return
-        for _ in range(count):
-            self.spawn_worker()
+        signal.pthread_sigmask(signal.SIG_BLOCK, self.signal_handlers)
+        try:
+            for _ in range(count):
+                self.spawn_worker()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signal_handlers)
 
     def spawn_worker(self) -> int:
         """Fork one worker; in the child, run it and never come back."""

@@ -203,6 +203,9 @@ class Worker:
         for sig in server.signal_handlers:
             booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
             signal.signal(sig, booting)
+        # Blocked by the master across the fork (Arbiter.spawn_workers): a signal
+        # sent meanwhile is delivered now, to the worker's own dispositions.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, server.signal_handlers)
         for fd in server.wake_fds or ():
             os.close(fd)
         for sibling in server.workers.values():
