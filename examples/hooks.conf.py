@@ -117,7 +117,15 @@ def post_worker_init(worker):
 
 
 def worker_ready(server, worker):  # a minigun extension: gunicorn has no such hook
-    record("worker_ready", server=server_fields(server), worker=worker_fields(worker))
+    # In the master, worker is the object the child was forked from, as it was then;
+    # what the master has learnt since is in its record of the child.
+    booted = server.workers[worker.pid].booted
+    record(
+        "worker_ready",
+        server=server_fields(server),
+        worker=worker_fields(worker),
+        booted=booted,
+    )
 
 
 def pre_request(worker, req):

@@ -12,7 +12,8 @@ says what was called, what was expected and what happened.
   any exception the code logs, so an error cannot hide in a log line.
 - :class:`FakeProcesses` replaces ``os.kill`` and ``waitpid`` for the arbiter:
   it records every signal and decides, on the fake clock, when a worker exits.
-- :class:`FakeWorker` is the master's view of a worker, without a process.
+- :class:`FakeWorker` is the worker object a master holds for each child, without
+  a process: the tests put it in a real ``WorkerRecord``, the master's record.
 - :class:`FakeApp` is the application object the arbiter and the workers are
   handed (the project's tests in ``tests/`` use it too).
 """
@@ -58,6 +59,7 @@ class RecordingLog:
     def __init__(self) -> None:
         self.lines: list[tuple[str, str]] = []
         self.reopened = 0
+        self.cfg: Any = None  # the settings of the last setup()
 
     def record(self, level: str, msg: str, args: tuple[object, ...]) -> None:
         self.lines.append((level, msg % args if args else msg))
@@ -91,7 +93,8 @@ class RecordingLog:
         """Nothing to do: the fake has no files."""
 
     def setup(self, cfg: Any) -> None:
-        """Nothing to do: the fake ignores the logging settings."""
+        """Only remember ``cfg``: the fake ignores the logging settings."""
+        self.cfg = cfg
 
 
 class FakeHeartbeat:
@@ -113,16 +116,16 @@ class FakeHeartbeat:
 
 @dataclass
 class FakeWorker:
-    """What the arbiter keeps about a worker, with no process behind it."""
+    """The worker object the master forked a child from, with no process behind it.
+
+    The master's own record of the child is ``minigun.arbiter.WorkerRecord``; the
+    tests make real ones around this fake. The hooks get the fake, as they would
+    get the worker: it has the ``pid`` and ``age`` they read, and the heartbeat
+    file master and child share.
+    """
 
     pid: int
     age: int
-    generation: int = 0
-    booted: bool = True
-    aborted: bool = False
-    spawned_at: float = 0.0
-    retire_deadline: float | None = None
-    abort_deadline: float | None = None
     tmp: FakeHeartbeat = field(default_factory=lambda: FakeHeartbeat(0.0))
 
 

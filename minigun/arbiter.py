@@ -14,6 +14,11 @@ Rules of the master:
 - Workers are plain children: ``SIGCHLD`` means "call ``waitpid``"
   (:meth:`Arbiter.reap_workers`), a dead worker is replaced by
   :meth:`Arbiter.manage_workers`.
+- What the master knows about a child is its own record (:class:`WorkerRecord`):
+  a fork copies, so nothing the child does to its worker object comes back. What
+  happens in the child is the worker's code (:meth:`Worker.run_in_child
+  <minigun.workers.base.Worker.run_in_child>`); this module holds only what the
+  master does.
 - A worker that exits with ``WORKER_BOOT_ERROR`` (3) or an app load error (4 to 6,
   :mod:`minigun.errors`) would fail again if respawned: the master halts once with
   the reason, and with the worker's code as its own exit status.
@@ -45,42 +50,29 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
 
 import setproctitle
 
 from minigun import __version__, sock
+from minigun.app.base import BaseApplication
+from minigun.backoff import RespawnBackoff
 from minigun.config import Config
-from minigun.errors import (
-    APP_FACTORY_ERROR,
-    APP_LOAD_ERROR,
-    APP_NOT_FOUND,
-    WORKER_BOOT_ERROR,
-    HaltServer,
-)
+from minigun.errors import BOOT_FAILURES, HaltServer
 from minigun.glogging import Logger
 from minigun.pidfile import Pidfile
 from minigun.workers.base import Worker
+from minigun.workers.workertmp import WorkerTmp
 
 MASTER_TICK = 1.0  # seconds the loop sleeps when nothing happens
 WAKE_SLACK = 0.01  # seconds past a deadline the loop wakes, so the deadline has passed
-# Crash loops: a worker that dies young is replaced after a growing delay.
-FIRST_RESPAWN_DELAY = 0.1  # seconds; doubled for every young crash in a row
-MAX_RESPAWN_DELAY = 5.0  # seconds; the delay grows no further
-STABLE_LIFETIME = 10.0  # seconds: a worker that lived this long was not crash-looping
 STOP_POLL = 0.1  # seconds between checks while waiting for workers to stop
 MAX_QUEUED_SIGNALS = 5  # more would only repeat what the loop will do anyway
 WAKE_BYTE = b"."
+WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
 # USR2: how a new master learns about its parent and inherits the listeners.
 ENV_FDS = "MINIGUN_FD"
 ENV_PID = "MINIGUN_PID"
 SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3): inherited sockets start at descriptor 3
-BOOT_FAILURES = {
-    WORKER_BOOT_ERROR: "Worker failed to boot.",
-    APP_LOAD_ERROR: "App failed to load.",
-    APP_NOT_FOUND: "App failed to load: no such application object.",
-    APP_FACTORY_ERROR: "App failed to load: the app factory failed.",
-}
 
 
 class Stop(enum.Enum):
@@ -100,64 +92,56 @@ class SignalAction:
     meaning: str
 
 
-class RespawnBackoff:
-    """How long the master waits before it replaces workers that keep dying young.
+@dataclass
+class WorkerRecord:
+    """The master's ledger entry for one child: what it knows of it and has asked.
 
-    A worker that exits by itself with an error soon after it was forked (it crashes
-    while importing the app, say, with an ordinary exit code) would otherwise be
-    replaced at once, forever: a respawn storm that fills the log and burns a core.
-    The first crash is replaced at once, because one crash is news, not a loop; each
-    young crash after it doubles the wait, from ``FIRST_RESPAWN_DELAY`` up to
-    ``MAX_RESPAWN_DELAY``. A crash after ``STABLE_LIFETIME`` seconds of life, or after
-    that long without a crash, starts again from nothing.
+    The fork gave the child its own copy of ``worker``, and nothing the child does
+    to that copy comes back: the master learns only from the heartbeat file and
+    ``waitpid``. So what the master knows and decides about a child lives here, in
+    the master's table (:attr:`Arbiter.workers`), not on the worker. The hooks the
+    master calls still get ``worker`` itself, the object the child was forked
+    from, with its ``pid`` set: gunicorn's hooks receive a worker, not a record.
     """
 
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self.clock = clock
-        self.delay = 0.0
-        self.crashes = 0  # young crashes in a row
-        self.last_crash: float | None = None
-        self.not_before = 0.0  # no spawning before this (on ``clock``)
+    pid: int
+    worker: Worker
+    generation: int  # the configuration (HUP) it was started with
+    spawned_at: float  # on time.time(): its last sign of life until it beats
+    booted: bool = False  # its first heartbeat was seen
+    abort_deadline: float | None = None  # SIGKILL after this, once aborted
+    retire_deadline: float | None = None  # SIGKILL after this, once TERMed
 
-    def crashed(self, lifetime: float) -> float:
-        """Note one crash of a worker that lived ``lifetime`` seconds; return how
-        long spawning now waits."""
-        now = self.clock()
-        if lifetime >= STABLE_LIFETIME or self.quiet_since_last_crash(now):
-            self.crashes, self.delay = 0, 0.0
-        elif self.crashes:
-            self.delay = min(
-                MAX_RESPAWN_DELAY, max(FIRST_RESPAWN_DELAY, self.delay * 2)
-            )
-        self.crashes += 1
-        self.last_crash = now
-        self.not_before = now + self.delay
-        return self.delay
+    @property
+    def age(self) -> int:
+        """The order of its fork: the oldest workers are retired first."""
+        return self.worker.age
 
-    def quiet_since_last_crash(self, now: float) -> bool:
-        if self.last_crash is None:
-            return True
-        return now - self.last_crash >= STABLE_LIFETIME + self.delay
+    @property
+    def tmp(self) -> WorkerTmp:
+        """The heartbeat file, the one thing master and child share after the fork."""
+        return self.worker.tmp
 
-    def seconds_left(self) -> float:
-        """How long until spawning may go on (0.0: now)."""
-        return max(0.0, self.not_before - self.clock())
+    @property
+    def aborted(self) -> bool:
+        """Whether the master has sent it ABRT for a timeout."""
+        return self.abort_deadline is not None
 
 
 class Arbiter:
     """The master process. ``Arbiter(app).run()`` never returns."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: BaseApplication) -> None:
         self.pid = os.getpid()
-        self.log: Logger | None = None
-        self.workers: dict[int, Worker] = {}
+        self.log = Logger(app.cfg)
+        self.workers: dict[int, WorkerRecord] = {}  # pid to the master's record
         self.listeners: list[sock.BaseSocket] = []
         self.pidfile: Pidfile | None = None
         self.signal_queue: deque[int] = deque()
         self.wake_fds: tuple[int, int] | None = None
         self.worker_age = 0
         self.generation = 0
-        self.boot_failures: list[tuple[Worker, int]] = []
+        self.boot_failures: list[tuple[WorkerRecord, int]] = []
         self.backoff = RespawnBackoff(time.monotonic)
         self.previous_cfg: Config | None = None  # the config before the last HUP
         self.stopping = False
@@ -189,13 +173,14 @@ class Arbiter:
         }
         # fmt: on
 
-    def setup(self, app: Any) -> None:
-        """Take settings from ``app.cfg``: at start-up and again on every HUP."""
+    def setup(self, app: BaseApplication) -> None:
+        """Take settings from ``app.cfg``: at start-up, on every HUP, and when a
+        reload is rolled back (:meth:`restore_config`). The number of workers is
+        not among them: it changes only where it is decided
+        (:meth:`change_num_workers`)."""
         self.app = app
         self.cfg = app.cfg
-        if self.log is None:
-            self.log = Logger(self.cfg)
-        else:
+        if self.log.cfg is not self.cfg:  # a new config: rebuild the logs from it
             self.log.setup(self.cfg)
         self.worker_class = self.cfg.worker_class
         self.timeout = self.cfg.timeout
@@ -209,7 +194,8 @@ class Arbiter:
         gunicorn calls the hook from a property setter, so any assignment runs user
         code; minigun calls it here, by name, where the number is decided: at
         start-up (``first``: the old value is ``None``), on TTIN, TTOU, WINCH, and on
-        every HUP, even when the number stays the same.
+        every HUP, even when the number stays the same or the reload is rolled back
+        (:meth:`restore_config`).
         """
         old_value = None if first else self.num_workers
         self.num_workers = value
@@ -217,14 +203,14 @@ class Arbiter:
             "nworkers_changed", self.cfg.nworkers_changed, self, value, old_value
         )
 
-    # Hooks. Which failures abort: on_starting, when_ready and pre_fork (through
-    # call_startup_hook: logged by name, then the master halts); in the child,
-    # post_fork and post_worker_init (Worker.call_hook_or_raise: the worker fails to
-    # boot, exit 3); pre_request fails only its own request (500). Any other hook
-    # that raises is logged by name and the server carries on. See
-    # book/hooks-timeline.md.
+    # Hooks. Which failures abort: in the master, on_starting, when_ready and
+    # pre_fork (call_startup_hook: logged by name, then the master halts); in the
+    # child, post_fork and post_worker_init (Worker.call_hook_or_raise: the worker
+    # fails to boot, exit 3); pre_request, in the child, fails only its request
+    # (500). Any other hook that raises is logged by name and the server carries
+    # on. The full table: book/hooks-timeline.md.
 
-    def call_hook(self, name: str, hook: Callable[..., Any], *args: Any) -> None:
+    def call_hook(self, name: str, hook: Callable[..., object], *args: object) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and ignored."""
         try:
             hook(*args)
@@ -232,7 +218,7 @@ class Arbiter:
             self.log.exception("Exception in %s hook", name)
 
     def call_startup_hook(
-        self, name: str, hook: Callable[..., Any], *args: Any
+        self, name: str, hook: Callable[..., object], *args: object
     ) -> None:
         """Call a start-up hook; if it raises, the server does not start."""
         try:
@@ -338,11 +324,9 @@ class Arbiter:
         ready, _, _ = select.select([self.wake_fds[0]], [], [], self.sleep_seconds())
         if not ready:
             return
-        try:
-            while os.read(self.wake_fds[0], 64):
+        with contextlib.suppress(BlockingIOError):  # empty: nothing more to read
+            while os.read(self.wake_fds[0], WAKE_READ_SIZE):
                 pass
-        except BlockingIOError:
-            pass
 
     def sleep_seconds(self) -> float:
         """``MASTER_TICK``, or less when a deadline comes sooner: the end of a respawn
@@ -353,9 +337,9 @@ class Arbiter:
             waits.append(self.backoff.seconds_left())
         if self.timeout > 0:
             now = time.time()
-            for worker in self.workers.values():
-                if not worker.aborted:
-                    last_sign_of_life = max(worker.tmp.last_update(), worker.spawned_at)
+            for record in self.workers.values():
+                if not record.aborted:
+                    last_sign_of_life = max(record.tmp.last_update(), record.spawned_at)
                     waits.append(last_sign_of_life + self.timeout - now)
         return max(0.0, min(waits)) + WAKE_SLACK
 
@@ -516,11 +500,12 @@ class Arbiter:
         """HUP: re-read the configuration, then start a new generation of workers.
 
         The old generation is retired by :meth:`retire_old_generation` as the new
-        workers boot; if the new application cannot be loaded, the old workers keep
-        serving (see :meth:`raise_if_boot_failed`).
+        workers boot; if the new configuration cannot be used, or the new
+        application cannot be loaded, the old workers keep serving with the old
+        configuration (:meth:`restore_config`, :meth:`roll_back_reload`).
         """
         old_address = self.cfg.address
-        old_cfg = self.previous_cfg = self.cfg
+        self.previous_cfg = self.cfg
         try:
             # exercise: hup-reload
             self.app.reload()
@@ -532,20 +517,25 @@ class Arbiter:
             # end-exercise: hup-reload
         except Exception:
             self.log.exception("Reload failed; the old workers keep serving")
-            self.restore_config(old_cfg)
+            self.restore_config()
             return
         self.change_num_workers(self.cfg.workers)
         self.call_hook("on_reload", self.cfg.on_reload, self)
         setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
         self.manage_workers()
 
-    def restore_config(self, cfg: Config) -> None:
-        """Go back to ``cfg`` after a reload that failed: the one place the master
-        itself gives the application a config (a HUP's new one comes from
-        ``app.reload()``)."""
-        self.app.cfg = cfg
-        self.setup(self.app)
-        self.change_num_workers(cfg.workers)
+    def restore_config(self) -> None:
+        """Go back to the configuration from before the last HUP, and its number of
+        workers.
+
+        ``app.reload()`` swaps the application's config for a new one; this is the
+        one place the master swaps it back, and then takes its settings from it
+        again (:meth:`setup`), so master and application never disagree.
+        """
+        if self.previous_cfg is not None:
+            self.app.cfg = self.previous_cfg
+            self.setup(self.app)
+        self.change_num_workers(self.cfg.workers)
 
     def rebind(self) -> None:
         """Bind the new addresses, then let go of the old ones (so a bind that fails
@@ -565,35 +555,27 @@ class Arbiter:
         current = self.active_workers(self.generation)
         if len(current) < self.num_workers:
             self.spawn_workers(self.num_workers - len(current))
-        for worker in current[: max(0, len(current) - self.num_workers)]:
-            self.retire_worker(worker)
+        for record in current[: max(0, len(current) - self.num_workers)]:
+            self.retire_worker(record)
         # end-exercise: manage-workers
         self.retire_old_generation()
 
-    def active_workers(self, generation: int) -> list[Worker]:
+    def active_workers(self, generation: int) -> list[WorkerRecord]:
         """The workers of ``generation`` not yet asked to leave, oldest first."""
-        workers = [
-            worker
-            for worker in self.workers.values()
-            if worker.generation == generation and worker.retire_deadline is None
-        ]
-        return sorted(workers, key=lambda worker: worker.age)
+        return [r for r in self.serving() if r.generation == generation]
+
+    def serving(self) -> list[WorkerRecord]:
+        """Every worker not yet asked to leave, of any generation, oldest first."""
+        records = [r for r in self.workers.values() if r.retire_deadline is None]
+        return sorted(records, key=lambda record: record.age)
 
     def retire_old_generation(self) -> None:
         """Retire old-generation workers one for one as new ones finish booting."""
-        booted = sum(worker.booted for worker in self.active_workers(self.generation))
-        old = sorted(
-            (
-                worker
-                for worker in self.workers.values()
-                if worker.generation < self.generation
-                and worker.retire_deadline is None
-            ),
-            key=lambda worker: worker.age,
-        )
+        booted = sum(r.booted for r in self.active_workers(self.generation))
+        old = [r for r in self.serving() if r.generation < self.generation]
         keep = max(0, self.num_workers - booted)
-        for worker in old[: max(0, len(old) - keep)]:
-            self.retire_worker(worker)
+        for record in old[: max(0, len(old) - keep)]:
+            self.retire_worker(record)
 
     def spawn_workers(self, count: int) -> None:
         """Fork ``count`` workers, unless the master is backing off from a crash
@@ -615,7 +597,7 @@ class Arbiter:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, self.signal_handlers)
 
     def spawn_worker(self) -> int:
-        """Fork one worker; in the child, run it and never come back."""
+        """Fork one worker and record it; the child never comes back from here."""
         self.worker_age += 1
         worker = self.worker_class(
             self.worker_age,
@@ -626,68 +608,66 @@ class Arbiter:
             self.cfg,
             self.log,
         )
-        worker.generation = self.generation
         # exercise: hook-calls
         self.call_startup_hook("pre_fork", self.cfg.pre_fork, self, worker)
         pid = os.fork()
         if pid != 0:
             worker.pid = pid
-            self.workers[pid] = worker
+            self.workers[pid] = WorkerRecord(pid, worker, self.generation, time.time())
             return pid
         # end-exercise: hook-calls
         worker.run_in_child(self)  # post_fork, boot, serve, exit: never returns
 
     def notice_booted_workers(self) -> None:
-        """A worker's first heartbeat means it has booted: tell the hook, and let
-        the old generation shrink (:meth:`retire_old_generation`)."""
-        for worker in list(self.workers.values()):
-            if not worker.booted and worker.tmp.has_notified():
-                worker.booted = True
-                self.call_hook("worker_ready", self.cfg.worker_ready, self, worker)
+        """A worker's first heartbeat means it has booted: note it, tell the hook,
+        and let the old generation shrink (:meth:`retire_old_generation`)."""
+        for record in list(self.workers.values()):
+            if not record.booted and record.tmp.has_notified():
+                record.booted = True
+                self.call_hook(
+                    "worker_ready", self.cfg.worker_ready, self, record.worker
+                )
 
     def murder_workers(self) -> None:
         """Abort workers silent for ``timeout`` seconds (``timeout = 0``: never);
         SIGKILL those that outlive their grace period."""
-        for worker in list(self.workers.values()):
+        for record in list(self.workers.values()):
             # exercise: murder-workers
-            last_sign_of_life = max(worker.tmp.last_update(), worker.spawned_at)
+            last_sign_of_life = max(record.tmp.last_update(), record.spawned_at)
             silent_for = time.time() - last_sign_of_life
-            if self.timeout > 0 and silent_for > self.timeout and not worker.aborted:
-                self.abort_worker(worker)
+            if self.timeout > 0 and silent_for > self.timeout and not record.aborted:
+                self.abort_worker(record)
             # end-exercise: murder-workers
-            self.kill_lingering(worker)
+            self.kill_lingering(record)
 
-    def abort_worker(self, worker: Worker) -> None:
+    def abort_worker(self, record: WorkerRecord) -> None:
         """SIGABRT a silent worker: its ``worker_abort`` hook gets ``abort_grace``
         seconds before :meth:`kill_lingering` sends SIGKILL."""
-        self.log.critical("WORKER TIMEOUT (pid:%s)", worker.pid)
-        worker.aborted = True
-        worker.abort_deadline = time.monotonic() + self.cfg.abort_grace
-        self.kill_worker(worker.pid, signal.SIGABRT)
+        self.log.critical("WORKER TIMEOUT (pid:%s)", record.pid)
+        record.abort_deadline = time.monotonic() + self.cfg.abort_grace
+        self.kill_worker(record.pid, signal.SIGABRT)
 
-    def kill_lingering(self, worker: Worker) -> None:
+    def kill_lingering(self, record: WorkerRecord) -> None:
         """SIGKILL a worker past its deadline: aborted, or retired and still busy."""
-        deadlines = (worker.abort_deadline, worker.retire_deadline)
+        deadlines = (record.abort_deadline, record.retire_deadline)
         now = time.monotonic()
         if any(deadline is not None and now >= deadline for deadline in deadlines):
             self.log.warning(
-                "Worker (pid:%s) did not stop in time: SIGKILL", worker.pid
+                "Worker (pid:%s) did not stop in time: SIGKILL", record.pid
             )
-            self.kill_worker(worker.pid, signal.SIGKILL)
+            self.kill_worker(record.pid, signal.SIGKILL)
 
-    def retire_worker(self, worker: Worker) -> None:
+    def retire_worker(self, record: WorkerRecord) -> None:
         """Ask one worker to finish its request and leave (TERM)."""
-        worker.retire_deadline = time.monotonic() + self.cfg.graceful_timeout
-        self.kill_worker(worker.pid, signal.SIGTERM)
+        record.retire_deadline = time.monotonic() + self.cfg.graceful_timeout
+        self.kill_worker(record.pid, signal.SIGTERM)
 
     def kill_workers(self, sig: int) -> None:
         for pid in list(self.workers):
             self.kill_worker(pid, sig)
 
-    def kill_worker(self, pid: int | None, sig: int) -> None:
+    def kill_worker(self, pid: int, sig: int) -> None:
         """Send ``sig`` to one worker; one that is already gone will be reaped."""
-        if pid is None:
-            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
 
@@ -698,9 +678,9 @@ class Arbiter:
         # exercise: reap-workers
         while (child := self.wait_child()) is not None:
             pid, status = child
-            worker = self.workers.pop(pid, None)
-            if worker is not None:
-                self.on_worker_exit(worker, status)
+            record = self.workers.pop(pid, None)
+            if record is not None:
+                self.on_worker_exit(record, status)
             elif pid == self.reexec_pid:
                 self.reexec_pid = 0
                 self.log.info("The new master (pid: %s) has exited", pid)
@@ -716,73 +696,72 @@ class Arbiter:
             return None
         return (pid, status) if pid else None
 
-    def on_worker_exit(self, worker: Worker, status: int) -> None:
+    def on_worker_exit(self, record: WorkerRecord, status: int) -> None:
         """Log how the worker ended, note a boot failure, call ``child_exit``."""
         code = os.waitstatus_to_exitcode(status)
         if code < 0:
-            self.log_killed_worker(worker, signal.Signals(-code))
+            self.log_killed_worker(record, signal.Signals(-code))
         elif code:
-            self.log.error("Worker (pid:%s) exited with code %s", worker.pid, code)
+            self.log.error("Worker (pid:%s) exited with code %s", record.pid, code)
         if code in BOOT_FAILURES:
-            self.boot_failures.append((worker, code))
-        elif code and self.died_unasked(worker):
-            self.back_off_if_crash_looping(worker)
-        worker.tmp.close()
-        self.call_hook("child_exit", self.cfg.child_exit, self, worker)
+            self.boot_failures.append((record, code))
+        elif code and self.died_unasked(record):
+            self.back_off_if_crash_looping(record)
+        record.tmp.close()
+        self.call_hook("child_exit", self.cfg.child_exit, self, record.worker)
 
-    def died_unasked(self, worker: Worker) -> bool:
+    def died_unasked(self, record: WorkerRecord) -> bool:
         """Whether a worker's exit was its own doing, not a stop we asked for."""
-        asked = worker.retire_deadline is not None or worker.aborted
+        asked = record.retire_deadline is not None or record.aborted
         return not (asked or self.stopping)
 
-    def back_off_if_crash_looping(self, worker: Worker) -> None:
+    def back_off_if_crash_looping(self, record: WorkerRecord) -> None:
         """Count the crash; if workers keep dying young, say so and wait."""
-        lifetime = max(0.0, time.time() - worker.spawned_at)
+        lifetime = max(0.0, time.time() - record.spawned_at)
         delay = self.backoff.crashed(lifetime)
         if delay:
             self.log.warning(
                 "Workers keep dying young (pid:%s lived %.1f s, %s crashes in a row):"
                 " backing off, the next worker starts in %.1f s",
-                worker.pid,
+                record.pid,
                 lifetime,
                 self.backoff.crashes,
                 delay,
             )
 
-    def log_killed_worker(self, worker: Worker, sig: signal.Signals) -> None:
+    def log_killed_worker(self, record: WorkerRecord, sig: signal.Signals) -> None:
         """A signal we sent (retiring, stopping, timeout) is news; any other is an
         error, and a SIGKILL nobody here sent is usually the kernel's OOM killer."""
-        if worker.retire_deadline is not None or self.stopping or worker.aborted:
-            self.log.info("Worker (pid:%s) was sent %s!", worker.pid, sig.name)
+        if not self.died_unasked(record):
+            self.log.info("Worker (pid:%s) was sent %s!", record.pid, sig.name)
             return
-        self.log.error("Worker (pid:%s) was sent %s!", worker.pid, sig.name)
+        self.log.error("Worker (pid:%s) was sent %s!", record.pid, sig.name)
         if sig == signal.SIGKILL:
             self.log.error("Perhaps out of memory?")
 
     def raise_if_boot_failed(self) -> None:
         """Halt on a boot failure, unless a reload failed while old workers serve:
-        then :meth:`roll_back_reload`, and nothing is respawned from the broken
-        version."""
+        then the reload is undone (:meth:`roll_back_reload`) and nothing is
+        respawned from the broken version."""
         failures, self.boot_failures = self.boot_failures, []
         if not failures or self.stopping:
             return
-        worker, code = failures[0]
-        old = [w for w in self.workers.values() if w.generation < worker.generation]
-        if not old:
+        record, code = failures[0]
+        if not any(r.generation < record.generation for r in self.workers.values()):
             raise HaltServer(BOOT_FAILURES[code], code)
         self.log.error(
             "Reload failed (%s) Old workers keep serving.", BOOT_FAILURES[code]
         )
-        self.roll_back_reload(worker.generation, old)
+        self.roll_back_reload(record.generation)
 
-    def roll_back_reload(self, failed_generation: int, old: list[Worker]) -> None:
-        """Abandon the generation that failed to boot: its workers are killed, the
-        old workers become current again, and the config before the HUP is back
-        (with, for example, its number of workers)."""
-        for failed in self.active_workers(failed_generation):
-            self.kill_worker(failed.pid, signal.SIGKILL)
-        self.generation = max(w.generation for w in old)
-        for survivor in old:
-            survivor.generation = self.generation
-        if self.previous_cfg is not None:
-            self.restore_config(self.previous_cfg)
+    def roll_back_reload(self, failed: int) -> None:
+        """Abandon generation ``failed``, which cannot boot: kill its workers, make
+        the old ones current again, and go back to the old configuration (its
+        number of workers, for one)."""
+        for record in self.active_workers(failed):
+            self.kill_worker(record.pid, signal.SIGKILL)
+        old = [r for r in self.workers.values() if r.generation < failed]
+        self.generation = max(record.generation for record in old)
+        for record in old:
+            record.generation = self.generation
+        self.restore_config()

@@ -3,7 +3,7 @@
 minigun's processes talk about failure in two ways. Inside one process, an exception
 class says *what* went wrong and its message says it in one line a person can act on.
 Between processes, a worker has only its exit status to tell the master why it died;
-the two codes below are that vocabulary, shared by the arbiter and the workers so that
+the codes below are that vocabulary, shared by the arbiter and the workers so that
 neither hard-codes a number the other has to guess.
 """
 
@@ -22,6 +22,15 @@ APP_FACTORY_ERROR = 6
 # Codes 4 to 6 all mean "the application failed to load": the master halts with the
 # worker's code instead of respawning, and the same code leaves the master when the app
 # is loaded there (``preload_app``), so a script can tell the three failures apart.
+
+BOOT_FAILURES = {
+    WORKER_BOOT_ERROR: "Worker failed to boot.",
+    APP_LOAD_ERROR: "App failed to load.",
+    APP_NOT_FOUND: "App failed to load: no such application object.",
+    APP_FACTORY_ERROR: "App failed to load: the app factory failed.",
+}
+"""The codes a respawned worker would only exit with again, and the reason the master
+halts with when a worker exits with one of them."""
 
 
 class HaltServer(Exception):

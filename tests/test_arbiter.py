@@ -7,16 +7,8 @@ import time
 import pytest
 from fake_app import FakeApp
 
-from minigun.arbiter import (
-    FIRST_RESPAWN_DELAY,
-    MASTER_TICK,
-    MAX_QUEUED_SIGNALS,
-    MAX_RESPAWN_DELAY,
-    STABLE_LIFETIME,
-    Arbiter,
-    RespawnBackoff,
-    Stop,
-)
+from minigun.arbiter import MASTER_TICK, MAX_QUEUED_SIGNALS, Arbiter, Stop, WorkerRecord
+from minigun.backoff import FIRST_RESPAWN_DELAY, RespawnBackoff
 from minigun.config import Config
 from minigun.errors import (
     APP_FACTORY_ERROR,
@@ -43,11 +35,13 @@ class FakeMaster(Arbiter):
         return self.next_pid
 
     def add_worker(self, pid, generation, booted=False):
+        """Record a worker as spawn_worker's parent side does, without the fork."""
         self.worker_age += 1
         worker = Worker(self.worker_age, self.pid, [], self.app, 30, self.cfg, self.log)
-        worker.pid, worker.generation, worker.booted = pid, generation, booted
-        self.workers[pid] = worker
-        return worker
+        worker.pid = pid
+        record = WorkerRecord(pid, worker, generation, time.time(), booted=booted)
+        self.workers[pid] = record
+        return record
 
     def kill_worker(self, pid, sig):
         self.killed.append((pid, sig))
@@ -153,21 +147,19 @@ def test_a_boot_failure_halts_with_its_code(code):
 def test_a_failed_reload_keeps_the_old_generation_and_config():
     master = make_master(workers=1)
     old = master.add_worker(1, 0, booted=True)
-    master.previous_cfg = master.cfg
     reloaded = Config()
     reloaded.set("workers", 3)
-    master.app.cfg = reloaded  # what app.reload() does on a HUP
-    master.setup(master.app)
-    master.change_num_workers(reloaded.workers)
-    master.generation = 1
-    master.add_worker(2, 1)
-    master.add_worker(3, 1)
-    master.exits = [(2, exited(APP_LOAD_ERROR))]
+    master.app.next_cfg = reloaded  # what the HUP's app.reload() reads
+    master.reload()  # generation 1: workers 1001 to 1003
+    assert (master.generation, master.num_workers) == (1, 3)
+    master.exits = [(1001, exited(APP_LOAD_ERROR))]
     master.reap_workers()  # no HaltServer
     assert master.generation == 0
+    assert master.cfg is master.app.cfg is master.previous_cfg, "the old config"
     assert master.num_workers == 1, "the old config's worker count is back"
-    assert (3, signal.SIGKILL) in master.killed
+    assert {(1002, signal.SIGKILL), (1003, signal.SIGKILL)} <= set(master.killed)
     assert (old.pid, signal.SIGTERM) not in master.killed
+    assert master.workers[old.pid].generation == 0
 
 
 def test_reaping_the_usr2_child_allows_another_upgrade():
@@ -227,48 +219,6 @@ class FakeClock:
         return self.now
 
 
-def test_young_crashes_back_off_doubling_up_to_the_cap():
-    clock = FakeClock()
-    backoff = RespawnBackoff(clock)
-    delays = []
-    for _ in range(10):
-        delays.append(backoff.crashed(lifetime=0.2))
-        clock.now += backoff.delay + 0.2  # the next worker boots and crashes again
-    assert delays[:4] == [0.0, FIRST_RESPAWN_DELAY, 0.2, 0.4], "first one at once"
-    assert delays[-1] == MAX_RESPAWN_DELAY
-    assert delays == sorted(delays)
-
-
-def test_the_back_off_holds_spawning_until_it_is_over():
-    clock = FakeClock()
-    backoff = RespawnBackoff(clock)
-    backoff.crashed(lifetime=0.1)
-    assert backoff.seconds_left() == 0.0, "a one-off crash is replaced at once"
-    backoff.crashed(lifetime=0.1)
-    assert backoff.seconds_left() == pytest.approx(FIRST_RESPAWN_DELAY)
-    clock.now += FIRST_RESPAWN_DELAY
-    assert backoff.seconds_left() == 0.0
-
-
-def test_a_worker_that_lived_a_while_resets_the_back_off():
-    clock = FakeClock()
-    backoff = RespawnBackoff(clock)
-    for _ in range(5):
-        backoff.crashed(lifetime=0.1)
-    assert backoff.delay > FIRST_RESPAWN_DELAY
-    assert backoff.crashed(lifetime=STABLE_LIFETIME) == 0.0
-    assert backoff.crashes == 1
-
-
-def test_a_long_quiet_spell_resets_the_back_off():
-    clock = FakeClock()
-    backoff = RespawnBackoff(clock)
-    for _ in range(5):
-        backoff.crashed(lifetime=0.1)
-    clock.now += STABLE_LIFETIME + MAX_RESPAWN_DELAY
-    assert backoff.crashed(lifetime=0.1) == 0.0
-
-
 def test_the_master_backs_off_from_workers_that_crash_young_and_says_so():
     master = make_master(workers=1)
     clock = FakeClock()
@@ -299,7 +249,7 @@ def test_exits_the_master_asked_for_are_not_crashes():
     retired = master.add_worker(1, 0)
     retired.retire_deadline = time.monotonic() + 30
     aborted = master.add_worker(2, 0)
-    aborted.aborted = True
+    aborted.abort_deadline = time.monotonic() + 1
     master.exits = [(1, exited(1)), (2, signal.SIGKILL), (3, exited(0))]
     master.reap_workers()
     assert master.backoff.crashes == 0

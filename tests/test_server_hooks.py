@@ -17,7 +17,7 @@ import pytest
 from fake_app import FakeApp
 
 from minigun import config
-from minigun.arbiter import Arbiter
+from minigun.arbiter import Arbiter, WorkerRecord
 from minigun.config import GUNICORN_ONLY_SETTINGS, SETTINGS, Config
 from minigun.errors import ConfigError
 from minigun.pidfile import Pidfile
@@ -219,8 +219,8 @@ class RecordingMaster(Arbiter):
         self.next_pid += 1
         self.worker_age += 1
         worker = Worker(self.worker_age, self.pid, [], self.app, 30, self.cfg, self.log)
-        worker.pid, worker.generation = self.next_pid, self.generation
-        self.workers[worker.pid] = worker
+        worker.pid = self.next_pid
+        self.workers[worker.pid] = WorkerRecord(worker.pid, worker, self.generation, 0)
         return worker.pid
 
     def kill_worker(self, pid, sig):
@@ -256,6 +256,33 @@ def test_nworkers_changed_at_creation_and_on_every_ttin_ttou_and_hup():
     assert all(call[1] is master for call in calls if call[0] == "nworkers_changed")
 
 
+def test_taking_the_settings_again_calls_no_hook():
+    calls: list = []
+    master = RecordingMaster(
+        calls, nworkers_changed=recorder(calls, "nworkers_changed")
+    )
+    calls.clear()
+    master.setup(master.app)
+    assert calls == [], "only a change of the number calls nworkers_changed"
+
+
+def test_a_rolled_back_reload_tells_nworkers_changed_the_old_number_again():
+    calls: list = []
+    master = RecordingMaster(
+        calls, workers=1, nworkers_changed=recorder(calls, "nworkers_changed")
+    )
+    master.manage_workers()
+    reloaded = Config()
+    reloaded.set("workers", 3)
+    reloaded.set("nworkers_changed", master.cfg.nworkers_changed)
+    master.app.next_cfg = reloaded
+    master.reload()
+    master.exits.append((max(master.workers), 3 << 8))  # a new worker cannot boot
+    master.reap_workers()
+    changed = [call[2:] for call in calls if call[0] == "nworkers_changed"]
+    assert changed == [(1, None), (3, 1), (1, 3)]
+
+
 def test_ttou_at_one_worker_changes_nothing_and_calls_nothing():
     calls: list = []
     master = RecordingMaster(
@@ -285,14 +312,14 @@ def test_child_exit_gets_the_reaped_worker_already_out_of_the_table():
 
     def child_exit(server, worker):
         seen_in_table.append(worker.pid in server.workers)
-        calls.append(("child_exit", worker.pid))
+        calls.append(("child_exit", worker.pid, isinstance(worker, Worker)))
 
     master = RecordingMaster(calls, child_exit=child_exit)
     master.manage_workers()
     pid = next(iter(master.workers))
     master.exits.append((pid, signal.SIGKILL))
     master.reap_workers()
-    assert calls[-1] == ("child_exit", pid)
+    assert calls[-1] == ("child_exit", pid, True), "the worker, not the record"
     assert seen_in_table == [False]
 
 
@@ -300,14 +327,14 @@ def test_worker_ready_runs_once_per_worker_when_its_heartbeat_appears():
     calls: list = []
     master = RecordingMaster(calls, worker_ready=recorder(calls, "worker_ready"))
     master.manage_workers()
-    worker = next(iter(master.workers.values()))
+    record = next(iter(master.workers.values()))
     master.notice_booted_workers()
     assert calls == []  # no heartbeat yet: not booted
-    worker.tmp.notify()
+    record.tmp.notify()
     master.notice_booted_workers()
     master.notice_booted_workers()
-    assert calls == [("worker_ready", master, worker)]
-    assert worker.booted
+    assert calls == [("worker_ready", master, record.worker)], "not the record"
+    assert record.booted, "the master's record says so"
 
 
 def test_on_exit_is_the_masters_last_act_and_cannot_change_the_status(tmp_path):

@@ -1,5 +1,6 @@
 """Worker life cycle pieces, in-process: jitter, signals as flags, heartbeat, errors."""
 
+import json
 import os
 import signal
 import time
@@ -7,10 +8,11 @@ import time
 import pytest
 from fake_app import FakeApp
 
+from minigun.arbiter import Arbiter, WorkerRecord
 from minigun.config import Config
 from minigun.errors import APP_LOAD_ERROR, AppImportError
 from minigun.http.errors import InvalidRequestLine
-from minigun.workers.base import UNLIMITED_REQUESTS, Worker
+from minigun.workers.base import IGNORED_WHILE_BOOTING, UNLIMITED_REQUESTS, Worker
 from minigun.workers.workertmp import WorkerTmp
 
 
@@ -58,6 +60,47 @@ def test_max_requests_jitter_stays_in_range():
 def test_run_is_the_subclass_job():
     with pytest.raises(NotImplementedError):
         make_worker().run()
+
+
+def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
+    """forget_master_state in a real child (it changes the process's signals): the
+    master's signals ignored or default, its pipe and the siblings' files closed."""
+    master = Arbiter(FakeApp(Config()))
+    master.wake_fds = os.pipe()
+    sibling = make_worker()
+    master.workers[4242] = WorkerRecord(4242, sibling, 0, time.time())
+    report_fd, child_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, and leave without unwinding pytest's frames
+        found = {"handlers": {}, "closed": []}
+        try:
+            signal.signal(signal.SIGUSR1, master.signal)  # what the fork copies
+            make_worker().forget_master_state(master)
+            for sig in master.signal_handlers:
+                found["handlers"][sig.name] = int(signal.getsignal(sig))
+            for fd in master.wake_fds:
+                try:
+                    os.fstat(fd)
+                except OSError:
+                    found["closed"].append(fd)
+            found["sibling_closed"] = sibling.tmp.fileno() < 0
+        finally:
+            os.write(child_fd, json.dumps(found).encode())
+            os._exit(0)
+    os.close(child_fd)
+    os.waitpid(pid, 0)
+    with os.fdopen(report_fd) as report:
+        found = json.loads(report.read())
+    sibling.tmp.close()
+    for fd in master.wake_fds:
+        os.close(fd)
+    ignored = {sig.name for sig in IGNORED_WHILE_BOOTING}
+    assert {name for name, h in found["handlers"].items() if h == signal.SIG_IGN} == (
+        ignored
+    ), "a USR1 to a booting worker must not kill it; HUP, USR2, TTIN, TTOU never"
+    assert found["handlers"]["SIGTERM"] == signal.SIG_DFL, "a TERM stops it"
+    assert found["closed"] == list(master.wake_fds)
+    assert found["sibling_closed"]
 
 
 def test_term_lets_the_request_finish():

@@ -7,7 +7,7 @@ from fakes import FakeApp, FakeClock, FakeProcesses, FakeWorker, RecordingLog
 
 import minigun
 from minigun import arbiter as arbiter_module
-from minigun.arbiter import Arbiter
+from minigun.arbiter import Arbiter, WorkerRecord
 from minigun.config import Config
 
 
@@ -33,7 +33,7 @@ def processes(clock: FakeClock) -> FakeProcesses:
 
 @pytest.fixture
 def master(processes: FakeProcesses) -> Arbiter:
-    """An arbiter for 3 workers whose spawn_worker adds a FakeWorker, no fork."""
+    """An arbiter for 3 workers whose spawn_worker records a FakeWorker, no fork."""
     cfg = Config()
     cfg.set("workers", 3)
     arbiter = Arbiter(FakeApp(cfg))
@@ -43,8 +43,8 @@ def master(processes: FakeProcesses) -> Arbiter:
     def spawn_worker() -> int:
         arbiter.worker_age += 1
         pid = 100 + arbiter.worker_age
-        worker = FakeWorker(pid, arbiter.worker_age, generation=arbiter.generation)
-        arbiter.workers[pid] = worker
+        worker = FakeWorker(pid, arbiter.worker_age)
+        arbiter.workers[pid] = WorkerRecord(pid, worker, arbiter.generation, 0.0)
         return pid
 
     arbiter.spawn_worker = spawn_worker

@@ -16,7 +16,7 @@ from fakes import (
 
 import minigun
 from minigun import arbiter as arbiter_module
-from minigun.arbiter import Arbiter
+from minigun.arbiter import Arbiter, WorkerRecord
 from minigun.config import Config
 from minigun.errors import WORKER_BOOT_ERROR, HaltServer
 
@@ -58,7 +58,8 @@ def master(processes: FakeProcesses, child_exits: list[int]) -> Arbiter:
     arbiter.kill_worker = processes.kill
     arbiter.wait_child = processes.wait_child
     for age in (1, 2, 3):
-        arbiter.workers[100 + age] = FakeWorker(100 + age, age)
+        worker = FakeWorker(100 + age, age)
+        arbiter.workers[worker.pid] = WorkerRecord(worker.pid, worker, 0, 0.0)
     arbiter.worker_age = 3
     return arbiter
 

@@ -8,7 +8,7 @@ from fakes import FakeApp, FakeClock, FakeProcesses, FakeWorker, RecordingLog
 
 import minigun
 from minigun import arbiter as arbiter_module
-from minigun.arbiter import STOP_POLL, Arbiter
+from minigun.arbiter import STOP_POLL, Arbiter, WorkerRecord
 from minigun.config import Config
 
 GRACEFUL_TIMEOUT = 10
@@ -51,7 +51,7 @@ def master(processes: FakeProcesses) -> Arbiter:
     arbiter.kill_worker = processes.kill
     arbiter.wait_child = processes.wait_child
     for age, pid in enumerate(WORKERS, 1):
-        arbiter.workers[pid] = FakeWorker(pid, age)
+        arbiter.workers[pid] = WorkerRecord(pid, FakeWorker(pid, age), 0, 0.0)
     return arbiter
 
 

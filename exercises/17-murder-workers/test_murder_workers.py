@@ -14,7 +14,7 @@ from fakes import (
 
 import minigun
 from minigun import arbiter as arbiter_module
-from minigun.arbiter import Arbiter
+from minigun.arbiter import Arbiter, WorkerRecord
 from minigun.config import Config
 
 TIMEOUT = 30
@@ -50,12 +50,13 @@ def make_master(processes: FakeProcesses, timeout: int = TIMEOUT) -> Arbiter:
 
 
 def add_worker(master: Arbiter, pid: int, silent_for: float, booted_ago: float):
-    """A worker whose last heartbeat was ``silent_for`` seconds ago."""
+    """The master's record of a worker forked ``booted_ago`` seconds ago, whose
+    last heartbeat was ``silent_for`` seconds ago."""
     now = arbiter_module.time.time()
     heartbeat = FakeHeartbeat(last_update=now - silent_for)
-    worker = FakeWorker(pid, pid, spawned_at=now - booted_ago, tmp=heartbeat)
-    master.workers[pid] = worker
-    return worker
+    worker = FakeWorker(pid, pid, tmp=heartbeat)
+    master.workers[pid] = WorkerRecord(pid, worker, 0, spawned_at=now - booted_ago)
+    return master.workers[pid]
 
 
 def test_only_the_silent_worker_is_aborted(processes: FakeProcesses):
@@ -68,7 +69,10 @@ def test_only_the_silent_worker_is_aborted(processes: FakeProcesses):
         f"with timeout={TIMEOUT}, worker 101 silent for {TIMEOUT + 1} s and 102 for "
         f"5 s, murder_workers() sent {sent}; expected SIGABRT to 101 only"
     )
-    assert stuck.aborted, "an aborted worker must be marked worker.aborted = True"
+    assert stuck.aborted, (
+        "the master's record of worker 101 is not marked aborted: abort it with "
+        "self.abort_worker(worker), which also gives it abort_grace before SIGKILL"
+    )
 
 
 def test_a_worker_is_aborted_once(processes: FakeProcesses, clock: FakeClock):

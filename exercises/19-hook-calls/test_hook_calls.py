@@ -59,20 +59,25 @@ def test_pre_fork_gets_the_arbiter_and_the_worker_before_the_fork(
         "then the fork, and no post_fork (that one runs in the child)"
     )
     _, server, worker = events[0]
-    assert server is master and worker is master.workers.get(CHILD_PID), (
+    recorded = getattr(master.workers.get(CHILD_PID), "worker", None)
+    assert server is master and worker is recorded, (
         f"pre_fork was called with ({server!r}, {worker!r}); expected the arbiter "
-        "and the very worker object that is then forked"
+        "and the very worker object that is then forked, and recorded in "
+        "master.workers[pid].worker"
     )
 
 
-def test_the_parent_registers_the_child(master: Arbiter):
+def test_the_parent_records_the_child(master: Arbiter):
     pid = master.spawn_worker()
-    worker = master.workers.get(CHILD_PID)
-    found = (pid, list(master.workers), getattr(worker, "pid", None))
-    assert found == (CHILD_PID, [CHILD_PID], CHILD_PID), (
+    record = master.workers.get(CHILD_PID)
+    worker = getattr(record, "worker", None)
+    found = (pid, list(master.workers), getattr(record, "pid", None))
+    found += (getattr(worker, "pid", None),)
+    assert found == (CHILD_PID, [CHILD_PID], CHILD_PID, CHILD_PID), (
         f"after a fork answering {CHILD_PID}, spawn_worker() returned {pid}, the "
-        f"table holds {list(master.workers)} and the worker's pid is {found[2]}; "
-        f"expected {CHILD_PID} in all three places"
+        f"table holds {list(master.workers)}, the record's pid is {found[2]} and "
+        f"the worker's pid is {found[3]}; expected {CHILD_PID} in all four places "
+        "(the hooks the master calls later read worker.pid)"
     )
 
 

@@ -107,9 +107,12 @@ class Worker:
         self.timeout = timeout
         self.cfg = cfg
         self.log = log
+        # What the child knows of itself. The master's copy keeps the values it had
+        # at the fork, but for pid: the master's own record of the child is
+        # minigun.arbiter.WorkerRecord.
         self.pid: int | None = None  # the master sets it after fork; the child too
-        self.booted = False
-        self.aborted = False
+        self.booted = False  # init_process is done: a failure now is not a boot error
+        self.aborted = False  # the master's ABRT arrived (a timeout)
         self.alive = True
         self.requests_served = 0  # gunicorn: nr
         self.count_lock = threading.Lock()  # gthread's pool threads count at once
@@ -120,11 +123,6 @@ class Worker:
         self.wake_fds: tuple[int, int] | None = None
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         self.request_in_hand: Request | None = None  # what ABRT interrupts
-        # The master's bookkeeping about this worker (never used inside the worker).
-        self.generation = 0  # which configuration (HUP) the worker was started with
-        self.spawned_at = time.time()  # a heartbeat reference while it boots
-        self.abort_deadline: float | None = None  # SIGKILL after this, once aborted
-        self.retire_deadline: float | None = None  # SIGKILL after this, once TERMed
 
     @staticmethod
     def requests_before_retiring(cfg: Config) -> int:
@@ -197,8 +195,8 @@ class Worker:
         the signals only a master answers stay ignored for good: a USR1 sent to every
         worker must not kill one that is still booting, nor a TTIN a booted one. A
         worker must be able to touch only its own heartbeat file, so the siblings'
-        are closed (the new worker is not in ``server.workers`` yet: the master adds
-        it after the fork).
+        are closed: the master hands over its records of them, ``server.workers``
+        (the new worker is not in it yet: the master adds it after the fork).
         """
         for sig in server.signal_handlers:
             booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL

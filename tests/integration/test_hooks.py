@@ -211,8 +211,8 @@ def test_a_whole_life_through_the_hooks(serve, processes, tmp_path):
     assert worker_args(step, "worker_ready") == sorted(
         (pid, age) for age, pid in workers.items()
     )
-    assert all(
-        e["args"]["worker"]["booted"] for e in step if e["hook"] == "worker_ready"
+    assert all(e["args"]["booted"] for e in step if e["hook"] == "worker_ready"), (
+        "the master's record of the worker says it has booted"
     )
 
     # A request: pre_request and post_request in the worker that served it.
