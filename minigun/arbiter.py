@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import select
 import signal
 import sys
 import time
@@ -53,13 +52,14 @@ from types import FrameType
 
 import setproctitle
 
-from minigun import __version__, sock
+from minigun import __version__, sock, systemd
 from minigun.app.base import BaseApplication
 from minigun.backoff import RespawnBackoff
 from minigun.config import Config
 from minigun.errors import BOOT_FAILURES, HaltServer
 from minigun.glogging import Logger
 from minigun.pidfile import Pidfile
+from minigun.wakepipe import WakePipe
 from minigun.workers.base import Worker
 from minigun.workers.workertmp import WorkerTmp
 
@@ -67,12 +67,9 @@ MASTER_TICK = 1.0  # seconds the loop sleeps when nothing happens
 WAKE_SLACK = 0.01  # seconds past a deadline the loop wakes, so the deadline has passed
 STOP_POLL = 0.1  # seconds between checks while waiting for workers to stop
 MAX_QUEUED_SIGNALS = 5  # more would only repeat what the loop will do anyway
-WAKE_BYTE = b"."
-WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
 # USR2: how a new master learns about its parent and inherits the listeners.
 ENV_FDS = "MINIGUN_FD"
 ENV_PID = "MINIGUN_PID"
-SYSTEMD_FIRST_FD = 3  # sd_listen_fds(3): inherited sockets start at descriptor 3
 
 
 class Stop(enum.Enum):
@@ -138,7 +135,7 @@ class Arbiter:
         self.listeners: list[sock.BaseSocket] = []
         self.pidfile: Pidfile | None = None
         self.signal_queue: deque[int] = deque()
-        self.wake_fds: tuple[int, int] | None = None
+        self.wake_pipe: WakePipe | None = None  # made by init_signals
         self.worker_age = 0
         self.generation = 0
         self.boot_failures: list[tuple[WorkerRecord, int]] = []
@@ -278,12 +275,9 @@ class Arbiter:
             self.master_pid = int(os.environ.pop(ENV_PID, "0"))
             self.master_name = "Master (new)" if self.master_pid else "Master"
             return [int(fd) for fd in os.environ.pop(ENV_FDS).split(",") if fd]
-        if os.environ.get("LISTEN_PID") == str(self.pid):
-            self.systemd = True
-            count = int(os.environ.pop("LISTEN_FDS", "0"))
-            del os.environ["LISTEN_PID"]
-            return list(range(SYSTEMD_FIRST_FD, SYSTEMD_FIRST_FD + count))
-        return None
+        fds = systemd.listen_fds()
+        self.systemd = fds is not None  # the socket files are systemd's to remove
+        return fds
 
     def pidfile_name(self) -> str:
         """A new master writes ``<pidfile>.2`` until its old master is gone."""
@@ -291,10 +285,7 @@ class Arbiter:
 
     def init_signals(self) -> None:
         """Make the wake-up pipe and route every signal in the table to the queue."""
-        self.wake_fds = os.pipe()
-        for fd in self.wake_fds:
-            os.set_blocking(fd, False)
-            os.set_inheritable(fd, False)
+        self.wake_pipe = WakePipe()
         for sig in self.signal_handlers:
             signal.signal(sig, self.signal)
 
@@ -308,10 +299,8 @@ class Arbiter:
 
     def wakeup(self) -> None:
         """Write a byte to the pipe the loop sleeps on, so ``select`` returns."""
-        if self.wake_fds is None:
-            return
-        with contextlib.suppress(BlockingIOError):  # a full pipe wakes the loop too
-            os.write(self.wake_fds[1], WAKE_BYTE)
+        if self.wake_pipe is not None:
+            self.wake_pipe.wake()
 
     def sleep(self) -> None:
         """Wait for a wake-up byte, or until the loop has something to do by itself
@@ -320,13 +309,8 @@ class Arbiter:
         A signal's byte ends the wait at once, so a master that is backing off from a
         crash loop still answers ``TERM`` straight away.
         """
-        assert self.wake_fds is not None
-        ready, _, _ = select.select([self.wake_fds[0]], [], [], self.sleep_seconds())
-        if not ready:
-            return
-        with contextlib.suppress(BlockingIOError):  # empty: nothing more to read
-            while os.read(self.wake_fds[0], WAKE_READ_SIZE):
-                pass
+        assert self.wake_pipe is not None
+        self.wake_pipe.wait(self.sleep_seconds())
 
     def sleep_seconds(self) -> float:
         """``MASTER_TICK``, or less when a deadline comes sooner: the end of a respawn

@@ -17,6 +17,7 @@ from minigun.errors import (
     WORKER_BOOT_ERROR,
     HaltServer,
 )
+from minigun.wakepipe import WakePipe
 from minigun.workers.base import Worker
 
 
@@ -76,12 +77,13 @@ def test_one_table_maps_every_signal_to_a_handler_and_a_kind():
 
 def test_signal_only_enqueues_and_the_queue_is_bounded():
     master = make_master()
-    master.wake_fds = os.pipe()
+    master.wake_pipe = WakePipe()
     for _ in range(MAX_QUEUED_SIGNALS + 2):
         master.signal(signal.SIGTTIN, None)
     assert list(master.signal_queue) == [signal.SIGTTIN] * MAX_QUEUED_SIGNALS
     assert master.workers == {}
-    assert os.read(master.wake_fds[0], 100)
+    assert os.read(master.wake_pipe.fileno(), 100)
+    master.wake_pipe.close()
 
 
 def test_manage_workers_spawns_the_missing_and_retires_the_oldest_extra():

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from minigun.config import Config
+from minigun.wakepipe import WakePipe
 from minigun.workers.gthread import ACCEPT_DELAY, ThreadWorker
 
 GET = b"GET /%s HTTP/1.1\r\nHost: test\r\n\r\n"
@@ -59,7 +60,7 @@ def running_worker(app=None, timeout=30, **settings) -> Iterator[tuple]:
     )
     worker.pool = concurrent.futures.ThreadPoolExecutor(cfg.threads)
     worker.poller = selectors.DefaultSelector()
-    worker.wake_fds = worker.make_wake_pipe()
+    worker.wake_pipe = WakePipe()
     worker.wsgi = worker.app.wsgi()
     loop = threading.Thread(target=worker.run, daemon=True)
     loop.start()

@@ -12,6 +12,7 @@ from minigun.arbiter import Arbiter, WorkerRecord
 from minigun.config import Config
 from minigun.errors import APP_LOAD_ERROR, AppImportError
 from minigun.http.errors import InvalidRequestLine
+from minigun.wakepipe import WakePipe
 from minigun.workers.base import IGNORED_WHILE_BOOTING, UNLIMITED_REQUESTS, Worker
 from minigun.workers.workertmp import WorkerTmp
 
@@ -66,7 +67,8 @@ def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
     """forget_master_state in a real child (it changes the process's signals): the
     master's signals ignored or default, its pipe and the siblings' files closed."""
     master = Arbiter(FakeApp(Config()))
-    master.wake_fds = os.pipe()
+    master.wake_pipe = WakePipe()
+    master_fds = [master.wake_pipe.read_fd, master.wake_pipe.write_fd]
     sibling = make_worker()
     master.workers[4242] = WorkerRecord(4242, sibling, 0, time.time())
     report_fd, child_fd = os.pipe()
@@ -78,7 +80,7 @@ def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
             make_worker().forget_master_state(master)
             for sig in master.signal_handlers:
                 found["handlers"][sig.name] = int(signal.getsignal(sig))
-            for fd in master.wake_fds:
+            for fd in master_fds:
                 try:
                     os.fstat(fd)
                 except OSError:
@@ -92,24 +94,24 @@ def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
     with os.fdopen(report_fd) as report:
         found = json.loads(report.read())
     sibling.tmp.close()
-    for fd in master.wake_fds:
-        os.close(fd)
+    master.wake_pipe.close()
     ignored = {sig.name for sig in IGNORED_WHILE_BOOTING}
     assert {name for name, h in found["handlers"].items() if h == signal.SIG_IGN} == (
         ignored
     ), "a USR1 to a booting worker must not kill it; HUP, USR2, TTIN, TTOU never"
     assert found["handlers"]["SIGTERM"] == signal.SIG_DFL, "a TERM stops it"
-    assert found["closed"] == list(master.wake_fds)
+    assert found["closed"] == master_fds
     assert found["sibling_closed"]
 
 
 def test_term_lets_the_request_finish():
     worker = make_worker(graceful_timeout=5)
-    worker.wake_fds = worker.make_wake_pipe()
+    worker.wake_pipe = WakePipe()
     worker.handle_exit(signal.SIGTERM, None)
     assert worker.alive is False
     assert worker.stop_deadline == pytest.approx(time.monotonic() + 5, abs=1)
-    assert os.read(worker.wake_fds[0], 10), "TERM must wake the accept loop"
+    assert os.read(worker.wake_pipe.fileno(), 10), "TERM must wake the accept loop"
+    worker.wake_pipe.close()
 
 
 def test_quit_runs_worker_int_and_leaves():

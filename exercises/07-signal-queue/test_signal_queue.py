@@ -11,6 +11,7 @@ from fakes import FakeApp, RecordingLog
 import minigun
 from minigun.arbiter import MASTER_TICK, MAX_QUEUED_SIGNALS, Arbiter
 from minigun.config import Config
+from minigun.wakepipe import WakePipe
 
 
 def test_minigun_is_the_work_copy(work_copy: Path):
@@ -26,17 +27,14 @@ def master():
     """An arbiter with a wake-up pipe, but no handlers installed and no workers."""
     arbiter = Arbiter(FakeApp(Config()))
     arbiter.log = RecordingLog()
-    arbiter.wake_fds = os.pipe()
-    for fd in arbiter.wake_fds:
-        os.set_blocking(fd, False)
+    arbiter.wake_pipe = WakePipe()
     yield arbiter
-    for fd in arbiter.wake_fds:
-        os.close(fd)
+    arbiter.wake_pipe.close()
 
 
 def pipe_has_a_byte(master: Arbiter) -> bool:
     try:
-        return bool(os.read(master.wake_fds[0], 64))
+        return bool(os.read(master.wake_pipe.fileno(), 64))
     except BlockingIOError:
         return False
 

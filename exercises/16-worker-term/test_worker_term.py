@@ -10,6 +10,7 @@ from fakes import FakeApp, FakeClock, RecordingLog
 
 import minigun
 from minigun.config import Config
+from minigun.wakepipe import WakePipe
 from minigun.workers import base as base_module
 from minigun.workers.sync import SyncWorker
 
@@ -45,11 +46,10 @@ def worker(clock: FakeClock):
     cfg = Config()
     cfg.set("graceful_timeout", GRACEFUL_TIMEOUT)
     sync_worker = SyncWorker(1, os.getpid(), [], FakeApp(cfg), 30, cfg, RecordingLog())
-    sync_worker.wake_fds = sync_worker.make_wake_pipe()
+    sync_worker.wake_pipe = WakePipe()
     yield sync_worker
     sync_worker.tmp.close()
-    for fd in sync_worker.wake_fds:
-        os.close(fd)
+    sync_worker.wake_pipe.close()
 
 
 def term(worker: SyncWorker) -> None:
@@ -75,7 +75,7 @@ def test_term_ends_the_loop_without_exiting(worker: SyncWorker, clock: FakeClock
         f"graceful_timeout = {expected}: the drain of queued connections must end"
     )
     try:
-        woken = os.read(worker.wake_fds[0], 64)
+        woken = os.read(worker.wake_pipe.fileno(), 64)
     except BlockingIOError:
         woken = b""
     assert woken, (

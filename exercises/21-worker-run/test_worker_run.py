@@ -11,7 +11,7 @@ import minigun
 from minigun.config import Config
 from minigun.workers.gthread import ThreadWorker
 
-WAKE_READ_FD, WAKE_WRITE_FD = 1001, 1002
+WAKE_READ_FD, WAKE_WRITE_FD = 1001, 1002  # the fake wake-up pipe's two ends
 TURN_LIMIT = 50  # a loop that never ends is stopped here and reported
 
 
@@ -31,13 +31,24 @@ class FakeListener:
         self.events.append(f"listener.setblocking({flag})")
 
 
+class FakeWakePipe:
+    """The worker's wake-up pipe, as a selector sees it: its read end."""
+
+    read_fd, write_fd = WAKE_READ_FD, WAKE_WRITE_FD
+
+    def fileno(self) -> int:
+        return WAKE_READ_FD
+
+
 class FakePoller:
     def __init__(self, events: list[str]) -> None:
         self.events = events
         self.registered: list[tuple[int, int, object]] = []
 
-    def register(self, fd: int, mask: int, data: object) -> None:
+    def register(self, fileobj: object, mask: int, data: object) -> None:
+        """Records the descriptor watched: a selector takes the pipe or its fileno()."""
         self.events.append("poller.register")
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
         self.registered.append((fd, mask, data))
 
 
@@ -89,7 +100,7 @@ def make_worker():
         script = Scripted(worker, turns, ending)
         script.events = events
         worker.poller = FakePoller(events)
-        worker.wake_fds = (WAKE_READ_FD, WAKE_WRITE_FD)
+        worker.wake_pipe = FakeWakePipe()
         for name in ("is_parent_alive", "wants_connections", "watch_listeners"):
             setattr(worker, name, getattr(script, name))
         for name in ("run_once", "stop_gracefully"):
@@ -124,8 +135,8 @@ def test_before_the_loop_listeners_go_non_blocking_and_the_pipe_is_watched(
     registered = worker.poller.registered
     expected = [(WAKE_READ_FD, selectors.EVENT_READ, worker.on_wakeup)]
     assert registered == expected, (
-        f"the poller was given {registered}; expected (wake_fds[0], EVENT_READ, "
-        "self.on_wakeup)"
+        f"the poller was given {registered}; expected (self.wake_pipe, EVENT_READ, "
+        "self.on_wakeup), the pipe's read end being descriptor {WAKE_READ_FD}"
     )
 
 

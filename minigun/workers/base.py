@@ -25,7 +25,6 @@ Rules of the worker's life:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import errno
 import io
@@ -60,6 +59,7 @@ from minigun.sock import (
     ssl_handshake,
     ssl_wrap_socket,
 )
+from minigun.wakepipe import WakePipe
 from minigun.workers.workertmp import WorkerTmp
 
 if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be a cycle
@@ -67,9 +67,7 @@ if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be
 
 UNLIMITED_REQUESTS = sys.maxsize
 POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
-WAKE_BYTE = b"."
 CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
-WAKE_READ_SIZE = 64  # bytes per read while emptying the wake-up pipe
 # The master's signals that a worker ignores, from the fork on: only a master answers
 # them. The worker's own table (init_signals) handles USR1 and WINCH once booted.
 IGNORED_WHILE_BOOTING = {
@@ -120,7 +118,7 @@ class Worker:
         self.tmp = WorkerTmp(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi: wsgi.WSGIApp | None = None  # loaded in the child (load_wsgi)
         self.ssl_context: ssl.SSLContext | None = None  # built in the child, if TLS
-        self.wake_fds: tuple[int, int] | None = None
+        self.wake_pipe: WakePipe | None = None  # made in the child, by init_process
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         self.request_in_hand: Request | None = None  # what ABRT interrupts
 
@@ -204,8 +202,8 @@ class Worker:
         # Blocked by the master across the fork (Arbiter.spawn_workers): a signal
         # sent meanwhile is delivered now, to the worker's own dispositions.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, server.signal_handlers)
-        for fd in server.wake_fds or ():
-            os.close(fd)
+        if server.wake_pipe is not None:
+            server.wake_pipe.close()
         for sibling in server.workers.values():
             sibling.tmp.close()
 
@@ -222,7 +220,7 @@ class Worker:
         self.load_ssl_context()  # before dropping privileges: a root-only key
         self.set_owner_and_umask()
         random.seed()  # the fork copied the master's random state; reseed
-        self.wake_fds = self.make_wake_pipe()
+        self.wake_pipe = WakePipe()
         self.log.close_on_exec()
         self.init_signals()
         self.load_wsgi()
@@ -265,15 +263,6 @@ class Worker:
             os.setgid(self.cfg.gid)
         if self.cfg.uid is not None and self.cfg.uid != os.getuid():
             os.setuid(self.cfg.uid)
-
-    @staticmethod
-    def make_wake_pipe() -> tuple[int, int]:
-        """A pipe a signal handler writes to, so a loop sleeping in ``select`` wakes."""
-        read_fd, write_fd = os.pipe()
-        for fd in (read_fd, write_fd):
-            os.set_blocking(fd, False)
-            os.set_inheritable(fd, False)
-        return read_fd, write_fd
 
     def load_wsgi(self) -> None:
         """Load the application; a failure is logged as one paragraph and ends the
@@ -356,17 +345,13 @@ class Worker:
 
     def wakeup(self) -> None:
         """Wake the accept loop out of its ``select``."""
-        if self.wake_fds is None:
-            return
-        with contextlib.suppress(BlockingIOError):  # full: the loop is awake already
-            os.write(self.wake_fds[1], WAKE_BYTE)
+        if self.wake_pipe is not None:  # None before init_process makes it
+            self.wake_pipe.wake()
 
     def empty_wake_pipe(self) -> None:
         """Read every pending wake-up byte, so the next ``select`` blocks again."""
-        assert self.wake_fds is not None
-        with contextlib.suppress(BlockingIOError):  # empty: nothing more to read
-            while os.read(self.wake_fds[0], WAKE_READ_SIZE):
-                pass
+        assert self.wake_pipe is not None
+        self.wake_pipe.drain()
 
     def call_hook(self, name: str, hook: Callable[..., object], *args: Any) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and does not kill us."""

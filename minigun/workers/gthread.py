@@ -133,10 +133,10 @@ class ThreadWorker(base.Worker):
         """Accept and watch until ``TERM``, ``max_requests`` or the master's death;
         then stop gracefully."""
         # exercise: worker-run
-        assert self.poller is not None and self.wake_fds is not None
+        assert self.poller is not None and self.wake_pipe is not None
         for listener in self.sockets:
             listener.setblocking(False)
-        self.poller.register(self.wake_fds[0], selectors.EVENT_READ, self.on_wakeup)
+        self.poller.register(self.wake_pipe, selectors.EVENT_READ, self.on_wakeup)
         while self.alive and self.is_parent_alive():
             self.watch_listeners(self.wants_connections())
             self.run_once()

@@ -44,8 +44,8 @@ class SyncWorker(base.Worker):
         with selectors.DefaultSelector() as selector:
             for listener in self.sockets:
                 selector.register(listener, selectors.EVENT_READ, listener)
-            assert self.wake_fds is not None
-            selector.register(self.wake_fds[0], selectors.EVENT_READ, None)
+            assert self.wake_pipe is not None
+            selector.register(self.wake_pipe, selectors.EVENT_READ, None)
             while self.alive and self.is_parent_alive():
                 self.notify()
                 self.serve_ready(selector.select(self.poll_interval()))
