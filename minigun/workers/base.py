@@ -41,7 +41,7 @@ import traceback
 from collections.abc import Callable
 from http import HTTPStatus
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import setproctitle
 
@@ -368,7 +368,7 @@ class Worker:
             while os.read(self.wake_fds[0], WAKE_READ_SIZE):
                 pass
 
-    def call_hook(self, name: str, hook: Callable[..., object], *args: Any) -> None:
+    def call_hook(self, name: str, hook: Callable[..., object], *args: object) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and does not kill us."""
         try:
             hook(*args)
@@ -376,7 +376,7 @@ class Worker:
             self.log.exception("Exception in %s hook", name)
 
     def call_hook_or_raise(
-        self, name: str, hook: Callable[..., object], *args: Any
+        self, name: str, hook: Callable[..., object], *args: object
     ) -> None:
         """Call a hook whose failure must stop what it guards (post_fork and
         post_worker_init: the boot; pre_request: the request). The log names the
@@ -445,7 +445,7 @@ class Worker:
         connection is closed. A timeout (``SystemExit`` from :meth:`handle_abort`)
         is answered 500 if it still can be, and then ends the worker.
         """
-        environ: dict[str, Any] = {}
+        environ: wsgi.Environ = {}
         resp = None
         self.note_request_in_hand(req)
         try:
@@ -487,7 +487,7 @@ class Worker:
         req: Request,
         sock: socket.socket,
         peer_addr: SocketAddress,
-    ) -> tuple[wsgi.Response, dict[str, Any]]:
+    ) -> tuple[wsgi.Response, wsgi.Environ]:
         """The response and the environ for ``req``; the request is counted.
 
         Counted first: the request that reaches ``max_requests`` turns
@@ -525,7 +525,7 @@ class Worker:
         """
         return False
 
-    def run_app(self, resp: wsgi.Response, environ: dict[str, Any]) -> None:
+    def run_app(self, resp: wsgi.Response, environ: wsgi.Environ) -> None:
         """Call the WSGI application and write its body.
 
         The body's ``close()`` is always called, even when iterating it failed
