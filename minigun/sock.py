@@ -40,7 +40,7 @@ FIRST_UNPRIVILEGED_PORT = 1024  # POSIX tradition; Linux: ip_unprivileged_port_s
 Address = tuple[str, int] | str | int
 
 SocketAddress = tuple[str, int] | tuple[str, int, int, int] | str | bytes
-"""An address as ``accept()`` and ``getsockname()`` give it: ``(host, port)`` for
+"""An address as ``accept()`` and ``getsockname()`` give it. ``(host, port)`` for
 IPv4, ``(host, port, flowinfo, scope_id)`` for IPv6, a path (empty for an unnamed
 peer) for a Unix socket, or bytes for a Unix peer bound in Linux's abstract
 namespace."""

@@ -35,15 +35,15 @@ from minigun.sock import SocketAddress
 from minigun.util import http_date, is_hoppish
 
 Environ = dict[str, Any]
-"""A WSGI environ: a plain dict (PEP 3333 insists), whose values are of many types:
-the CGI strings, ``wsgi.input`` and ``wsgi.errors``, flags, the version tuple, the
-file wrapper class. Hence ``Any``, as typeshed's ``WSGIEnvironment`` has it: each key
+"""A WSGI environ, a plain dict as PEP 3333 requires, whose values are of many
+types: the CGI strings, ``wsgi.input`` and ``wsgi.errors``, flags, the version tuple,
+the file wrapper class. Hence ``Any``, as in typeshed's ``WSGIEnvironment``; each key
 has the type PEP 3333 gives it."""
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], None]]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
-"""A WSGI application: called with the environ and ``start_response`` (PEP 3333)."""
+"""A WSGI application, called with the environ and ``start_response`` (PEP 3333)."""
 
 WSGI_VERSION = (1, 0)
 FILE_BLOCK_SIZE = 8192
