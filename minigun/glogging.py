@@ -34,10 +34,14 @@ import logging.config
 import os
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any, TextIO
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from minigun.config import Config
 from minigun.errors import ConfigError
+
+if TYPE_CHECKING:  # annotations only: http.wsgi imports sock, which imports this module
+    from minigun.http import message, wsgi
 
 LOG_LEVELS = {
     "critical": logging.CRITICAL,
@@ -65,11 +69,30 @@ class _LocalTimeFormatter(logging.Formatter):
         return stamp.strftime(datefmt or ERROR_DATE_FORMAT)
 
 
-class _Atoms(dict):
+class _Atoms(dict[str, str]):
     """The access log's values; a missing atom (``%(x)s``) renders as ``-``."""
 
     def __missing__(self, key: str) -> str:
         return "-"
+
+
+class LoggedResponse(Protocol):
+    """What an access-log line reads of a response: the worker's
+    :class:`~minigun.http.wsgi.Response`, or the stand-in it logs for an error it
+    answered itself. The members are read-only properties, so each kind may hold a
+    narrower type (the stand-in's ``status`` is never ``None``)."""
+
+    @property
+    def status(self) -> str | None: ...
+
+    @property
+    def status_code(self) -> int | None: ...
+
+    @property
+    def sent(self) -> int: ...
+
+    @property
+    def headers(self) -> Iterable[tuple[str, str]]: ...
 
 
 class Logger:
@@ -79,7 +102,7 @@ class Logger:
     open files come along with the fork), so every line lands in the same files.
     """
 
-    def __init__(self, cfg: Any) -> None:
+    def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self.error_log = logging.getLogger(ERROR_LOGGER)
         self.error_log.propagate = False
@@ -87,7 +110,7 @@ class Logger:
         self.access_log.propagate = False
         self.setup(cfg)
 
-    def setup(self, cfg: Any) -> None:
+    def setup(self, cfg: Config) -> None:
         """(Re)build both logs from ``cfg``: used at start-up and on every HUP."""
         self.cfg = cfg
         self.error_log.setLevel(LOG_LEVELS.get(cfg.loglevel.lower(), logging.INFO))
@@ -104,7 +127,7 @@ class Logger:
             self._capture_output()
         self.apply_logconfig(cfg)
 
-    def apply_logconfig(self, cfg: Any) -> None:
+    def apply_logconfig(self, cfg: Config) -> None:
         """Apply the user's logging configuration, the first of ``logconfig_dict``,
         ``logconfig_json`` and ``logconfig`` that is set (gunicorn's order).
 
@@ -134,6 +157,7 @@ class Logger:
     ) -> list[str]:
         """``dictConfig``, keeping the loggers it does not name; returns the
         names it configures."""
+        # Any: dictConfig's schema nests values of every shape (typeshed says the same)
         try:
             logging.config.dictConfig({**DICT_CONFIG_DEFAULTS, **config})
         except (ValueError, TypeError, AttributeError, ImportError) as error:
@@ -203,9 +227,9 @@ class Logger:
 
     def access(
         self,
-        resp: Any,
-        req: Any,
-        environ: Mapping[str, Any],
+        resp: LoggedResponse,
+        req: message.Request,
+        environ: wsgi.Environ,
         request_time: datetime.timedelta,
     ) -> None:
         """Write one access-log line, if an access log is configured.
@@ -222,9 +246,9 @@ class Logger:
 
     def atoms(
         self,
-        resp: Any,
-        req: Any,
-        environ: Mapping[str, Any],
+        resp: LoggedResponse,
+        req: message.Request,
+        environ: wsgi.Environ,
         request_time: datetime.timedelta,
     ) -> dict[str, str]:
         """The values ``access_log_format`` can name, as gunicorn defines them."""
@@ -303,14 +327,16 @@ def _reopen(handler: logging.FileHandler) -> None:
         handler.release()
 
 
-def _header_atoms(headers: Any, suffix: str) -> dict[str, str]:
+def _header_atoms(
+    headers: Iterable[tuple[str, object]] | Mapping[str, object] | None, suffix: str
+) -> dict[str, str]:
     """``{name}i`` / ``{name}o`` atoms from a list of ``(name, value)`` pairs."""
     if isinstance(headers, Mapping):
         headers = headers.items()
     return {f"{{{name.lower()}}}{suffix}": str(value) for name, value in headers or []}
 
 
-def _basic_auth_user(environ: Mapping[str, Any]) -> str:
+def _basic_auth_user(environ: wsgi.Environ) -> str:
     """The user name of an HTTP Basic ``Authorization`` header, or ``-``."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, credentials = auth.partition(" ")
@@ -323,7 +349,7 @@ def _basic_auth_user(environ: Mapping[str, Any]) -> str:
     return decoded.partition(":")[0] or "-"
 
 
-def _request_line(environ: Mapping[str, Any], path: str) -> str:
+def _request_line(environ: wsgi.Environ, path: str) -> str:
     """The ``r`` atom: ``GET /path?query HTTP/1.1``."""
     method = environ.get("REQUEST_METHOD", "-")
     return f"{method} {path} {environ.get('SERVER_PROTOCOL', '-')}"

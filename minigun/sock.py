@@ -28,9 +28,10 @@ import socket
 import ssl
 import stat
 import time
-from typing import Any
 
+from minigun.config import Config
 from minigun.errors import HaltServer
+from minigun.glogging import Logger
 
 BIND_ATTEMPTS = 5
 BIND_RETRY_DELAY = 1.0
@@ -38,10 +39,11 @@ FIRST_UNPRIVILEGED_PORT = 1024  # POSIX tradition; Linux: ip_unprivileged_port_s
 
 Address = tuple[str, int] | str | int
 
-SocketAddress = tuple[str, int] | tuple[str, int, int, int] | str
-"""An address as ``accept()`` and ``getsockname()`` give it: ``(host, port)`` for
+SocketAddress = tuple[str, int] | tuple[str, int, int, int] | str | bytes
+"""An address as ``accept()`` and ``getsockname()`` give it. ``(host, port)`` for
 IPv4, ``(host, port, flowinfo, scope_id)`` for IPv6, a path (empty for an unnamed
-peer) for a Unix socket."""
+peer) for a Unix socket, or bytes for a Unix peer bound in Linux's abstract
+namespace."""
 
 
 class BaseSocket:
@@ -49,7 +51,7 @@ class BaseSocket:
 
     family: socket.AddressFamily = socket.AF_INET
 
-    def __init__(self, address: Address, cfg: Any, fd: int | None = None) -> None:
+    def __init__(self, address: Address, cfg: Config, fd: int | None = None) -> None:
         self.cfg = cfg
         if fd is None:
             self.sock = socket.socket(self.family, socket.SOCK_STREAM)
@@ -141,7 +143,7 @@ def socket_class(address: Address) -> type[BaseSocket]:
 
 
 def create_sockets(
-    cfg: Any, log: Any, fds: list[int] | None = None
+    cfg: Config, log: Logger, fds: list[int] | None = None
 ) -> list[BaseSocket]:
     """Bind every address in ``cfg.address``, or adopt the inherited ``fds``."""
     if fds:
@@ -149,7 +151,7 @@ def create_sockets(
     return [_bind_with_retry(address, cfg, log) for address in cfg.address]
 
 
-def _adopt(fd: int, cfg: Any) -> BaseSocket:
+def _adopt(fd: int, cfg: Config) -> BaseSocket:
     """Wrap an inherited listening descriptor in the class of its family."""
     probe = socket.socket(fileno=os.dup(fd))
     family = probe.family
@@ -160,7 +162,7 @@ def _adopt(fd: int, cfg: Any) -> BaseSocket:
     return cls(None, cfg, fd=fd)  # type: ignore[arg-type]
 
 
-def _bind_with_retry(address: Address, cfg: Any, log: Any) -> BaseSocket:
+def _bind_with_retry(address: Address, cfg: Config, log: Logger) -> BaseSocket:
     """Bind, retrying a few times while the address is still in use (a fast restart).
 
     Raises:
@@ -219,7 +221,7 @@ def close_sockets(listeners: list[BaseSocket], unlink: bool = True) -> None:
 # TLS: built in each worker, applied to each accepted connection.
 
 
-def ssl_context(conf: Any) -> ssl.SSLContext:
+def ssl_context(conf: Config) -> ssl.SSLContext:
     """The TLS context a worker serves with: whatever the ``ssl_context`` hook
     returns, given a factory for the one the SSL settings describe.
 
@@ -241,7 +243,7 @@ def ssl_context(conf: Any) -> ssl.SSLContext:
 
 
 def ssl_wrap_socket(
-    sock: socket.socket, context: ssl.SSLContext, conf: Any
+    sock: socket.socket, context: ssl.SSLContext, conf: Config
 ) -> ssl.SSLSocket:
     """Wrap an accepted connection; no bytes move here.
 
@@ -258,7 +260,7 @@ def ssl_wrap_socket(
     )
 
 
-def ssl_handshake(sock: ssl.SSLSocket, conf: Any) -> None:
+def ssl_handshake(sock: ssl.SSLSocket, conf: Config) -> None:
     """Shake hands now, giving the client ``header_timeout`` seconds for it.
 
     Raises:

@@ -23,13 +23,16 @@ import os
 import pwd
 import sys
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from minigun.errors import APP_FACTORY_ERROR, APP_NOT_FOUND, AppImportError
 from minigun.workers import SUPPORTED_WORKERS
+
+if TYPE_CHECKING:  # annotations only: http.wsgi imports this module
+    from minigun.http.wsgi import WSGIApp
 
 DEFAULT_APP_VARIABLE = "application"
 """The variable ``import_app("module")`` looks for, as in gunicorn and mod_wsgi."""
@@ -63,11 +66,11 @@ class AppExpression:
 
     name: str
     is_factory: bool = False
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    args: tuple[object, ...] = ()
+    kwargs: dict[str, object] = field(default_factory=dict)
 
 
-def import_app(uri: str) -> Callable[..., Any]:
+def import_app(uri: str) -> WSGIApp:
     """Import and return the WSGI callable named by ``uri``.
 
     ``uri`` is ``module``, ``module:variable`` or ``module:factory(literal, ...)``.
@@ -161,7 +164,7 @@ def _where_raised(error: BaseException) -> str:
     return f"at {last.filename}:{last.lineno}"
 
 
-def find_app_attribute(module: ModuleType, name: str) -> Any:
+def find_app_attribute(module: ModuleType, name: str) -> object:
     """Fetch ``name`` from the module, or say which module lacks it."""
     try:
         return getattr(module, name)
@@ -172,7 +175,7 @@ def find_app_attribute(module: ModuleType, name: str) -> Any:
         ) from None
 
 
-def call_app_factory(factory: Any, uri: str, expression: AppExpression) -> Any:
+def call_app_factory(factory: object, uri: str, expression: AppExpression) -> object:
     """Call ``create_app(...)`` and report a failure as the factory's own."""
     if not callable(factory):
         raise AppImportError(

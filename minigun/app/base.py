@@ -28,14 +28,15 @@ import runpy
 import shlex
 import sys
 import traceback
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from minigun import util
 from minigun.config import Config
 from minigun.errors import AppImportError, ConfigError
 
-WSGIApp = Callable[..., Any]
+if TYPE_CHECKING:  # annotations only: --version and --print-config need no HTTP layer
+    from minigun.http.wsgi import WSGIApp
 
 DEFAULT_CONFIG_FILE = "minigun.conf.py"
 """Read from the working directory when no ``-c`` is given."""
@@ -70,7 +71,7 @@ class BaseApplication:
 
     def init(
         self, parser: argparse.ArgumentParser, opts: argparse.Namespace, args: list[str]
-    ) -> Mapping[str, Any] | None:
+    ) -> Mapping[str, object] | None:
         """Look at the parsed command line; may return settings to apply first."""
         raise NotImplementedError
 
@@ -203,7 +204,7 @@ def find_default_config_file() -> str | None:
     return path if os.path.exists(path) else None
 
 
-def load_config_file(location: str) -> dict[str, Any]:
+def load_config_file(location: str) -> dict[str, object]:
     """Run a config file (or import ``python:module``) and return its top-level names.
 
     Raises:
@@ -233,7 +234,7 @@ def line_in_file(error: Exception, path: str) -> str:
     return f" (line {lines[-1]})" if lines else ""
 
 
-def load_config_module(module_name: str) -> dict[str, Any]:
+def load_config_module(module_name: str) -> dict[str, object]:
     """The names of an importable config module (``-c python:myproject.conf``)."""
     try:
         return vars(importlib.import_module(module_name))

@@ -24,10 +24,13 @@ import configparser
 import importlib.util
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from minigun.config import DEFAULT_HOST
 from minigun.errors import AppImportError, ConfigError
+
+if TYPE_CHECKING:  # annotations only, as in minigun.app.base
+    from minigun.http.wsgi import WSGIApp
 
 DEFAULT_APP_NAME = "main"
 SERVER_SECTION = "server:main"
@@ -61,10 +64,10 @@ def require_pastedeploy() -> None:
         raise ConfigError(PASTE_MISSING)
 
 
-def paste_config(path: str, global_conf: Mapping[str, str]) -> dict[str, Any]:
+def paste_config(path: str, global_conf: Mapping[str, str]) -> dict[str, object]:
     """The settings the ini file implies: the bind and the logging configuration."""
     parser = read_ini(path, global_conf)
-    settings: dict[str, Any] = {"default_proc_name": path}
+    settings: dict[str, object] = {"default_proc_name": path}
     bind = server_bind(parser)
     if bind:
         settings["bind"] = bind
@@ -105,7 +108,7 @@ def server_bind(parser: configparser.ConfigParser) -> list[str]:
     return [address.strip() for address in host.split(",") if address.strip()]
 
 
-def load_pasteapp(path: str, name: str, global_conf: Mapping[str, str]) -> Any:
+def load_pasteapp(path: str, name: str, global_conf: Mapping[str, str]) -> WSGIApp:
     """Build the application with PasteDeploy's ``loadapp`` (in the worker).
 
     Raises:
@@ -117,7 +120,8 @@ def load_pasteapp(path: str, name: str, global_conf: Mapping[str, str]) -> Any:
     except ImportError:
         raise ConfigError(PASTE_MISSING) from None
     try:
-        return loadapp(
+        # PasteDeploy has no type hints; what its factories return is a WSGI app
+        app: WSGIApp = loadapp(
             f"config:{path}",
             name=name,
             relative_to=os.path.dirname(path),
@@ -127,3 +131,4 @@ def load_pasteapp(path: str, name: str, global_conf: Mapping[str, str]) -> Any:
         raise AppImportError(
             f"Failed to load [app:{name}] from {path}: {type(error).__name__}: {error}"
         ) from error
+    return app

@@ -18,13 +18,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from minigun import util
 from minigun.app import pasterapp
-from minigun.app.base import Application, WSGIApp
+from minigun.app.base import Application
 from minigun.config import key_value_pairs
 from minigun.errors import AppImportError, ConfigError
+
+if TYPE_CHECKING:  # annotations only, as in minigun.app.base
+    from minigun.http.wsgi import WSGIApp
 
 USAGE = "%(prog)s [OPTIONS] [APP_MODULE]"
 EXIT_FAILURE = 1
@@ -37,7 +40,7 @@ class WSGIApplication(Application):
 
     def init(
         self, parser: argparse.ArgumentParser, opts: argparse.Namespace, args: list[str]
-    ) -> Mapping[str, Any] | None:
+    ) -> Mapping[str, object] | None:
         """Take the positional ``MODULE:VARIABLE``; it also names the processes.
 
         With ``--paste`` the ini file names the app instead, and the settings it
@@ -51,7 +54,7 @@ class WSGIApplication(Application):
             self.cfg.set("default_proc_name", args[0])
         return None
 
-    def init_paste(self, uri: str, raw_global_conf: list[str]) -> Mapping[str, Any]:
+    def init_paste(self, uri: str, raw_global_conf: list[str]) -> Mapping[str, object]:
         """``--paste site.ini[#name]``: check the file and PasteDeploy, now."""
         path, _name = pasterapp.split_uri(uri)
         pasterapp.require_pastedeploy()

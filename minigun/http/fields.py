@@ -21,8 +21,8 @@ Rules of this module (RFC 9112 section 5, RFC 9110 section 5):
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
+from minigun.config import Config
 from minigun.http.errors import (
     InvalidHeader,
     InvalidHeaderName,
@@ -66,7 +66,7 @@ class FieldRules:
     forwarder_headers: frozenset[str]
 
     @classmethod
-    def from_config(cls, cfg: Any, trusted: bool) -> "FieldRules":
+    def from_config(cls, cfg: Config, trusted: bool) -> "FieldRules":
         """Apply gunicorn's reading of the limits: 0 means the default or ceiling.
 
         ``trusted``: the peer is in ``forwarded_allow_ips``, so the forwarder headers

@@ -23,8 +23,9 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
+from minigun.config import Config
 from minigun.http.body import Body, ChunkedReader, LengthReader
 from minigun.http.errors import (
     ExpectationFailed,
@@ -47,6 +48,7 @@ from minigun.http.fields import (
 )
 from minigun.http.proxy import ProxyInfo, ip_allowed, read_proxy_preamble
 from minigun.http.unreader import Unreader
+from minigun.sock import SocketAddress
 
 #: The ceiling of ``limit_request_line``; 0 or a larger value means the ceiling.
 MAX_LINE = 8190
@@ -101,7 +103,7 @@ class ParseRules:
     fields: FieldRules
 
     @classmethod
-    def from_config(cls, cfg: Any, trusted: bool) -> "ParseRules":
+    def from_config(cls, cfg: Config, trusted: bool) -> "ParseRules":
         """Read the settings; a request line limit of 0 or too large is the ceiling.
 
         ``trusted``: the peer is in ``forwarded_allow_ips`` (see :class:`FieldRules`).
@@ -140,7 +142,11 @@ class Request:
     """
 
     def __init__(
-        self, cfg: Any, unreader: Unreader, peer_addr: Any, req_number: int = 1
+        self,
+        cfg: Config,
+        unreader: Unreader,
+        peer_addr: SocketAddress,
+        req_number: int = 1,
     ) -> None:
         self.cfg = cfg
         self.trusted = ip_allowed(peer_addr, cfg.forwarded_allow_ips)

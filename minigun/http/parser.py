@@ -24,10 +24,11 @@ import enum
 import socket
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from minigun.config import Config
 from minigun.http.message import Request
 from minigun.http.unreader import IterUnreader, SocketUnreader, Unreader
+from minigun.sock import SocketAddress
 
 
 class ConnectionState(enum.Enum):
@@ -50,9 +51,9 @@ class RequestParser:
 
     def __init__(
         self,
-        cfg: Any,
+        cfg: Config,
         source: socket.socket | Iterable[bytes],
-        peer_addr: Any,
+        peer_addr: SocketAddress,
         on_body_progress: Callable[[], None] | None = None,
     ) -> None:
         self.cfg = cfg

@@ -19,7 +19,6 @@ import functools
 import ipaddress
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from minigun.http.errors import (
     ForbiddenProxyRequest,
@@ -27,6 +26,7 @@ from minigun.http.errors import (
     InvalidProxyLine,
 )
 from minigun.http.unreader import Unreader
+from minigun.sock import SocketAddress
 
 # Version 1 (text): "PROXY" SP family SP source SP destination SP sport SP dport CRLF,
 # at most 107 bytes with the CRLF.
@@ -64,7 +64,7 @@ class ProxyInfo:
     proxy_port: int | None
 
 
-def ip_allowed(peer_addr: Any, allowed: list[str]) -> bool:
+def ip_allowed(peer_addr: SocketAddress, allowed: list[str]) -> bool:
     """Whether ``peer_addr`` is trusted by an allow list of addresses and networks.
 
     ``*`` trusts everyone. A peer that is not an ``(ip, port)`` pair is a Unix socket
@@ -92,7 +92,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 
 
 def read_proxy_preamble(
-    unreader: Unreader, mode: str, peer_addr: Any, allowed: list[str]
+    unreader: Unreader, mode: str, peer_addr: SocketAddress, allowed: list[str]
 ) -> ProxyInfo | None:
     """Read the PROXY preamble that ``mode`` (the ``proxy_protocol`` setting) asks for.
 
@@ -131,7 +131,7 @@ def sniff(unreader: Unreader) -> bytes:
         size += 1
 
 
-def check_allowed(peer_addr: Any, allowed: list[str]) -> None:
+def check_allowed(peer_addr: SocketAddress, allowed: list[str]) -> None:
     """Refuse a preamble from a peer the operator does not list."""
     if not ip_allowed(peer_addr, allowed):
         raise ForbiddenProxyRequest(str(peer_addr[0]))

@@ -24,7 +24,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
 from minigun import SERVER_SOFTWARE
@@ -34,10 +34,16 @@ from minigun.http.message import HTTP_1_1, Request
 from minigun.sock import SocketAddress
 from minigun.util import http_date, is_hoppish
 
+Environ = dict[str, Any]
+"""A WSGI environ, a plain dict as PEP 3333 requires, whose values are of many
+types: the CGI strings, ``wsgi.input`` and ``wsgi.errors``, flags, the version tuple,
+the file wrapper class. Hence ``Any``, as in typeshed's ``WSGIEnvironment``; each key
+has the type PEP 3333 gives it."""
+
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], None]]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-"""A WSGI application: called with the environ and ``start_response`` (PEP 3333)."""
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+"""A WSGI application, called with the environ and ``start_response`` (PEP 3333)."""
 
 WSGI_VERSION = (1, 0)
 FILE_BLOCK_SIZE = 8192
@@ -69,7 +75,7 @@ def create(
     peer_addr: SocketAddress,
     server_addr: SocketAddress,
     cfg: Config,
-) -> tuple["Response", dict[str, Any]]:
+) -> tuple["Response", Environ]:
     """Return the response object and the WSGI environ for ``req``.
 
     Args:
@@ -107,7 +113,7 @@ def check_host(req: Request) -> None:
         raise InvalidHeader(f"HOST: {hosts[0]}")
 
 
-def base_environ(cfg: Config) -> dict[str, Any]:
+def base_environ(cfg: Config) -> Environ:
     """The keys that are the same for every request this worker serves."""
     return {
         "wsgi.version": WSGI_VERSION,
@@ -121,9 +127,9 @@ def base_environ(cfg: Config) -> dict[str, Any]:
     }
 
 
-def request_environ(req: Request, sock: socket.socket) -> dict[str, Any]:
+def request_environ(req: Request, sock: socket.socket) -> Environ:
     """The request line, the headers and the body, in CGI and WSGI names."""
-    environ: dict[str, Any] = {
+    environ: Environ = {
         "REQUEST_METHOD": req.method,
         "QUERY_STRING": req.query,
         "RAW_URI": req.uri,
@@ -363,7 +369,8 @@ class Response:
             return True
         if self.chunked:
             self.sock.sendall(b"%X\r\n" % count)
-        self.sent += self.sock.sendfile(respiter.filelike, offset, count)
+        # A regular file (regular_file_descriptor says so), so it also has seek().
+        self.sent += self.sock.sendfile(respiter.filelike, offset, count)  # type: ignore[arg-type]
         if self.chunked:
             self.sock.sendall(b"\r\n")
         return True
@@ -472,9 +479,16 @@ def parse_content_length(value: str) -> int:
     return int(value)
 
 
-def regular_file_descriptor(filelike: Any) -> int | None:
+class FileLike(Protocol):
+    """What ``wsgi.file_wrapper`` may be given (PEP 3333): anything with
+    ``read(size)``; ``close()`` and ``fileno()`` are used when it has them."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
+def regular_file_descriptor(filelike: FileLike) -> int | None:
     """The descriptor of a regular file opened for binary reading, or ``None``."""
-    if isinstance(filelike, io.TextIOBase):
+    if isinstance(filelike, io.TextIOBase) or not hasattr(filelike, "fileno"):
         return None
     try:
         fileno = filelike.fileno()
@@ -493,7 +507,7 @@ class FileWrapper:
         blksize: the size of each block when iterated.
     """
 
-    def __init__(self, filelike: Any, blksize: int = FILE_BLOCK_SIZE) -> None:
+    def __init__(self, filelike: FileLike, blksize: int = FILE_BLOCK_SIZE) -> None:
         self.filelike = filelike
         self.blksize = blksize
 

@@ -40,7 +40,7 @@ import traceback
 from collections.abc import Callable
 from http import HTTPStatus
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import setproctitle
 
@@ -353,7 +353,7 @@ class Worker:
         assert self.wake_pipe is not None
         self.wake_pipe.drain()
 
-    def call_hook(self, name: str, hook: Callable[..., object], *args: Any) -> None:
+    def call_hook(self, name: str, hook: Callable[..., object], *args: object) -> None:
         """Call ``hook``; one that raises is logged by ``name`` and does not kill us."""
         try:
             hook(*args)
@@ -361,7 +361,7 @@ class Worker:
             self.log.exception("Exception in %s hook", name)
 
     def call_hook_or_raise(
-        self, name: str, hook: Callable[..., object], *args: Any
+        self, name: str, hook: Callable[..., object], *args: object
     ) -> None:
         """Call a hook whose failure must stop what it guards (post_fork and
         post_worker_init: the boot; pre_request: the request). The log names the
@@ -430,7 +430,7 @@ class Worker:
         connection is closed. A timeout (``SystemExit`` from :meth:`handle_abort`)
         is answered 500 if it still can be, and then ends the worker.
         """
-        environ: dict[str, Any] = {}
+        environ: wsgi.Environ = {}
         resp = None
         self.note_request_in_hand(req)
         try:
@@ -472,7 +472,7 @@ class Worker:
         req: Request,
         sock: socket.socket,
         peer_addr: SocketAddress,
-    ) -> tuple[wsgi.Response, dict[str, Any]]:
+    ) -> tuple[wsgi.Response, wsgi.Environ]:
         """The response and the environ for ``req``; the request is counted.
 
         Counted first: the request that reaches ``max_requests`` turns
@@ -510,7 +510,7 @@ class Worker:
         """
         return False
 
-    def run_app(self, resp: wsgi.Response, environ: dict[str, Any]) -> None:
+    def run_app(self, resp: wsgi.Response, environ: wsgi.Environ) -> None:
         """Call the WSGI application and write its body.
 
         The body's ``close()`` is always called, even when iterating it failed

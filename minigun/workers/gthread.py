@@ -54,9 +54,10 @@ import selectors
 import socket
 import threading
 import time
-from typing import Any
 
+from minigun.app.base import BaseApplication
 from minigun.config import Config
+from minigun.glogging import Logger
 from minigun.http.parser import RequestParser
 from minigun.sock import BaseSocket, SocketAddress
 from minigun.workers import base
@@ -82,7 +83,7 @@ class Connection:
         self.sock = sock
         self.peer_addr = peer_addr
         self.parser = RequestParser(cfg, sock, peer_addr, self.body_progressed)
-        self.busy_since: float | None = None  # taken by a pool thread, or body moved
+        self.busy_since = 0.0  # when a pool thread took it, or its body last moved
         self.idle_until = 0.0  # when an idle connection is closed
 
     def body_progressed(self) -> None:
@@ -102,8 +103,17 @@ class Connection:
 class ThreadWorker(base.Worker):
     """A selector loop in the main thread, requests served by a thread pool."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        age: int,
+        ppid: int,
+        sockets: list[BaseSocket],
+        app: BaseApplication,
+        timeout: float,
+        cfg: Config,
+        log: Logger,
+    ) -> None:
+        super().__init__(age, ppid, sockets, app, timeout, cfg, log)
         self.worker_connections = self.cfg.worker_connections
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.poller: selectors.BaseSelector | None = None
