@@ -82,7 +82,7 @@ from minigun.validators import (
 if TYPE_CHECKING:
     from minigun.arbiter import Arbiter
     from minigun.http.message import Request
-    from minigun.http.wsgi import Response
+    from minigun.http.wsgi import Environ, Response
     from minigun.workers.base import Worker
 
 # The sections; SECTIONS is the order ``--help`` and the book list them in.
@@ -215,7 +215,7 @@ def pre_request(worker: Worker, req: Request) -> None:
 
 
 def post_request(
-    worker: Worker, req: Request, environ: dict[str, Any], resp: Response
+    worker: Worker, req: Request, environ: Environ, resp: Response
 ) -> None:
     pass
 
@@ -318,6 +318,7 @@ class Setting:
         The default is ``None`` so that "not given" can be told apart from any
         value, and a lower-precedence source is not overwritten.
         """
+        # Any: argparse keyword arguments, a different type for each keyword
         options: dict[str, Any] = {"dest": self.name, "default": None}
         options["action"] = self.action
         options["help"] = self.short
@@ -1183,6 +1184,7 @@ class Config:
         self.usage = usage
         self.prog = prog or os.path.basename(sys.argv[0])
         self.settings: dict[str, Setting] = {s.name: s for s in SETTINGS}
+        # Any: each setting has its own type (int, str, a hook...), known only by name
         self.values: dict[str, Any] = {}
         for setting in SETTINGS:
             self.set_default(setting)
