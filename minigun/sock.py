@@ -68,6 +68,7 @@ class BaseSocket:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 
     def bind(self, sock: socket.socket, address: Address) -> None:
+        assert isinstance(address, tuple), "an fd://N listener is adopted, never bound"
         sock.bind(address)
 
     def fileno(self) -> int:
@@ -145,10 +146,19 @@ def socket_class(address: Address) -> type[BaseSocket]:
 def create_sockets(
     cfg: Config, log: Logger, fds: list[int] | None = None
 ) -> list[BaseSocket]:
-    """Bind every address in ``cfg.address``, or adopt the inherited ``fds``."""
+    """Bind every address in ``cfg.address``, or adopt the inherited ``fds``.
+
+    An ``fd://N`` address is a socket whoever started minigun has bound already:
+    it is adopted too, never bound.
+    """
     if fds:
         return [_adopt(fd, cfg) for fd in fds]
-    return [_bind_with_retry(address, cfg, log) for address in cfg.address]
+    return [
+        _adopt(address, cfg)
+        if isinstance(address, int)
+        else _bind_with_retry(address, cfg, log)
+        for address in cfg.address
+    ]
 
 
 def _adopt(fd: int, cfg: Config) -> BaseSocket:
@@ -159,7 +169,7 @@ def _adopt(fd: int, cfg: Config) -> BaseSocket:
     cls = {socket.AF_INET6: TCP6Socket, socket.AF_UNIX: UnixSocket}.get(
         family, TCPSocket
     )
-    return cls(None, cfg, fd=fd)  # type: ignore[arg-type]
+    return cls(fd, cfg, fd=fd)  # its address is fd://N
 
 
 def _bind_with_retry(address: Address, cfg: Config, log: Logger) -> BaseSocket:

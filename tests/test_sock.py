@@ -44,6 +44,20 @@ def test_unix_socket_replaces_a_stale_file_and_is_unlinked_on_close(tmp_path):
     assert not path.exists()
 
 
+def test_an_fd_address_is_adopted_not_bound():
+    """``--bind fd://N``: a socket the caller bound (it used to crash in bind)."""
+    original = socket.create_server(("127.0.0.1", 0))
+    fd = os.dup(original.fileno())
+    try:
+        [adopted] = sock.create_sockets(config(f"fd://{fd}"), QuietLog())
+        assert adopted.fileno() == fd
+        assert adopted.getsockname() == original.getsockname()
+        assert isinstance(adopted, sock.TCPSocket)
+        adopted.close()
+    finally:
+        original.close()
+
+
 def test_inherited_descriptor_is_adopted_not_rebound():
     original = socket.socket()
     original.bind(("127.0.0.1", 0))

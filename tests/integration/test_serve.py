@@ -271,6 +271,32 @@ def test_systemd_socket_activation(processes, tmp_path):
     assert server.request("/")[0] == 200
 
 
+def test_bind_fd_serves_on_a_socket_the_caller_bound(processes):
+    """``--bind fd://N``, as a process manager that binds for its child uses it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port, fd = listener.getsockname()[1], listener.fileno()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "minigun",
+            "--bind",
+            f"fd://{fd}",
+            "examples.app_pid:app",
+        ],
+        cwd=ROOT,
+        pass_fds=[fd],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    listener.close()
+    server = processes.track(proc)
+    assert server.port == port, "minigun did not listen on the socket it was given"
+    server.wait_for("Booting worker")
+    assert server.request("/")[0] == 200
+
+
 def wait_for_line(path, text, timeout=10.0):
     deadline = time.monotonic() + timeout
     while not (path.exists() and text in path.read_text()):
