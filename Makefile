@@ -24,9 +24,10 @@ run: venv  ## serve examples/hello.py on http://127.0.0.1:8000
 test: venv  ## the whole test suite
 	$(PY) -m pytest
 
-lint: venv
+lint: venv  ## ruff, and mypy on the package's annotations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format .

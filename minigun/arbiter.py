@@ -179,7 +179,7 @@ class Arbiter:
         self.cfg = app.cfg
         if self.log.cfg is not self.cfg:  # a new config: rebuild the logs from it
             self.log.setup(self.cfg)
-        self.worker_class = self.cfg.worker_class
+        self.worker_class: type[Worker] = self.cfg.worker_class
         self.timeout = self.cfg.timeout
         self.proc_name = self.cfg.proc_name
         if self.cfg.preload_app:
@@ -684,7 +684,7 @@ class Arbiter:
         """Log how the worker ended, note a boot failure, call ``child_exit``."""
         code = os.waitstatus_to_exitcode(status)
         if code < 0:
-            self.log_killed_worker(record, signal.Signals(-code))
+            self.log_killed_worker(record, -code)
         elif code:
             self.log.error("Worker (pid:%s) exited with code %s", record.pid, code)
         if code in BOOT_FAILURES:
@@ -713,14 +713,18 @@ class Arbiter:
                 delay,
             )
 
-    def log_killed_worker(self, record: WorkerRecord, sig: signal.Signals) -> None:
+    def log_killed_worker(self, record: WorkerRecord, signum: int) -> None:
         """A signal we sent (retiring, stopping, timeout) is news; any other is an
-        error, and a SIGKILL nobody here sent is usually the kernel's OOM killer."""
+        error, and a SIGKILL nobody here sent is usually the kernel's OOM killer.
+
+        (``signum`` is an ``int`` because, in this class, ``signal`` is the name of
+        the master's handler, which hides the module in an annotation.)"""
+        name = signal.Signals(signum).name
         if not self.died_unasked(record):
-            self.log.info("Worker (pid:%s) was sent %s!", record.pid, sig.name)
+            self.log.info("Worker (pid:%s) was sent %s!", record.pid, name)
             return
-        self.log.error("Worker (pid:%s) was sent %s!", record.pid, sig.name)
-        if sig == signal.SIGKILL:
+        self.log.error("Worker (pid:%s) was sent %s!", record.pid, name)
+        if signum == signal.SIGKILL:
             self.log.error("Perhaps out of memory?")
 
     def raise_if_boot_failed(self) -> None:

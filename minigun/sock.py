@@ -75,7 +75,7 @@ class BaseSocket:
         return self.sock.fileno()
 
     def getsockname(self) -> SocketAddress:
-        return self.sock.getsockname()  # type: ignore[no-any-return]
+        return self.sock.getsockname()
 
     def accept(self) -> tuple[socket.socket, SocketAddress]:
         return self.sock.accept()
@@ -223,7 +223,7 @@ def close_sockets(listeners: list[BaseSocket], unlink: bool = True) -> None:
     for listener in listeners:
         path = listener.getsockname() if isinstance(listener, UnixSocket) else None
         listener.close()
-        if unlink and path:
+        if unlink and isinstance(path, str) and path:  # abstract or unnamed: no file
             with contextlib.suppress(OSError):
                 os.unlink(path)
 

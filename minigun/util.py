@@ -228,7 +228,7 @@ def load_class(
         )
     try:
         module = importlib.import_module(module_name)
-        return getattr(module, class_name)  # type: ignore[no-any-return]
+        return getattr(module, class_name)
     except (ImportError, AttributeError) as error:
         raise ImportError(f"cannot load the class {path!r}: {error}") from error
 

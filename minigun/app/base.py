@@ -193,8 +193,8 @@ class Application(BaseApplication):
             self.load()
         except (ConfigError, AppImportError) as error:
             errors.append(error)
-        for error in errors:
-            print(f"Error: {error}", file=sys.stderr)
+        for problem in errors:
+            print(f"Error: {problem}", file=sys.stderr)
         return 1 if errors else 0
 
 
