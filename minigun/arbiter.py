@@ -124,6 +124,11 @@ class WorkerRecord:
         """Whether the master has sent it ABRT for a timeout."""
         return self.abort_deadline is not None
 
+    def last_sign_of_life(self) -> float:
+        """Its last heartbeat, or its fork while it boots and has not beaten yet
+        (on ``time.time()``, the heartbeat file's clock)."""
+        return max(self.tmp.last_update(), self.spawned_at)
+
 
 class Arbiter:
     """The master process. ``Arbiter(app).run()`` never returns."""
@@ -323,8 +328,7 @@ class Arbiter:
             now = time.time()
             for record in self.workers.values():
                 if not record.aborted:
-                    last_sign_of_life = max(record.tmp.last_update(), record.spawned_at)
-                    waits.append(last_sign_of_life + self.timeout - now)
+                    waits.append(record.last_sign_of_life() + self.timeout - now)
         return max(0.0, min(waits)) + WAKE_SLACK
 
     def handle_queued_signals(self) -> None:
@@ -617,8 +621,7 @@ class Arbiter:
         SIGKILL those that outlive their grace period."""
         for record in list(self.workers.values()):
             # exercise: murder-workers
-            last_sign_of_life = max(record.tmp.last_update(), record.spawned_at)
-            silent_for = time.time() - last_sign_of_life
+            silent_for = time.time() - record.last_sign_of_life()
             if self.timeout > 0 and silent_for > self.timeout and not record.aborted:
                 self.abort_worker(record)
             # end-exercise: murder-workers

@@ -25,9 +25,6 @@ STABLE_LIFETIME = 10.0  # seconds: a worker that lived this long was not crash-l
 class RespawnBackoff:
     """How long the master waits before it replaces workers that keep dying young.
 
-    A worker that exits by itself with an error soon after it was forked (it crashes
-    while importing the app, say, with an ordinary exit code) would otherwise be
-    replaced at once, forever: a respawn storm that fills the log and burns a core.
     The first crash is replaced at once, because one crash is news, not a loop; each
     young crash after it doubles the wait, from ``FIRST_RESPAWN_DELAY`` up to
     ``MAX_RESPAWN_DELAY``. A crash after ``STABLE_LIFETIME`` seconds of life, or after
@@ -38,8 +35,7 @@ class RespawnBackoff:
         self.clock = clock
         self.delay = 0.0
         self.crashes = 0  # young crashes in a row
-        self.last_crash: float | None = None
-        self.not_before = 0.0  # no spawning before this (on ``clock``)
+        self.last_crash: float | None = None  # on ``clock``
 
     def crashed(self, lifetime: float) -> float:
         """Note one crash of a worker that lived ``lifetime`` seconds; return how
@@ -53,7 +49,6 @@ class RespawnBackoff:
             )
         self.crashes += 1
         self.last_crash = now
-        self.not_before = now + self.delay
         return self.delay
 
     def quiet_since_last_crash(self, now: float) -> bool:
@@ -63,4 +58,6 @@ class RespawnBackoff:
 
     def seconds_left(self) -> float:
         """How long until spawning may go on (0.0: now)."""
-        return max(0.0, self.not_before - self.clock())
+        if self.last_crash is None:
+            return 0.0
+        return max(0.0, self.last_crash + self.delay - self.clock())

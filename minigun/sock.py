@@ -38,6 +38,7 @@ BIND_RETRY_DELAY = 1.0
 FIRST_UNPRIVILEGED_PORT = 1024  # POSIX tradition; Linux: ip_unprivileged_port_start
 
 Address = tuple[str, int] | str | int
+"""A parsed ``--bind``: ``(host, port)``, a Unix path, or ``fd://N``'s descriptor."""
 
 SocketAddress = tuple[str, int] | tuple[str, int, int, int] | str | bytes
 """An address as ``accept()`` and ``getsockname()`` give it. ``(host, port)`` for
@@ -51,14 +52,15 @@ class BaseSocket:
 
     family: socket.AddressFamily = socket.AF_INET
 
-    def __init__(self, address: Address, cfg: Config, fd: int | None = None) -> None:
+    def __init__(self, address: Address, cfg: Config) -> None:
+        """Bind ``address``; a descriptor (``fd://N``, or inherited) is adopted."""
         self.cfg = cfg
-        if fd is None:
+        if isinstance(address, int):
+            self.sock = socket.socket(fileno=address)
+        else:
             self.sock = socket.socket(self.family, socket.SOCK_STREAM)
             self.set_options(self.sock)
             self.bind(self.sock, address)
-        else:
-            self.sock = socket.socket(fileno=fd)
         self.sock.listen(cfg.backlog)
 
     def set_options(self, sock: socket.socket) -> None:
@@ -67,8 +69,7 @@ class BaseSocket:
         if getattr(self.cfg, "reuse_port", False):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 
-    def bind(self, sock: socket.socket, address: Address) -> None:
-        assert isinstance(address, tuple), "an fd://N listener is adopted, never bound"
+    def bind(self, sock: socket.socket, address: tuple[str, int] | str) -> None:
         sock.bind(address)
 
     def fileno(self) -> int:
@@ -118,8 +119,8 @@ class UnixSocket(BaseSocket):
 
     family = socket.AF_UNIX
 
-    def bind(self, sock: socket.socket, address: Address) -> None:
-        assert isinstance(address, str)
+    def bind(self, sock: socket.socket, address: tuple[str, int] | str) -> None:
+        assert isinstance(address, str)  # socket_class chose this class for a path
         if os.path.exists(address):
             if not stat.S_ISSOCK(os.stat(address).st_mode):
                 raise ValueError("the path exists and is not a socket")
@@ -151,13 +152,11 @@ def create_sockets(
     An ``fd://N`` address is a socket whoever started minigun has bound already:
     it is adopted too, never bound.
     """
-    if fds:
-        return [_adopt(fd, cfg) for fd in fds]
     return [
         _adopt(address, cfg)
         if isinstance(address, int)
         else _bind_with_retry(address, cfg, log)
-        for address in cfg.address
+        for address in fds or cfg.address
     ]
 
 
@@ -169,7 +168,7 @@ def _adopt(fd: int, cfg: Config) -> BaseSocket:
     cls = {socket.AF_INET6: TCP6Socket, socket.AF_UNIX: UnixSocket}.get(
         family, TCPSocket
     )
-    return cls(fd, cfg, fd=fd)  # its address is fd://N
+    return cls(fd, cfg)
 
 
 def _bind_with_retry(address: Address, cfg: Config, log: Logger) -> BaseSocket:

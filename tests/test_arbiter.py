@@ -5,7 +5,7 @@ import signal
 import time
 
 import pytest
-from fake_app import FakeApp
+from fake_app import FakeApp, FakeClock
 
 from minigun.arbiter import MASTER_TICK, MAX_QUEUED_SIGNALS, Arbiter, Stop, WorkerRecord
 from minigun.backoff import FIRST_RESPAWN_DELAY, RespawnBackoff
@@ -211,20 +211,10 @@ def test_an_int_during_a_graceful_stop_is_noticed():
     assert not master.signal_queue
 
 
-class FakeClock:
-    """Monotonic seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_master_backs_off_from_workers_that_crash_young_and_says_so():
     master = make_master(workers=1)
     clock = FakeClock()
-    master.backoff = RespawnBackoff(clock)
+    master.backoff = RespawnBackoff(clock.monotonic)
     warnings = []
     master.log.warning = lambda message, *args: warnings.append(message % args)
     spawned = []
@@ -247,7 +237,7 @@ def test_the_master_backs_off_from_workers_that_crash_young_and_says_so():
 
 def test_exits_the_master_asked_for_are_not_crashes():
     master = make_master(workers=2)
-    master.backoff = RespawnBackoff(FakeClock())
+    master.backoff = RespawnBackoff(FakeClock().monotonic)
     retired = master.add_worker(1, 0)
     retired.retire_deadline = time.monotonic() + 30
     aborted = master.add_worker(2, 0)
@@ -260,7 +250,7 @@ def test_exits_the_master_asked_for_are_not_crashes():
 def test_the_master_sleeps_no_longer_than_the_back_off():
     master = make_master(timeout=0)
     clock = FakeClock()
-    master.backoff = RespawnBackoff(clock)
+    master.backoff = RespawnBackoff(clock.monotonic)
     master.backoff.crashed(lifetime=0.1)
     master.backoff.crashed(lifetime=0.1)
     assert master.sleep_seconds() == pytest.approx(FIRST_RESPAWN_DELAY, abs=0.02)

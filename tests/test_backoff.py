@@ -1,6 +1,7 @@
 """The crash-loop back-off on a fake clock: no master, no fork, no waiting."""
 
 import pytest
+from fake_app import FakeClock
 
 from minigun.backoff import (
     FIRST_RESPAWN_DELAY,
@@ -10,19 +11,9 @@ from minigun.backoff import (
 )
 
 
-class FakeClock:
-    """Monotonic seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_young_crashes_back_off_doubling_up_to_the_cap():
     clock = FakeClock()
-    backoff = RespawnBackoff(clock)
+    backoff = RespawnBackoff(clock.monotonic)
     delays = []
     for _ in range(10):
         delays.append(backoff.crashed(lifetime=0.2))
@@ -34,7 +25,7 @@ def test_young_crashes_back_off_doubling_up_to_the_cap():
 
 def test_the_back_off_holds_spawning_until_it_is_over():
     clock = FakeClock()
-    backoff = RespawnBackoff(clock)
+    backoff = RespawnBackoff(clock.monotonic)
     backoff.crashed(lifetime=0.1)
     assert backoff.seconds_left() == 0.0, "a one-off crash is replaced at once"
     backoff.crashed(lifetime=0.1)
@@ -45,7 +36,7 @@ def test_the_back_off_holds_spawning_until_it_is_over():
 
 def test_a_worker_that_lived_a_while_resets_the_back_off():
     clock = FakeClock()
-    backoff = RespawnBackoff(clock)
+    backoff = RespawnBackoff(clock.monotonic)
     for _ in range(5):
         backoff.crashed(lifetime=0.1)
     assert backoff.delay > FIRST_RESPAWN_DELAY
@@ -55,7 +46,7 @@ def test_a_worker_that_lived_a_while_resets_the_back_off():
 
 def test_a_long_quiet_spell_resets_the_back_off():
     clock = FakeClock()
-    backoff = RespawnBackoff(clock)
+    backoff = RespawnBackoff(clock.monotonic)
     for _ in range(5):
         backoff.crashed(lifetime=0.1)
     clock.now += STABLE_LIFETIME + MAX_RESPAWN_DELAY

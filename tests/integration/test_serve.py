@@ -243,12 +243,24 @@ def test_unix_socket_bind(processes, tmp_path):
     assert not path.exists(), "the socket file is removed on the way out"
 
 
-def test_systemd_socket_activation(processes, tmp_path):
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    port = listener.getsockname()[1]
-    fd = listener.fileno()
+def serve_on(listener, processes, command):
+    """Start ``command`` with ``listener``'s descriptor open in it, as a process
+    manager that binds for its child does; the test's own copy is then closed."""
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        pass_fds=[listener.fileno()],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    listener.close()
+    return processes.track(proc)
+
+
+def test_systemd_socket_activation(processes):
+    listener = socket.create_server(("127.0.0.1", 0))
+    port, fd = listener.getsockname()[1], listener.fileno()
     # What systemd does: the socket at fd 3, LISTEN_PID naming the exec'd process.
     launcher = (
         "import os, sys\n"
@@ -256,16 +268,8 @@ def test_systemd_socket_activation(processes, tmp_path):
         "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1')\n"
         "os.execv(sys.executable, [sys.executable, '-m', 'minigun', *sys.argv[1:]])\n"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", launcher, "examples.app_pid:app"],
-        cwd=ROOT,
-        pass_fds=[fd],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    listener.close()
-    server = processes.track(proc)
+    command = [sys.executable, "-c", launcher, "examples.app_pid:app"]
+    server = serve_on(listener, processes, command)
     assert server.port == port, "minigun bound a new socket instead of adopting fd 3"
     server.wait_for("Booting worker")
     assert server.request("/")[0] == 200
@@ -275,23 +279,8 @@ def test_bind_fd_serves_on_a_socket_the_caller_bound(processes):
     """``--bind fd://N``, as a process manager that binds for its child uses it."""
     listener = socket.create_server(("127.0.0.1", 0))
     port, fd = listener.getsockname()[1], listener.fileno()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "minigun",
-            "--bind",
-            f"fd://{fd}",
-            "examples.app_pid:app",
-        ],
-        cwd=ROOT,
-        pass_fds=[fd],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    listener.close()
-    server = processes.track(proc)
+    command = [sys.executable, "-m", "minigun", "--bind", f"fd://{fd}"]
+    server = serve_on(listener, processes, [*command, "examples.app_pid:app"])
     assert server.port == port, "minigun did not listen on the socket it was given"
     server.wait_for("Booting worker")
     assert server.request("/")[0] == 200
