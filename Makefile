@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 run: venv  ## serve examples/hello.py on http://127.0.0.1:8000
 	$(VENV)/bin/minigun --bind $(HOST):$(PORT) examples.hello:app
 
-test: venv  ## the whole test suite
+test: venv  ## the whole test suite (installs nginx and Chromium from Debian if missing)
+	@bash .ci/debian-packages
 	$(PY) -m pytest
 
 lint: venv  ## ruff, and mypy on the package's annotations

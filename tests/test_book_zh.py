@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import browser
 import pytest
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup, Tag
@@ -149,3 +150,18 @@ def test_the_chinese_edition_says_it_is_chinese(editions: Path) -> None:
     html = read_page(editions / "html-zh" / "index.html").find("html")
     assert isinstance(html, Tag)
     assert html.get("lang") == "zh-CN"
+
+
+# The book's own terms (the glossary's), and one English word: before the search
+# fix, the Chinese index held no Chinese word and a script error emptied every query.
+SEARCH_WORDS = ["信号", "钩子", "心跳", "主进程", "工作进程", "优雅关闭", "arbiter"]
+
+
+@pytest.mark.parametrize("words", SEARCH_WORDS)
+def test_the_chinese_search_finds_the_books_terms(editions: Path, words: str) -> None:
+    results = browser.search_results(editions / "html-zh", words)
+    assert results, f"searching the Chinese edition for {words!r} lists nothing"
+
+
+def test_the_english_search_still_finds_words(editions: Path) -> None:
+    assert browser.search_results(editions / "html", "heartbeat")

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import browser
 import pytest
 from sphinx.search.en import SearchEnglish
 
@@ -379,3 +380,13 @@ def test_each_classroom_edition_links_to_its_counterpart(
             f"{edition}/{page} links to {link[1]}, expected {counterpart}/{page}"
         )
         assert target.exists(), f"{edition}/{page}: the link's target is missing"
+
+
+@pytest.mark.parametrize("edition", ["chinese_student", "chinese_instructor"])
+def test_each_chinese_classroom_edition_finds_chinese_words(
+    edition: str, request: pytest.FixtureRequest
+) -> None:
+    built = request.getfixturevalue(edition)
+    for words in ("信号", "主进程", "心跳"):
+        results = browser.search_results(built, words)
+        assert results, f"searching {built.name} for {words!r} lists nothing"
