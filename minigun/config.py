@@ -299,10 +299,23 @@ class Setting:
     default_doc: str | None = None
 
     def initial_value(self) -> object:
-        """The raw default for a new Config (validated by ``Config.set``)."""
-        if self.default_factory is not None:
-            return self.default_factory()
-        return copy.deepcopy(self.default)
+        """The default for a new Config, validated: the value minigun reads.
+
+        A default written in the table is the project's own: a validator that fails on
+        it is a bug, and keeps its traceback. One that ``default_factory`` reads from
+        the environment is the user's and may be anything, so a bad one is a
+        ConfigError that says where it came from.
+        """
+        if self.default_factory is None:
+            return self.validator(copy.deepcopy(self.default))
+        raw = self.default_factory()
+        try:
+            return self.validator(raw)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(
+                f"Invalid value for {self.name}: {describe(raw)}: {error} "
+                "(a default read from the environment)"
+            ) from None
 
     def default_text(self) -> str:
         """The default as the book shows it: source code for a hook, else a repr."""
@@ -1185,18 +1198,9 @@ class Config:
         self.prog = prog or os.path.basename(sys.argv[0])
         self.settings: dict[str, Setting] = {s.name: s for s in SETTINGS}
         # Any: each setting has its own type (int, str, a hook...), known only by name
-        self.values: dict[str, Any] = {}
-        for setting in SETTINGS:
-            self.set_default(setting)
-
-    def set_default(self, setting: Setting) -> None:
-        """Set the default; one read from the environment may be bad, so say so."""
-        try:
-            self.set(setting.name, setting.initial_value())
-        except ConfigError as error:
-            raise ConfigError(
-                f"{error} (a default read from the environment)"
-            ) from None
+        # Not through set(): that is the door for a value someone gives. A default
+        # comes from the table, and initial_value() has validated it already.
+        self.values: dict[str, Any] = {s.name: s.initial_value() for s in SETTINGS}
 
     def __getattr__(self, name: str) -> Any:
         """``cfg.<name>``: the resolved value of the setting ``name``."""

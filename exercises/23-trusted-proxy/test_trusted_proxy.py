@@ -5,10 +5,7 @@ from pathlib import Path
 import pytest
 
 import minigun
-from minigun.config import Config
-from minigun.http.message import Request
-from minigun.http.proxy import host_allowed
-from minigun.http.unreader import IterUnreader
+from minigun.http.proxy import host_allowed, ip_allowed
 
 NGINX_SUBNET = ("10.0.0.0/8",)
 LOOPBACK = ("127.0.0.1", "::1")
@@ -71,14 +68,13 @@ def test_a_peer_that_is_no_address_is_refused_without_an_error():
     assert not host_allowed("localhost", LOOPBACK), "'localhost' is not an address"
 
 
-def test_the_request_believes_a_proxy_only_from_a_trusted_peer():
-    """The whole path: ``X-Forwarded-Proto`` sets the scheme only from the proxy."""
-    cfg = Config()
-    cfg.set("forwarded_allow_ips", "10.0.0.0/8")
-    raw = b"GET / HTTP/1.1\r\nHost: example\r\nX-Forwarded-Proto: https\r\n\r\n"
-    from_proxy = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
-    from_stranger = Request(cfg, IterUnreader([raw]), ("198.51.100.4", 40000))
-    assert from_proxy.scheme == "https", "the proxy at 10.0.0.7 is trusted: https"
-    assert from_stranger.scheme == "http", (
+def test_a_request_asks_about_its_peers_address_whatever_the_port():
+    """What each request asks as it is built (``ip_allowed``, with the peer's
+    ``(ip, port)``): only the proxy's ``X-Forwarded-Proto`` may set the scheme."""
+    allowed = ["10.0.0.0/8"]
+    assert ip_allowed(("10.0.0.7", 40000), allowed), (
+        "the proxy at 10.0.0.7, port 40000, is inside 10.0.0.0/8: trusted"
+    )
+    assert not ip_allowed(("198.51.100.4", 40000), allowed), (
         "198.51.100.4 is not a trusted proxy: its X-Forwarded-Proto must be ignored"
     )
