@@ -86,7 +86,7 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class TestCase:
+class CaseResult:
     """One test of one run; ``message`` is None when it passed."""
 
     name: str
@@ -107,7 +107,7 @@ class ExerciseGrade:
     exercise: Exercise
     status: str
     points: int
-    tests: tuple[TestCase, ...]
+    tests: tuple[CaseResult, ...]
     hints: int
     first_failure: str
     seconds: float
@@ -298,7 +298,7 @@ def kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def read_cases(report: Path) -> list[TestCase]:
+def read_cases(report: Path) -> list[CaseResult]:
     """The test cases of a JUnit report, hidden ones marked by their folder."""
     if not report.is_file():
         return []
@@ -312,16 +312,16 @@ def read_cases(report: Path) -> list[TestCase]:
         name = case.get("name", "?")
         if problem is not None:
             message = problem.get("message", "") or "failed"
-            cases.append(TestCase(name, hidden, message, problem.text or ""))
+            cases.append(CaseResult(name, hidden, message, problem.text or ""))
         elif case.find("skipped") is not None:
-            cases.append(TestCase(name, hidden, None, "", skipped=True))
+            cases.append(CaseResult(name, hidden, None, "", skipped=True))
         else:
-            cases.append(TestCase(name, hidden))
+            cases.append(CaseResult(name, hidden))
     return cases
 
 
 def judge(
-    exercise: Exercise, exit_code: int, cases: list[TestCase], output: str
+    exercise: Exercise, exit_code: int, cases: list[CaseResult], output: str
 ) -> tuple[str, str]:
     """The status of one run and its first failure, in one line."""
     failures = [case for case in cases if case.message is not None]
@@ -342,7 +342,7 @@ def judge(
 
 
 def judge_failures(
-    exercise: Exercise, exit_code: int, failures: list[TestCase]
+    exercise: Exercise, exit_code: int, failures: list[CaseResult]
 ) -> tuple[str, str]:
     """Open when every failure is the exercise's own starter ``raise``, else failing."""
     first = f"{failures[0].name}: {summary(failures[0])}"
@@ -352,7 +352,7 @@ def judge_failures(
     return (FAILING if exit_code == 1 else ERROR), first
 
 
-def summary(case: TestCase) -> str:
+def summary(case: CaseResult) -> str:
     """A failure in one line: pytest's message, or the error line of the traceback."""
     errors = [
         line[1:].strip() for line in case.details.splitlines() if line.startswith("E ")
@@ -377,7 +377,7 @@ def grade_exercise(
     cases = read_cases(root / ".runs" / f"{exercise.folder_name}.xml")
     status, first_failure = judge(exercise, exit_code, cases, output)
     if not cases:
-        cases = [TestCase("collection", False, first_failure or "no test ran")]
+        cases = [CaseResult("collection", False, first_failure or "no test ran")]
     return ExerciseGrade(
         exercise=exercise,
         status=status,
@@ -391,7 +391,7 @@ def grade_exercise(
 
 def not_run(submission: Submission, exercise: Exercise, why: str) -> ExerciseGrade:
     """The grade of an exercise whose tests could not even start."""
-    case = TestCase("collection", False, why)
+    case = CaseResult("collection", False, why)
     hints = hints_shown(submission, exercise)
     return ExerciseGrade(exercise, ERROR, 0, (case,), hints, why, 0.0)
 

@@ -257,12 +257,21 @@ def compare_answers(
     reference: tuple[str, ...],
     threshold: float,
 ) -> list[Match]:
-    """Pairs of students at or above ``threshold``, then matches with the reference."""
+    """Pairs of students at or above ``threshold``, then matches with the reference.
+
+    Two answers that are both the reference's are listed once each, as matches with
+    the reference, and not as a pair: what they share is the reference, not a copy.
+    """
     close: dict[frozenset[str], float] = {}
     for a, b in combinations(sorted(answers), 2):
         ratio = similarity(answers[a], answers[b], threshold)
         if ratio is not None:
             close[frozenset((a, b))] = ratio
+    like_reference = {
+        student: ratio
+        for student, answer in sorted(answers.items())
+        if (ratio := similarity(answer, reference, threshold)) is not None
+    }
 
     def alike(*students: str) -> int:
         return len(
@@ -272,21 +281,13 @@ def compare_answers(
     found = [
         Match(exercise, a, b, round(ratio, 3), len(answers[a]), alike(a, b))
         for pair, ratio in close.items()
+        if not pair <= like_reference.keys()
         for a, b in [sorted(pair)]
     ]
-    for student, answer in sorted(answers.items()):
-        ratio = similarity(answer, reference, threshold)
-        if ratio is not None:
-            found.append(
-                Match(
-                    exercise,
-                    student,
-                    REFERENCE,
-                    round(ratio, 3),
-                    len(answer),
-                    alike(student),
-                )
-            )
+    found += [
+        Match(exercise, s, REFERENCE, round(r, 3), len(answers[s]), alike(s))
+        for s, r in like_reference.items()
+    ]
     return sorted(
         found, key=lambda m: (m.student_b == REFERENCE, m.alike, -m.similarity)
     )
