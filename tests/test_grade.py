@@ -293,7 +293,11 @@ def test_a_guard_only_pass_counts_as_nothing():
     assert status == SOLVED
 
 
-def test_make_grade_without_a_folder_says_how(tmp_path: Path):
-    err = io.StringIO()
-    status = grade.main([str(tmp_path / "nowhere")], LAYOUT, err)
-    assert status == 2
+def test_a_missing_folder_or_a_single_kit_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert grade.main([str(tmp_path / "nowhere")], LAYOUT, io.StringIO()) == 2
+    assert "no such folder" in capsys.readouterr().err
+    (tmp_path / "kit" / "minigun").mkdir(parents=True)
+    assert grade.main([str(tmp_path / "kit")], LAYOUT, io.StringIO()) == 2
+    assert "is one kit" in capsys.readouterr().err

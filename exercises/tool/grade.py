@@ -49,6 +49,7 @@ FAKES = "fakes.py"
 NOT_FOR_TESTS = shutil.ignore_patterns(
     "work", "wrong.txt", "README*", HINTS_FILE, ".last-hint", "__pycache__", "*.pyc"
 )
+TEACHERS_ONLY_ENVIRONMENT = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH")
 PYTEST_INI = "[pytest]\n# minigun grading: this folder is the whole test session.\n"
 TEST_TIMEOUT = 20  # seconds for one test
 RUN_TIMEOUT = 120  # seconds for one exercise's pytest process
@@ -251,6 +252,8 @@ def run_exercise(root: Path, exercise: Exercise, limits: Limits) -> tuple[int, s
     log = root / ".runs" / f"{name}.log"
     log.parent.mkdir(exist_ok=True)
     environment = {**os.environ, WORK_ENV: str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in TEACHERS_ONLY_ENVIRONMENT:  # the teacher's own pytest habits stay home
+        environment.pop(name, None)
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
             pytest_command(root, exercise, limits),
@@ -523,6 +526,12 @@ def main(
     if not arguments.submissions.is_dir():
         print(
             f"{arguments.submissions}: no such folder of submissions", file=sys.stderr
+        )
+        return 2
+    if (arguments.submissions / layout.package_name).is_dir():
+        print(
+            f"{arguments.submissions} is one kit: give the folder that holds the kits",
+            file=sys.stderr,
         )
         return 2
     submissions = find_submissions(arguments.submissions)
