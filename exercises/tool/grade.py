@@ -41,6 +41,8 @@ from .results import GUARD_TEST, WORK_ENV
 from .similarity import compare_class, write_similarity
 
 GRADE_FOLDER = Path("_build") / "grade"
+PACKAGE = "minigun"  # the folder of a submission that is graded, and nothing else
+NO_PACKAGE = f"no {PACKAGE}/ package in the submission"
 HINTS_FILE = "hints-shown.txt"  # the runner writes the highest hint number shown
 CONFTEST = "conftest.py"
 FAKES = "fakes.py"
@@ -196,11 +198,11 @@ def prepare(
     for exercise in exercises:
         destination = tests / exercise.folder_name
         shutil.copytree(layout.folder(exercise), destination, ignore=NOT_FOR_TESTS)
-    package = submission.folder / layout.package_name
+    package = submission.folder / PACKAGE
     if not package.is_dir() or package.is_symlink():
-        return [f"no {layout.package_name}/ package in the submission"]
-    notes = copy_student_package(package, root / layout.package_name)
-    return notes + suspicious_imports(root / layout.package_name)
+        return [NO_PACKAGE]
+    notes = copy_student_package(package, root / PACKAGE)
+    return notes + suspicious_imports(root / PACKAGE)
 
 
 def suspicious_imports(package: Path) -> list[str]:
@@ -429,7 +431,7 @@ def grade_class(
                 )
             ]
             students = list(collect(submissions, futures, notes, out))
-        packages = [root / layout.package_name for root in roots]
+        packages = [root / PACKAGE for root in roots]
         similar = compare_class(
             layout, options.exercises, submissions, packages, options.threshold
         )
@@ -446,11 +448,11 @@ def schedule(
     options: Options,
 ) -> list[Future[ExerciseGrade]]:
     """One future per exercise; none to run when the submission has no package."""
-    if notes and notes[0].startswith("no "):
+    if not (root / PACKAGE).is_dir():
         done: list[Future[ExerciseGrade]] = []
         for exercise in options.exercises:
             future: Future[ExerciseGrade] = Future()
-            future.set_result(not_run(submission, exercise, notes[0]))
+            future.set_result(not_run(submission, exercise, NO_PACKAGE))
             done.append(future)
         return done
     return [
@@ -528,7 +530,7 @@ def main(
             f"{arguments.submissions}: no such folder of submissions", file=sys.stderr
         )
         return 2
-    if (arguments.submissions / layout.package_name).is_dir():
+    if (arguments.submissions / PACKAGE).is_dir():
         print(
             f"{arguments.submissions} is one kit: give the folder that holds the kits",
             file=sys.stderr,
