@@ -236,8 +236,10 @@ def edited_test_files(
 def hints_shown(submission: Submission, exercise: Exercise) -> int:
     """The highest hint number the runner showed, from the file it keeps; 0 if none."""
     path = submission.folder / "exercises" / exercise.folder_name / HINTS_FILE
+    if path.is_symlink() or not path.is_file():  # a link to /dev/zero would never end
+        return 0
     try:
-        number = int(path.read_text(encoding="utf-8").strip())
+        number = int(path.read_text(encoding="utf-8", errors="replace").strip())
     except (OSError, ValueError):
         return 0
     return max(0, min(number, len(exercise.hints)))
@@ -254,8 +256,8 @@ def run_exercise(root: Path, exercise: Exercise, limits: Limits) -> tuple[int, s
     log = root / ".runs" / f"{name}.log"
     log.parent.mkdir(exist_ok=True)
     environment = {**os.environ, WORK_ENV: str(root), "PYTHONDONTWRITEBYTECODE": "1"}
-    for name in TEACHERS_ONLY_ENVIRONMENT:  # the teacher's own pytest habits stay home
-        environment.pop(name, None)
+    for variable in TEACHERS_ONLY_ENVIRONMENT:  # the teacher's pytest habits stay home
+        environment.pop(variable, None)
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(
             pytest_command(root, exercise, limits),
@@ -542,10 +544,15 @@ def main(
         return 2
     students = grade_class(layout, submissions, options, out)
     out.write(
-        f"{len(students)} submissions graded on {len(options.exercises)} exercises: "
+        f"{plural(len(students), 'submission')} graded on "
+        f"{plural(len(options.exercises), 'exercise')}: "
         f"{options.output}/gradebook.csv, gradebook.json, junit/, similarity.md\n"
     )
     return 0
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 if __name__ == "__main__":
