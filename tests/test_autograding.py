@@ -1,6 +1,7 @@
 """The kit's Classroom autograding (kit/.github/): every exercise, with its points."""
 
 import json
+import re
 import shlex
 from pathlib import Path
 
@@ -45,6 +46,16 @@ def test_the_workflow_has_a_graded_step_per_exercise_and_reports_them_all():
     for exercise in EXERCISES:
         value = reporter["env"][f"{exercise.id.upper()}_RESULTS"]
         assert value == f"${{{{steps.{exercise.id}.outputs.result}}}}", value
+
+
+def test_the_setup_installs_the_dependencies_and_the_test_tools():
+    steps = yaml.safe_load((ROOT / WORKFLOW).read_text(encoding="utf-8"))["jobs"][
+        "run-autograding-tests"
+    ]["steps"]
+    install = shlex.split(next(s["run"] for s in steps if "run" in s))
+    assert install[:4] == ["python", "-m", "pip", "install"], install
+    names = {re.split(r"[<>=]", requirement)[0] for requirement in install[5:]}
+    assert names == {"setproctitle", "pytest", "pytest-timeout"}, install
 
 
 def test_the_classic_autograding_json_lists_every_exercise_with_its_points():

@@ -17,7 +17,10 @@ is ``make grade SUBMISSIONS=DIR``, with the instructor's tests.
 """
 
 import json
+import re
+import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 from .catalogue import Exercise, load_catalogue
@@ -26,9 +29,22 @@ from .layout import Layout
 FOLDER = Path("kit") / ".github"
 WORKFLOW = FOLDER / "workflows" / "classroom.yml"
 LEGACY = FOLDER / "classroom" / "autograding.json"
-SETUP = "python -m pip install --quiet setproctitle pytest pytest-timeout"
+TEST_TOOLS = ("pytest", "pytest-timeout")  # from the test extra: what the tests need
 TIMEOUT_MINUTES = 2
 TEST_TIMEOUT = 20  # seconds for one test, as the grader allows
+
+
+def setup_command(layout: Layout) -> str:
+    """pip installs the package's own dependencies and the test tools, as pyproject
+    names them, so a dependency added there reaches the autograding too."""
+    project = tomllib.loads((layout.root / "pyproject.toml").read_text("utf-8"))
+    needs = list(project["project"]["dependencies"])
+    needs += [
+        requirement
+        for requirement in project["project"]["optional-dependencies"]["test"]
+        if re.split(r"[<>=!~\[ ]", requirement, maxsplit=1)[0] in TEST_TOOLS
+    ]
+    return "python -m pip install --quiet " + " ".join(map(shlex.quote, needs))
 
 
 def command(exercise: Exercise) -> str:
@@ -39,11 +55,11 @@ def command(exercise: Exercise) -> str:
     )
 
 
-def legacy_json(exercises: list[Exercise]) -> str:
+def legacy_json(exercises: list[Exercise], setup: str) -> str:
     tests = [
         {
             "name": f"{exercise.folder_name}: {exercise.title}",
-            "setup": SETUP,
+            "setup": setup,
             "run": command(exercise),
             "input": "",
             "output": "",
@@ -56,7 +72,7 @@ def legacy_json(exercises: list[Exercise]) -> str:
     return json.dumps({"tests": tests}, indent=2, ensure_ascii=False) + "\n"
 
 
-def workflow_yaml(exercises: list[Exercise]) -> str:
+def workflow_yaml(exercises: list[Exercise], setup: str) -> str:
     """The workflow, written out by hand: every value is plain, quoting is ours."""
     total = sum(exercise.points for exercise in exercises)
     lines = [
@@ -84,7 +100,7 @@ def workflow_yaml(exercises: list[Exercise]) -> str:
         "      with:",
         "        python-version: '3.12'",
         "    - name: Install the test tools",
-        f"      run: {SETUP}",
+        f"      run: {setup}",
     ]
     for exercise in exercises:
         lines += [
@@ -115,7 +131,11 @@ def workflow_yaml(exercises: list[Exercise]) -> str:
 def expected_files(layout: Layout) -> dict[Path, str]:
     """Each file's path under the root and the text it must hold."""
     exercises = load_catalogue(layout.catalogue)
-    return {WORKFLOW: workflow_yaml(exercises), LEGACY: legacy_json(exercises)}
+    setup = setup_command(layout)
+    return {
+        WORKFLOW: workflow_yaml(exercises, setup),
+        LEGACY: legacy_json(exercises, setup),
+    }
 
 
 def main() -> int:
