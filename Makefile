@@ -107,8 +107,10 @@ reset: venv  ## start EX again from a fresh starter (asks first, keeps a backup)
 list: venv  ## every exercise with its chapter and status
 	@$(EXERCISES) list
 
-grade: venv  ## the teacher's report: _build/grade/report.json and junit.xml
-	@$(EXERCISES) grade
+# SUBMISSIONS: one student kit per folder (a Classroom roster's clones); EX: some only.
+grade: venv  ## grade a class with your tests: make grade SUBMISSIONS=DIR -> _build/grade/
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR [EX=ids]"; exit 2; }
+	$(PY) -m exercises.tool.grade "$(SUBMISSIONS)" $(if $(EX),--exercises "$(EX)")
 
 solution: venv  ## compare your solution of EX with the reference, once it passes
 	@$(EXERCISES) solution $(EX)

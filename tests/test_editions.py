@@ -38,7 +38,7 @@ LINE_NUMBER = re.compile(r'<span class="linenos">[^<]*</span>')
 # region is not distinctive. The instructor notes and wrong answers are left out:
 # they appear only in the instructor edition, which is the point.
 SEARCHED_SOURCES = ("minigun", "tests", "examples", "book", "pyproject.toml")
-INSTRUCTOR_ONLY = ("book/instructor", "book/syllabus.md")
+INSTRUCTOR_ONLY = ("book/instructor", "book/syllabus.md", "book/classroom.md")
 STORY_CHAPTERS = sorted({exercise.chapter for exercise in EXERCISES})
 
 

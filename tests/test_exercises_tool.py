@@ -8,7 +8,6 @@ a subprocess, the check reads its reports. The real exercise set is proved by
 
 import ast
 import io
-import json
 import os
 import re
 import shutil
@@ -18,7 +17,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 
@@ -27,7 +25,6 @@ from exercises.tool.__main__ import main
 from exercises.tool.book import Book
 from exercises.tool.catalogue import CatalogueError, find_exercise, load_catalogue
 from exercises.tool.check import CONFTEST_TEMPLATE, check, static_problems
-from exercises.tool.grade import grade
 from exercises.tool.layout import Layout
 from exercises.tool.regions import (
     cut,
@@ -100,6 +97,7 @@ chapter = "calc"
 region = "add"
 file = "minigun/calc.py"
 tests = "test_add.py"
+points = 2
 hints = ["Python has an operator for it.", "Return the sum."]
 
 [[exercise]]
@@ -109,6 +107,7 @@ chapter = "calc"
 region = "bump"
 file = "minigun/calc.py"
 tests = "test_bump.py"
+points = 1
 hints = ["Start from zero."]
 """
 
@@ -483,46 +482,6 @@ def test_a_solved_exercise_says_so_then_names_the_next(project: Layout):
     assert "Exercise 2/2: counting" in shown, shown
 
 
-def file_contents(folder: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def test_grade_reports_every_exercise_and_changes_no_work_copy(project: Layout):
-    run_command(commands.show_exercise, project)
-    solve(project, "add")
-    before = file_contents(project.exercises)
-    status, text = run_command(lambda layout, key, out: grade(layout, out), project)
-    assert status == 0, text
-    assert file_contents(project.exercises) == before, "grade changed exercises/"
-    report = json.loads((project.root / "_build/grade/report.json").read_text())
-    entries = {entry["id"]: entry for entry in report["exercises"]}
-    assert (report["solved"], report["total"]) == (1, 2), report
-    add, bump = entries["add"], entries["bump"]
-    assert (add["status"], add["passed"], add["total"]) == ("solved", 2, 2), add
-    assert (add["chapter"], add["chapter_number"], add["first_failure"]) == (
-        "calc",
-        2,
-        None,
-    ), add
-    assert (bump["status"], bump["passed"], bump["total"]) == ("not started", 0, 2)
-    assert bump["first_failure"].startswith("not started"), bump
-    junit = ElementTree.parse(project.root / "_build/grade/junit.xml").getroot()
-    suites = {suite.get("name"): suite for suite in junit.iter("testsuite")}
-    assert sorted(suites) == ["01-add", "02-bump"], sorted(suites)
-    assert suites["01-add"].get("failures") == "0", ElementTree.tostring(junit)
-    cases = suites["02-bump"].findall("testcase")
-    assert len(cases) == 2 and all(c.find("failure") is not None for c in cases)
-
-
-def test_grade_reports_a_failing_exercise_with_its_first_failure(project: Layout):
-    run_command(commands.show_exercise, project)
-    run_command(lambda layout, key, out: grade(layout, out), project)
-    report = json.loads((project.root / "_build/grade/report.json").read_text())
-    add = report["exercises"][0]
-    assert (add["status"], add["passed"], add["total"]) == ("failing", 1, 2), add
-    assert "NotImplementedError: exercise add" in add["first_failure"], add
-
-
 def test_watch_runs_the_tests_again_after_a_save(project: Layout):
     out = io.StringIO()
     watching_ended = threading.Event()
@@ -653,17 +612,6 @@ def test_a_chinese_student_gets_chinese_hints_and_list(chinese: Layout):
     assert rows[0].split() == ["1", "add", "第", "2", "章", "calc", "已完成"], listed
     assert rows[1].split() == ["2", "bump", "第", "2", "章", "calc", "未开始"], listed
     assert_no_english_sentence(hint + listed)
-
-
-def test_a_chinese_grade_prints_chinese_and_keeps_the_report_english(chinese: Layout):
-    status, text = run_command(lambda layout, key, out: grade(layout, out), chinese)
-    assert status == 0, text
-    assert text.splitlines()[-1] == "已完成 0/2；报告在 _build/grade/", text
-    assert "未开始" in text, text
-    report = json.loads((chinese.root / "_build/grade/report.json").read_text())
-    statuses = [entry["status"] for entry in report["exercises"]]
-    assert statuses == ["not started", "not started"], "the report is for programs"
-    assert_no_english_sentence(text)
 
 
 def test_english_stays_when_the_translation_is_missing(project: Layout, monkeypatch):

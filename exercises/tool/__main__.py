@@ -1,10 +1,10 @@
 """``python -m exercises.tool COMMAND [EXERCISE]``: the command line behind ``make``.
 
 Commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``solution``, ``list`` for the
-student; ``check`` (every exercise fails as shipped, passes with the reference) and
-``grade`` (the report on the work copies) for the teacher. EXERCISE is an id
-(``reap-workers``), a number (``9``) or a folder name (``09-reap-workers``); ``make``
-passes it as ``EX=...``.
+student; ``check`` (every exercise fails as shipped, passes with the reference) for the
+teacher, who grades a class with ``python -m exercises.tool.grade`` (``make grade``).
+EXERCISE is an id (``reap-workers``), a number (``9``) or a folder name
+(``09-reap-workers``); ``make`` passes it as ``EX=...``.
 """
 
 import argparse
@@ -22,7 +22,6 @@ from .commands import (
     show_solution,
     watch,
 )
-from .grade import grade
 from .layout import Layout
 
 STUDENT_COMMANDS = {
@@ -38,7 +37,7 @@ USAGE_ERROR = 2
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m exercises.tool")
-    parser.add_argument("command", choices=[*STUDENT_COMMANDS, "check", "grade"])
+    parser.add_argument("command", choices=[*STUDENT_COMMANDS, "check"])
     parser.add_argument("exercise", nargs="?", help="id, number or folder name")
     parser.add_argument("--jobs", type=int, help="parallel test runs for check")
     parser.add_argument("--yes", action="store_true", help="reset without asking")
@@ -51,8 +50,6 @@ def main(argv: list[str]) -> int:
     try:
         if arguments.command == "check":
             return check(layout, sys.stdout, arguments.jobs, arguments.exercise)
-        if arguments.command == "grade":
-            return grade(layout, sys.stdout)
         if arguments.command == "reset":
             return reset(layout, arguments.exercise, sys.stdout, answer_for(arguments))
         if arguments.command == "watch":

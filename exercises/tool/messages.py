@@ -123,8 +123,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "failing ({passed} of {count} pass)",
         "未通过（{count} 个中通过 {passed} 个）",
     ),
-    "error": ("error", "出错"),
-    "failing_short": ("failing", "未通过"),
     # make solution
     "solution_which": (
         "Say which exercise: make solution EX=<id or number>",
@@ -156,11 +154,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "watching": (
         "Watching for saves (Ctrl-C to stop)...",
         "正在等待保存（按 Ctrl-C 停止）……",
-    ),
-    # make grade
-    "grade_summary": (
-        "{solved}/{total} solved; reports in {folder}/",
-        "已完成 {solved}/{total}；报告在 {folder}/",
     ),
     # what a pytest exit status means (results.EXIT_MEANINGS)
     "exit_0": ("all tests passed", "所有测试都通过了"),
