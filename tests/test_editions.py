@@ -10,13 +10,16 @@ hit fails. The same lines must all be found in the instructor edition, which pro
 the search itself would have seen them.
 """
 
+import ast
 import html
 import itertools
 import json
 import keyword
 import re
+import socket
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -468,6 +471,80 @@ def test_chinese_student_listings_are_the_kits_files_line_for_line(
 
 
 WORD = re.compile(r"\w+")
+
+
+# Each chapter teaches what its exercise needs
+
+PYTHONS_OWN = {  # methods of Python's own types: the chapter need not teach them
+    name
+    for kind in (str, bytes, dict, list, set, socket.socket, BaseException)
+    for name in dir(kind)
+}
+
+
+def names_the_package_defines() -> set[str]:
+    """Functions, classes, attributes and constants defined anywhere in minigun."""
+    names: set[str] = set()
+    for path in LAYOUT.package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names - PYTHONS_OWN
+
+
+def names_the_answer_uses(exercise: Exercise) -> set[str]:
+    """The package's names the reference region reads or calls (not its locals)."""
+    (region,) = scan_package(LAYOUT.package).named(exercise.region)
+    body = region.path.read_text(encoding="utf-8").splitlines()
+    code = textwrap.dedent("\n".join(body[region.begin : region.end - 1]))
+    tree = ast.parse("def region():\n" + textwrap.indent(code, "    "))
+    local = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    used |= {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id not in local
+    }
+    return used & DEFINED
+
+
+DEFINED = names_the_package_defines()
+
+
+def teaching_text(build: Path, chapter: str) -> set[str]:
+    """The words of a chapter before its exercises: what it shows and explains."""
+    page = visible_text(build / f"{chapter}.html")
+    first = min(
+        page.index(f"Exercise {exercise.number}:")
+        for exercise in EXERCISES
+        if exercise.chapter == chapter
+    )
+    return set(WORD.findall(page[:first]))
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_each_chapter_shows_what_its_exercise_calls(student: Path) -> None:
+    """Every helper, attribute and constant of the package that a reference answer
+    uses is named in the teaching part of its chapter in the student edition (a
+    listing or the prose), so the chapter and the task alone are enough."""
+    used = {exercise.id: names_the_answer_uses(exercise) for exercise in EXERCISES}
+    assert sum(map(len, used.values())) > len(EXERCISES), "guard: too few names"
+    missing = [
+        f"exercise {exercise.number} ({exercise.id}), {exercise.chapter}.html: {name}"
+        for exercise in EXERCISES
+        for name in sorted(used[exercise.id] - teaching_text(student, exercise.chapter))
+    ]
+    assert not missing, "names the answers use that their chapter never shows:\n" + (
+        "\n".join(missing)
+    )
 
 
 def answer_only_words() -> dict[str, set[str]]:
