@@ -656,3 +656,83 @@ def test_each_classroom_edition_links_to_its_counterpart(
             f"{edition}/{page} links to {link[1]}, expected {counterpart}/{page}"
         )
         assert target.exists(), f"{edition}/{page}: the link's target is missing"
+
+
+# The instructor's side: a syllabus that fits, questions with answers
+
+SESSION_MINUTES = 90
+SESSION = re.compile(r"^## Session (\d+):.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+PLANNED = re.compile(r"(\d+) `([a-z-]+)`\s+\((\d+) min")
+BUDGET = re.compile(r"^- Time: (?P<parts>.*): (?P<total>\d+) of (?P<of>\d+) minutes\.$")
+NOTED = re.compile(r"Exercise (\d+) \(`([a-z-]+)`\): about (\d+) minutes")
+BOOK = ROOT / "book"
+
+
+def minutes_in_the_notes() -> dict[str, int]:
+    """Each exercise's minutes as its chapter's instructor notes give them."""
+    return {
+        found[2]: int(found[3])
+        for path in sorted((BOOK / "instructor").glob("*.md"))
+        for found in NOTED.finditer(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_every_session_of_the_syllabus_fits_its_time() -> None:
+    """The exercises a session plans (minutes from the instructor notes), its talk
+    and its discussion add up to what the session says, within 90 minutes; every
+    exercise is planned once, in class or as homework."""
+    noted = minutes_in_the_notes()
+    assert set(noted) == {exercise.id for exercise in EXERCISES}, "notes lack minutes"
+    syllabus = (BOOK / "syllabus.md").read_text(encoding="utf-8")
+    planned: list[str] = []
+    sessions = list(SESSION.finditer(syllabus))
+    assert len(sessions) == 6, "the syllabus should have six sessions"
+    for session in sessions:
+        text = session[0]
+        lines = [line for line in text.split("\n- ") if line.startswith("Exercises:")]
+        in_class = [m for line in lines for m in PLANNED.finditer(line)]
+        planned += [m[2] for m in PLANNED.finditer(text)]
+        for found in PLANNED.finditer(text):
+            assert int(found[3]) == noted[found[2]], (
+                f"session {session[1]}: {found[2]} planned for {found[3]} minutes, "
+                f"its chapter's notes say {noted[found[2]]}"
+            )
+        (budget,) = [
+            BUDGET.match(line) for line in text.splitlines() if "Time:" in line
+        ]
+        assert budget, f"session {session[1]}: no '- Time: ...: N of 90 minutes.' line"
+        parts = dict(
+            (name, int(minutes))
+            for name, minutes in (p.rsplit(" ", 1) for p in budget["parts"].split(", "))
+        )
+        exercises = sum(int(found[3]) for found in in_class)
+        assert parts.get("exercises") == exercises, (
+            f"session {session[1]}: the exercises take {exercises} minutes, the "
+            f"budget says {parts.get('exercises')}"
+        )
+        assert sum(parts.values()) == int(budget["total"]), f"session {session[1]}"
+        assert int(budget["of"]) == SESSION_MINUTES, f"session {session[1]}"
+        assert int(budget["total"]) <= SESSION_MINUTES, (
+            f"session {session[1]} needs {budget['total']} of {SESSION_MINUTES} minutes"
+        )
+    assert sorted(planned) == sorted(e.id for e in EXERCISES), (
+        f"each exercise once in the syllabus: {sorted(planned)}"
+    )
+
+
+DISCUSSION = re.compile(
+    r"```\{rubric\} Discussion questions\n```\n(?P<body>.*?)^:::", re.M | re.S
+)
+QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
+ANSWER = "*Model answer.*"
+
+
+@pytest.mark.parametrize("chapter", STORY_CHAPTERS)
+def test_every_discussion_question_has_a_model_answer(chapter: str) -> None:
+    """The instructor notes (instructor edition only) answer each of their questions."""
+    notes = (BOOK / "instructor" / f"{chapter}.md").read_text(encoding="utf-8")
+    (discussion,) = DISCUSSION.finditer(notes)
+    items = QUESTION.split(discussion["body"])[1:]
+    assert items, f"{chapter}: no discussion question"
+    unanswered = [item.splitlines()[0] for item in items if ANSWER not in item]
+    assert not unanswered, f"{chapter}: questions without a model answer: {unanswered}"
