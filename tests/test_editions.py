@@ -8,6 +8,14 @@ searched for in every file of the student edition: the pages, the search index, 
 whatever source copies a builder might leave (``_sources``, ``_modules``). A single
 hit fails. The same lines must all be found in the instructor edition, which proves
 the search itself would have seen them.
+
+The student editions are also held to the student kit: every numbered listing of a
+package file shows, at each number, the line the kit's file (every hole cut) has
+there; no line of a reference answer, by the kit contract's definition, appears in
+either language; and each chapter names, before its exercises, every helper,
+attribute and constant of the package that its exercise's answer uses. The
+instructor's side is checked from the sources: each syllabus session fits its 90
+minutes with the notes' minutes, and every discussion question has a model answer.
 """
 
 import ast
