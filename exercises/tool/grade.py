@@ -1,19 +1,16 @@
-"""``make grade``: every exercise's tests against the work copies, for the teacher.
+"""``make grade``: every exercise's tests against the package in place, for the teacher.
 
-A student's progress is what their work copies make of the tests, so grading is the
+A student's progress is what their ``minigun/`` makes of the tests, so grading is the
 runner's survey written down: ``_build/grade/report.json`` (one entry per exercise)
 and ``_build/grade/junit.xml`` (one test suite per exercise, one test case per test:
-the shape classroom autograders and CI test tabs read). An exercise never started has
-no work copy; it counts as not solved, and its tests are counted by running them
-against a fresh starter in a temporary folder.
+the shape classroom autograders and CI test tabs read).
 
 Grading changes nothing under ``exercises/``: the tests run with bytecode writing off
-and pytest's cache disabled, and no work copy is created or reset.
+and pytest's cache disabled.
 """
 
 import datetime
 import json
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
@@ -23,8 +20,7 @@ from .book import Book
 from .catalogue import Exercise, load_catalogue
 from .layout import Layout
 from .messages import say
-from .results import GUARD_TEST, Outcome, run_tests
-from .workcopy import write_starter
+from .results import Outcome, run_tests
 
 SOLVED, FAILING, NOT_STARTED, BROKEN = "solved", "failing", "not started", "error"
 REPORT_FOLDER = Path("_build") / "grade"
@@ -74,15 +70,11 @@ def grade(layout: Layout, out: TextIO) -> int:
 
 
 def grade_one(layout: Layout, book: Book, exercise: Exercise) -> Grade:
-    work = layout.work(exercise)
-    if (work / layout.package_name).is_dir():
-        outcome = run_tests(layout, exercise, work, read_only=True)
-        status = SOLVED if outcome.solved else FAILING
-        if not outcome.failures and not outcome.solved:
-            status = BROKEN
-        tests = test_results(outcome)
-    else:
-        status, tests = NOT_STARTED, not_started_tests(layout, exercise)
+    outcome = run_tests(layout, exercise, layout.root, read_only=True)
+    status = SOLVED if outcome.solved else FAILING
+    if not outcome.failures and not outcome.solved:
+        status = BROKEN
+    tests = test_results(outcome)
     failures = [message for _, message in tests if message is not None]
     return Grade(
         id=exercise.id,
@@ -105,16 +97,6 @@ def test_results(outcome: Outcome) -> list[tuple[str, str | None]]:
     if not results:  # the tests did not even run: one failure that says why
         results = [("collection", f"the tests did not run: {outcome.meaning}")]
     return results
-
-
-def not_started_tests(layout: Layout, exercise: Exercise) -> list[tuple[str, str]]:
-    """The exercise's tests, each failed as "not started" (counted on a starter)."""
-    with tempfile.TemporaryDirectory(prefix="minigun-grade-") as scratch:
-        write_starter(layout, exercise, Path(scratch) / "starter")
-        outcome = run_tests(layout, exercise, Path(scratch) / "starter", True)
-    names = [*outcome.passed, *(failure.test for failure in outcome.failures)]
-    message = f"not started (no work copy; `make exercise EX={exercise.id}`)"
-    return [(name, message) for name in names or [GUARD_TEST]]
 
 
 def report_json(grades: list[Grade]) -> str:
