@@ -485,6 +485,19 @@ def test_list_counts_no_guard_and_tells_untouched_from_failing(kit: Layout):
     assert text.splitlines()[2].endswith("] 1/2 solved"), text
 
 
+def test_a_package_that_does_not_import_is_no_failing_exercise(kit: Layout):
+    solve(kit, "add")
+    (kit.package / "__init__.py").write_text('"""Half written."""\nimport (\n')
+    _, text = run_command(commands.list_exercises, kit)
+    first = text.splitlines()[0]
+    assert first.endswith(
+        "not running (interrupted, usually by an error while collecting the tests)"
+    ), text
+    _, shown = run_command(commands.show_exercise, kit)
+    assert "ERROR: the tests could not start" in shown, shown
+    assert "SyntaxError" in shown, shown
+
+
 def test_hints_come_one_more_each_time_then_all_again(kit: Layout):
     run_command(commands.show_exercise, kit)
     _, text = run_command(commands.show_hint, kit, "add")

@@ -23,7 +23,13 @@ from .hints import hints_shown, record_hint
 from .holes import ResetError, edit_place, load_holes, open_holes, restore
 from .layout import BACKUPS, Layout
 from .messages import is_chinese, say
-from .results import EXIT_INTERRUPTED, Failure, Outcome, run_exercises
+from .results import (
+    EXIT_INTERRUPTED,
+    EXIT_TESTS_FAILED,
+    Failure,
+    Outcome,
+    run_exercises,
+)
 
 PROGRESS_WIDTH = 30
 TEXT_WIDTH = 88
@@ -377,7 +383,7 @@ def status_text(outcome: Outcome, hole_open: bool) -> str:
         return say("solved")
     if hole_open:
         return say("not_started")
-    if not outcome.failures:
+    if outcome.exit_code != EXIT_TESTS_FAILED:
         return say("not_running", meaning=outcome.meaning)
     return say("failing", passed=len(outcome.checks_passed), count=outcome.checks)
 
