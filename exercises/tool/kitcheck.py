@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -236,14 +237,11 @@ def passing_problems(where: str, outcome: Outcome) -> list[str]:
 def filled_problems(layout: Layout, kit: Layout, scratch: Path) -> list[str]:
     """(d) The kit with the reference in every hole: its test, exercise and run."""
     filled = scratch / "filled"
-    subprocess.run(
-        ["cp", "-a", str(kit.root), str(filled)], check=True, timeout=COMMAND_TIMEOUT
-    )
+    shutil.copytree(kit.root, filled, symlinks=True)
     write_reference(layout, scratch / "reference")
-    subprocess.run(["rm", "-rf", str(filled / layout.package_name)], check=True)
-    subprocess.run(
-        ["cp", "-a", str(scratch / "reference" / layout.package_name), str(filled)],
-        check=True,
+    shutil.rmtree(filled / layout.package_name)
+    shutil.copytree(
+        scratch / "reference" / layout.package_name, filled / layout.package_name
     )
     problems = []
     tested = make(filled, "test")
