@@ -5,7 +5,7 @@ the locale is Chinese (``LANG=zh_CN.UTF-8``), English otherwise. The language is
 the way gettext reads it (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), each
 time a message is made, so a test can switch it with the environment.
 
-A table rather than gettext catalogs: the runner says about forty short sentences, and
+A table rather than gettext catalogs: the runner says about fifty short sentences, and
 a reader sees each one beside its translation here, with nothing to compile. What the
 tests themselves say (assertion messages, tracebacks) stays as written, in English.
 """
