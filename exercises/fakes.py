@@ -209,7 +209,7 @@ class FakeApp:
 
     The project's own tests use this one too (``tests/fake_app.py`` imports it).
     The dependency runs from ``tests/`` to ``exercises/`` and never back: an
-    exercise folder runs against a student's work copy and must not need the
+    exercise folder runs against a student's own package and must not need the
     project's test suite.
     """
 

@@ -112,9 +112,9 @@ def classroom(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     still_open = 'raise NotImplementedError("exercise request-line: see the book")\n'
     bob = kit(folder / "bob", answer("request-line", still_open))
-    (bob / "exercises" / REQUEST_LINE.folder_name / "conftest.py").write_text(
-        CHEATING_CONFTEST
-    )
+    # The hook added to the kit's own conftest, which the tests still need.
+    conftest = bob / "exercises" / REQUEST_LINE.folder_name / "conftest.py"
+    conftest.write_text(conftest.read_text() + "\n\n" + CHEATING_CONFTEST)
 
     (folder / "carol").mkdir()  # cloned nothing but a README
     (folder / "carol" / "README.md").write_text("I will do it tomorrow.\n")
