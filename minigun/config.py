@@ -750,7 +750,8 @@ SETTINGS: list[Setting] = [
         "raw_env",
         SERVER_MECHANICS,
         "Set an environment variable in the workers: KEY=VALUE.",
-        "Repeat the flag for several variables.",
+        "Repeat the flag for several variables. The master sets them too, before "
+        "it imports a preloaded app.",
         validator=validate_raw_env,
         default=[],
         cli=("-e", "--env"),
@@ -1182,7 +1183,9 @@ class Config:
 
     def __init__(self, usage: str | None = None, prog: str | None = None) -> None:
         self.usage = usage
-        self.prog = prog or os.path.basename(sys.argv[0])
+        # An embedding interpreter (a test runner, mod_wsgi) may leave sys.argv
+        # empty; the config file must still be found and read.
+        self.prog = prog or os.path.basename(sys.argv[0] if sys.argv else "minigun")
         self.settings: dict[str, Setting] = {s.name: s for s in SETTINGS}
         # Any: each setting has its own type (int, str, a hook...), known only by name
         self.values: dict[str, Any] = {}

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import runpy
 import shlex
 import sys
 import traceback
@@ -215,12 +214,26 @@ def load_config_file(location: str) -> dict[str, object]:
     if not os.path.isfile(location):
         raise ConfigError(f"The config file {location!r} does not exist.")
     try:
-        return runpy.run_path(location, run_name="__config__")
+        return run_config_source(location)
     except Exception as error:
         raise ConfigError(
             f"The config file {location!r} raised {type(error).__name__}: {error}"
             f"{line_in_file(error, location)}."
         ) from error
+
+
+def run_config_source(path: str) -> dict[str, object]:
+    """Run the file at ``path`` as Python and return the names it defines.
+
+    Compiled and run here rather than by ``runpy.run_path``, which sets
+    ``sys.argv[0]`` while the file runs and fails when an embedding program left
+    ``sys.argv`` empty.
+    """
+    with open(path, "rb") as file:
+        code = compile(file.read(), path, "exec")
+    namespace: dict[str, object] = {"__file__": path, "__name__": "__config__"}
+    exec(code, namespace)
+    return namespace
 
 
 def line_in_file(error: Exception, path: str) -> str:

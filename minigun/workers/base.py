@@ -597,16 +597,15 @@ class Worker:
             exc = req.body.failure
         status = http_errors.status_for(exc)
         peer = _peer_text(peer_addr)
-        if isinstance(exc, http_errors.HTTPError):
-            self.log.debug("Invalid request from %s: %s", peer, exc)
-        else:
+        if isinstance(exc, http_errors.ParseException):  # the client's fault
+            self.log.warning("Invalid request from ip=%s: %s", peer, exc)
+        else:  # ours or the application's: a response it gave that cannot be sent
             self.log.exception("Error handling request %s", getattr(req, "uri", ""))
         try:
             sock.sendall(http_errors.render_error(exc))
         except OSError:
             self.log.debug("Could not send the error response to %s", peer)
-        if req is not None:
-            self.log_failed_access(req, peer_addr, int(status))
+        self.log_failed_access(req, peer_addr, int(status))
 
     def log_error_after_response(self, req: Request, peer_addr: SocketAddress) -> None:
         """Log an error that came too late to answer: the response had started.
@@ -616,8 +615,8 @@ class Worker:
         the client's doing, not a bug: debug, like every bad request.
         """
         if req.body.failure is not None:
-            self.log.debug(
-                "Invalid request from %s after the response started: %s",
+            self.log.warning(
+                "Invalid request from ip=%s after the response started: %s",
                 _peer_text(peer_addr),
                 req.body.failure,
             )
@@ -651,15 +650,21 @@ class Worker:
             self.log.exception("Socket error processing request.")
 
     def log_failed_access(
-        self, req: Request, peer_addr: SocketAddress, status: int
+        self, req: Request | None, peer_addr: SocketAddress, status: int
     ) -> None:
-        """An access-log line for a request that ended in an error response."""
-        environ = {
-            "REMOTE_ADDR": _peer_text(peer_addr),
-            "REQUEST_METHOD": getattr(req, "method", "-"),
-            "RAW_URI": getattr(req, "uri", "-"),
-            "SERVER_PROTOCOL": "HTTP/{}.{}".format(*getattr(req, "version", (1, 1))),
-        }
+        """An access-log line for a request that ended in an error response.
+
+        A request refused while it was parsed (``req`` is ``None``) gets its line
+        too, with ``-`` for what was never read: an operator counting 400s in the
+        access log must find every one.
+        """
+        environ = {"REMOTE_ADDR": _peer_text(peer_addr), "RAW_URI": "-"}
+        if req is not None:
+            environ.update(
+                REQUEST_METHOD=req.method,
+                RAW_URI=req.uri,
+                SERVER_PROTOCOL="HTTP/{}.{}".format(*req.version),
+            )
         response = _ErrorResponse(status)
         self.log.access(response, req, environ, datetime.timedelta(0))
 
