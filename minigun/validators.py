@@ -265,14 +265,6 @@ def validate_worker_class(value: object) -> str | type:
     return name
 
 
-def validate_reload(value: object) -> bool:
-    """``reload`` is accepted so gunicorn config files load, but does nothing."""
-    enabled = validate_bool(value)
-    if enabled:
-        warn("reload is not implemented in minigun; restart or send HUP instead")
-    return enabled
-
-
 def resolve_callable(value: object) -> Hook:
     """A callable, or a dotted path ``package.module.function`` imported now."""
     if isinstance(value, str):
