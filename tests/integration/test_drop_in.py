@@ -204,6 +204,12 @@ def test_an_invalid_request_is_a_warning_and_an_access_log_line(processes, tmp_p
     assert re.search(
         r"\[WARNING\] Invalid request from ip=127\.0\.0\.1: ", errors.read_text()
     )
+    # The reason quotes the client's bytes, as repr() writes them: no raw ESC.
+    response = exchange(port, b"G\x1b[2JT / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert response.startswith(b"HTTP/1.1 400 "), response
+    wait_until(lambda: errors.read_text().count("Invalid request") == 2)
+    assert b"\x1b" not in errors.read_bytes()
+    assert r"G\x1b[2JT" in errors.read_text()
 
 
 # --- The access log -------------------------------------------------------------------
