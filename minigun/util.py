@@ -21,6 +21,7 @@ import grp
 import importlib
 import os
 import pwd
+import socket
 import sys
 import traceback
 from collections.abc import Mapping
@@ -41,6 +42,11 @@ DEFAULT_PORT = 8000
 """The TCP port of a bind that names only a host."""
 
 MAX_PORT = 65535
+
+STATSD_DEFAULT_PORT = 8125
+SYSLOG_DEFAULT_PORT = 514
+SYSLOG_UNIX_TYPES = {"dgram": socket.SOCK_DGRAM, "stream": socket.SOCK_STREAM}
+SYSLOG_NETWORK_TYPES = {"udp": socket.SOCK_DGRAM, "tcp": socket.SOCK_STREAM}
 
 HOP_BY_HOP_HEADERS = frozenset(
     {
@@ -234,6 +240,36 @@ def load_class(
 
 
 # --- addresses -----------------------------------------------------------------------
+
+
+def parse_syslog_address(
+    addr: str,
+) -> tuple[socket.SocketKind | None, tuple[str, int] | str]:
+    """``syslog_addr`` as SysLogHandler takes it: ``(socket type, address)``.
+
+    ``unix://PATH`` gives the path and no type (the handler tries a datagram
+    socket, then a stream one), unless ``#dgram`` or ``#stream`` follows;
+    ``udp://HOST[:PORT]`` and ``tcp://HOST[:PORT]`` give ``(host, port)``, the
+    port 514 when none is given, the host ``localhost`` when none is given.
+
+    Raises:
+        ValueError: for another scheme, or an unreadable port.
+    """
+    scheme, separator, rest = addr.partition("://")
+    if not separator or scheme not in {"unix", *SYSLOG_NETWORK_TYPES}:
+        raise ValueError(
+            f"{addr!r} is not udp://HOST:PORT, tcp://HOST:PORT or unix://PATH"
+        )
+    if scheme == "unix":
+        path, _, kind = rest.partition("#")
+        if kind and kind not in SYSLOG_UNIX_TYPES:
+            raise ValueError(f"unknown socket type {kind!r} in {addr!r}")
+        return SYSLOG_UNIX_TYPES.get(kind), path
+    host_port = parse_address(rest, SYSLOG_DEFAULT_PORT)
+    if not isinstance(host_port, tuple):
+        raise ValueError(f"{addr!r} names no host")
+    host = "localhost" if not rest or rest.startswith(":") else host_port[0]
+    return SYSLOG_NETWORK_TYPES[scheme], (host, host_port[1])
 
 
 def parse_address(
