@@ -403,6 +403,9 @@ def _add_syslog_handler(log: logging.Logger, cfg: Config, name: str) -> None:
     """Send ``log`` to syslog too, each line tagged with the program and the pid
     (``minigun.PREFIX.NAME: [1234] ...``), as gunicorn tags its own."""
     socktype, address = util.parse_syslog_address(cfg.syslog_addr)
+    if isinstance(address, str) and not os.path.exists(address):
+        # SysLogHandler would try again at every line, and print a traceback each time
+        raise ConfigError(f"Invalid value for syslog_addr: no socket at {address}")
     facility = logging.handlers.SysLogHandler.facility_names[cfg.syslog_facility]
     handler = logging.handlers.SysLogHandler(address, facility, socktype)
     prefix = cfg.syslog_prefix or cfg.proc_name.replace(":", ".")

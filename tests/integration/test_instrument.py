@@ -6,6 +6,7 @@ values, as the daemon would parse them."""
 from __future__ import annotations
 
 import re
+import select
 import signal
 import socket
 import time
@@ -23,10 +24,13 @@ STATSD_LINE = re.compile(r"^(?P<name>[\w.]+):(?P<value>-?[\d.]+)\|(?P<type>c|g|m
 class Listener:
     """A UDP socket on 127.0.0.1 that keeps every datagram it receives."""
 
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
+    def __init__(self, sock: socket.socket | None = None) -> None:
+        """A UDP socket on a free port, or ``sock`` (a bound Unix datagram one)."""
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("127.0.0.1", 0))
+        self.sock = sock
+        self.port = sock.getsockname()[1] if sock.family == socket.AF_INET else None
         self.received: list[str] = []
 
     def wait_for(self, pattern: str, timeout: float = DATAGRAM_WAIT) -> list[str]:
@@ -44,12 +48,15 @@ class Listener:
                 continue
         return self.received
 
+    def close(self) -> None:
+        self.sock.close()
+
 
 @pytest.fixture
 def udp() -> Iterator[Listener]:
     listener = Listener()
     yield listener
-    listener.sock.close()
+    listener.close()
 
 
 def statsd_metrics(lines: list[str]) -> list[tuple[str, float, str, str]]:
@@ -211,3 +218,68 @@ def test_logger_class_that_cannot_be_loaded_stops_the_start(run_to_exit):
     assert code != 0
     assert "Invalid value for logger_class" in output
     assert "NoSuchLogger" in output
+
+
+def test_a_syslog_socket_that_is_not_there_stops_the_start(run_to_exit, tmp_path):
+    """Not a traceback for every line: one error naming the setting and the path."""
+    missing = tmp_path / "no-syslog-here"
+    code, output = run_to_exit(
+        *APPS, "--log-syslog", "--log-syslog-to", f"unix://{missing}",
+        "instrument_apps:status",
+    )  # fmt: skip
+    assert code == 1, output
+    assert f"Invalid value for syslog_addr: no socket at {missing}" in output
+    assert "Traceback" not in output
+
+
+class StreamListener:
+    """A TCP listener on 127.0.0.1 standing in for a syslog daemon over TCP: it
+    accepts the server's connections and keeps the text they send."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.conns: list[socket.socket] = []
+        self.text = ""
+
+    def wait_for(self, pattern: str, timeout: float = DATAGRAM_WAIT) -> str:
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.text):
+            left = deadline - time.monotonic()
+            assert left > 0, f"nothing matched {pattern!r}; got {self.text!r}"
+            readable, _, _ = select.select([self.sock, *self.conns], [], [], left)
+            for ready in readable:
+                if ready is self.sock:
+                    self.conns.append(self.sock.accept()[0])
+                else:
+                    self.text += ready.recv(65536).decode("utf-8", "replace")
+        return self.text
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("form", ["unix", "unix#dgram", "tcp"])
+def test_syslog_over_a_unix_socket_and_tcp(serve, tmp_path, form):
+    """The other forms of --log-syslog-to, each against a real socket: a Unix
+    datagram socket (as /dev/log is), named with and without ``#dgram``, and TCP."""
+    if form == "tcp":
+        listener = StreamListener()
+        address = f"tcp://127.0.0.1:{listener.port}"
+    else:
+        path = tmp_path / "log"
+        unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        unix.bind(str(path))
+        listener = Listener(unix)
+        address = f"unix://{path}" + form.removeprefix("unix")
+    try:
+        server = serve("instrument_apps:status", *APPS, "--log-syslog",
+                       "--log-syslog-to", address)  # fmt: skip
+        received = listener.wait_for(r"Booting worker with pid")
+        assert f"minigun.instrument_apps.status.error: [{server.master_pid}] " in str(
+            received
+        )
+    finally:
+        listener.close()
