@@ -87,6 +87,14 @@ def test_defaults_match_gunicorn():
     assert cfg.errorlog == "-"
     assert cfg.secure_scheme_headers["X-FORWARDED-PROTO"] == "https"
     assert cfg.access_log_format.startswith("%(h)s %(l)s %(u)s %(t)s")
+    assert (cfg.syslog, cfg.syslog_addr, cfg.syslog_facility) == (
+        False,
+        "udp://localhost:514",  # gunicorn's on Linux
+        "user",
+    )
+    assert cfg.syslog_prefix is None
+    assert cfg.disable_redirect_access_to_syslog is False
+    assert (cfg.statsd_host, cfg.statsd_prefix, cfg.dogstatsd_tags) == (None, "", "")
 
 
 def test_port_and_web_concurrency_from_the_environment(monkeypatch):
