@@ -115,6 +115,20 @@ def test_statsd_prefix_and_dogstatsd_tags(serve, udp):
         assert rest.endswith("|#env:test,team:web"), rest
 
 
+def test_statsd_over_a_unix_datagram_socket(serve, tmp_path):
+    """``--statsd-host unix:PATH``: a statsd agent on the same host, no UDP port."""
+    path = tmp_path / "statsd.sock"
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    unix.bind(str(path))
+    listener = Listener(unix)
+    try:
+        server = serve("instrument_apps:status", *APPS, "--statsd-host", f"unix:{path}")
+        server.request("/202")
+        assert "gunicorn.request.status.202:1|c|@1.0" in listener.wait_for(r"\.202:")
+    finally:
+        listener.close()
+
+
 def test_statsd_counts_error_log_lines_by_level(serve, udp):
     """An application that raises: the worker logs the exception, and the logger
     counts it (gunicorn.log.exception) beside the 500."""
