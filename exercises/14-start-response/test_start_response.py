@@ -8,7 +8,7 @@ import pytest
 import minigun
 from minigun.config import Config
 from minigun.http.errors import InvalidResponse
-from minigun.http.message import Request
+from minigun.http.exchange import Close, Exchange
 from minigun.http.unreader import IterUnreader
 from minigun.http.wsgi import Response
 
@@ -36,7 +36,11 @@ class FakeSocket:
 def resp() -> Response:
     cfg = Config()
     raw = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"
-    return Response(Request(cfg, IterUnreader([raw]), PEER), FakeSocket(), cfg)
+    sock = FakeSocket()
+    exchange = Exchange(cfg, IterUnreader([raw]), PEER, send=sock.sendall)
+    req = exchange.next_request()
+    assert req is not None
+    return Response(req, sock, cfg, exchange)
 
 
 def app_error():
@@ -63,7 +67,10 @@ def test_hop_by_hop_headers_are_dropped_but_close_is_honoured(resp: Response):
     assert resp.headers == [("X-App", "1")], (
         f"the kept headers are {resp.headers}; Connection is the server's business"
     )
-    assert resp.must_close, "the app said Connection: close; must_close is False"
+    assert resp.exchange.close_reason is Close.APPLICATION_ASKED, (
+        "the app said Connection: close; the exchange's close_reason is "
+        f"{resp.exchange.close_reason}, expected Close.APPLICATION_ASKED"
+    )
 
 
 def test_a_second_call_without_exc_info_is_an_error(resp: Response):

@@ -341,24 +341,6 @@ class Request:
             return self.body.reader.trailers
         return []
 
-    def should_close(self) -> bool:
-        """Whether the connection must close after this request (RFC 9112 sec. 9.3).
-
-        HTTP/1.1 stays open unless a ``Connection`` field says ``close``; HTTP/1.0
-        closes unless it says ``keep-alive``. A client still waiting for
-        ``100 Continue`` may send its body later, so that connection closes too.
-        """
-        if self.must_close or (self.body.awaiting_first_read and self.expect_continue):
-            return True
-        options = {
-            option.strip(" \t").lower()
-            for value in self.values("CONNECTION")
-            for option in value.split(",")
-        }
-        if "close" in options:
-            return True
-        return self.version < HTTP_1_1 and "keep-alive" not in options
-
 
 def refuse_repeated_singletons(fields: Fields) -> None:
     """Two values of a field that may come once would be two different requests."""

@@ -25,8 +25,6 @@ Rules of the worker's life:
 
 from __future__ import annotations
 
-import datetime
-import errno
 import io
 import os
 import random
@@ -38,7 +36,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from http import HTTPStatus
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
@@ -48,10 +45,9 @@ from minigun.app.base import BaseApplication
 from minigun.config import Config
 from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
 from minigun.glogging import Logger
-from minigun.http import errors as http_errors
 from minigun.http import wsgi
+from minigun.http.exchange import Exchange
 from minigun.http.message import Request
-from minigun.http.parser import RequestParser
 from minigun.sock import (
     BaseSocket,
     SocketAddress,
@@ -60,6 +56,7 @@ from minigun.sock import (
     ssl_wrap_socket,
 )
 from minigun.wakepipe import WakePipe
+from minigun.workers.handler import RequestHandler, open_exchange, peer_text
 from minigun.workers.workertmp import WorkerTmp
 
 if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be a cycle
@@ -67,7 +64,6 @@ if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be
 
 UNLIMITED_REQUESTS = sys.maxsize
 POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
-CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
 # The master's signals that a worker ignores, from the fork on: only a master answers
 # them. The worker's own table (init_signals) handles USR1 and WINCH once booted.
 IGNORED_WHILE_BOOTING = {
@@ -251,7 +247,7 @@ class Worker:
             ssl_handshake(sock, self.cfg)
         except OSError as error:
             self.log.debug(
-                "TLS handshake with %s failed: %s", _peer_text(peer_addr), error
+                "TLS handshake with %s failed: %s", peer_text(peer_addr), error
             )
             return False
         return True
@@ -379,81 +375,36 @@ class Worker:
             return False
         return True
 
-    # Serving a request: the path every worker class shares.
+    # Serving a connection: the path every worker class shares (workers/handler).
 
     def handle(
         self,
         listener: BaseSocket,
         sock: socket.socket,
         peer_addr: SocketAddress,
-        parser: RequestParser | None = None,
+        exchange: Exchange | None = None,
     ) -> bool:
         """Read the next request from ``sock`` and answer it; ``True`` if the
         connection may carry the client's next request.
 
-        Errors become error responses (:meth:`handle_error`). ``parser`` is the
-        connection's own when it outlives one request (the gthread worker keeps
-        one per kept-alive connection); without it a new one reads the one request
-        of the connection, and each piece of body that arrives beats the heartbeat.
+        The request path is :class:`~minigun.workers.handler.RequestHandler`'s, the
+        decisions the connection's :class:`~minigun.http.exchange.Exchange`'s.
+        ``exchange`` is the connection's own when it outlives one request (the
+        gthread worker keeps one per kept-alive connection); without it a new one
+        reads the one request of the connection.
         """
-        if parser is None:
-            parser = RequestParser(self.cfg, sock, peer_addr, self.notify)
-        req = None
-        try:
-            req = next(parser, None)
-            if req is None:  # the client closed the connection
-                return False
-            return self.handle_request(listener, req, sock, peer_addr)
-        except http_errors.HTTPError as error:  # before OSError: body errors are both
-            self.handle_error(req, sock, peer_addr, error)
-        except OSError as error:
-            self.log_socket_error(error)
-        except Exception as error:
-            self.handle_error(req, sock, peer_addr, error)
-        return False
+        assert self.wsgi is not None, "load_wsgi() comes before the first request"
+        if exchange is None:
+            exchange = open_exchange(self, sock, peer_addr)
+        return RequestHandler(self, self.wsgi).handle(
+            listener, sock, peer_addr, exchange
+        )
 
-    def handle_request(
-        self,
-        listener: BaseSocket,
-        req: Request,
-        sock: socket.socket,
-        peer_addr: SocketAddress,
-    ) -> bool:
-        """Answer ``req``; ``True`` if the connection stays open.
-
-        One sequence for every worker class: the ``pre_request`` hook, the
-        response and the environ (:meth:`make_response`, which counts the
-        request), the application (:meth:`run_app`), the access log, and whether
-        the client may send another request (:meth:`keeps_alive_after`).
-        ``post_request`` runs even when the application raised. An exception after
-        the response has started cannot become a 500 any more: it is logged and the
-        connection is closed. A timeout (``SystemExit`` from :meth:`handle_abort`)
-        is answered 500 if it still can be, and then ends the worker.
-        """
-        environ: wsgi.Environ = {}
-        resp = None
-        self.note_request_in_hand(req)
-        try:
-            self.call_hook_or_raise("pre_request", self.cfg.pre_request, self, req)
-            started = datetime.datetime.now()
-            resp, environ = self.make_response(listener, req, sock, peer_addr)
-            self.run_app(resp, environ)
-            self.log.access(resp, req, environ, datetime.datetime.now() - started)
-            return self.keeps_alive_after(req, resp)
-        except Exception:
-            if resp is None or not resp.headers_sent:
-                raise
-            self.log_error_after_response(req, peer_addr)
-            return False
-        except SystemExit:  # handle_abort: the master's timeout interrupted the app
-            if self.aborted and (resp is None or not resp.headers_sent):
-                self.answer_timed_out(req, sock, peer_addr)
-            raise
-        finally:
-            self.note_request_in_hand(None)
-            self.call_hook(
-                "post_request", self.cfg.post_request, self, req, environ, resp
-            )
+    def client_wait_limit(self) -> float | None:
+        """The longest one wait for a client may last: half the master's
+        ``timeout``, so a client that stalls is answered 408 by the worker before
+        the master takes the silence for a stuck worker and kills it."""
+        return self.timeout / 2 if self.timeout > 0 else None
 
     def note_request_in_hand(self, req: Request | None) -> None:
         """Remember the request the main thread serves, for :meth:`handle_abort`.
@@ -465,26 +416,6 @@ class Worker:
         """
         if threading.current_thread() is threading.main_thread():
             self.request_in_hand = req
-
-    def make_response(
-        self,
-        listener: BaseSocket,
-        req: Request,
-        sock: socket.socket,
-        peer_addr: SocketAddress,
-    ) -> tuple[wsgi.Response, wsgi.Environ]:
-        """The response and the environ for ``req``; the request is counted.
-
-        Counted first: the request that reaches ``max_requests`` turns
-        :attr:`alive` off, so its response already says ``Connection: close``.
-        """
-        resp, environ = wsgi.create(
-            req, sock, peer_addr, listener.getsockname(), self.cfg
-        )
-        self.count_request()
-        if not self.keeps_connection_open():
-            resp.force_close()
-        return resp, environ
 
     def count_request(self) -> None:
         """Count the request; at ``max_requests`` the worker stops after it.
@@ -509,41 +440,6 @@ class Worker:
         many clients at once (gthread) overrides it.
         """
         return False
-
-    def run_app(self, resp: wsgi.Response, environ: wsgi.Environ) -> None:
-        """Call the WSGI application and write its body.
-
-        The body's ``close()`` is always called, even when iterating it failed
-        (PEP 3333): frameworks release connections and end request scopes there.
-        """
-        assert self.wsgi is not None, "load_wsgi() comes before the first request"
-        # exercise: wsgi-call
-        body = self.wsgi(environ, resp.start_response)
-        try:
-            if isinstance(body, wsgi.FileWrapper):
-                resp.write_file(body)  # socket.sendfile when it is a real file
-            else:
-                for chunk in body:
-                    resp.write(chunk)
-            resp.close()
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-        # end-exercise: wsgi-call
-
-    def keeps_alive_after(self, req: Request, resp: wsgi.Response) -> bool:
-        """Whether the connection carries the client's next request, now that
-        ``resp`` is sent.
-
-        If it does, the rest of the request's body is read past now, so that any
-        pipelined bytes are in the parser's buffer, where the gthread worker looks
-        for a next request before it waits in ``select``.
-        """
-        if resp.should_close():
-            return False
-        req.body.discard()
-        return True
 
     # Stopping: the connections already queued.
 
@@ -574,111 +470,6 @@ class Worker:
         Each worker class accepts in its own way; :meth:`drain_backlog` needs it.
         """
         raise NotImplementedError("a worker class that drains implements this")
-
-    # Errors while serving.
-
-    def handle_error(
-        self,
-        req: Request | None,
-        sock: socket.socket,
-        peer_addr: SocketAddress,
-        exc: BaseException,
-    ) -> None:
-        """Answer a failed request and log it (callers only come here while nothing
-        of the response has been sent yet).
-
-        A parse error carries its own status and is rendered by the HTTP package; any
-        other exception is a bug in the application: log the traceback, answer 500.
-        The connection is closed afterwards either way; the worker lives on. An
-        application that raised after reading the body failed is not at fault: the
-        body's error (a stall is 408) is the answer.
-        """
-        if req is not None and req.body.failure is not None:
-            exc = req.body.failure
-        status = http_errors.status_for(exc)
-        peer = _peer_text(peer_addr)
-        if isinstance(exc, http_errors.HTTPError):
-            self.log.debug("Invalid request from %s: %s", peer, exc)
-        else:
-            self.log.exception("Error handling request %s", getattr(req, "uri", ""))
-        try:
-            sock.sendall(http_errors.render_error(exc))
-        except OSError:
-            self.log.debug("Could not send the error response to %s", peer)
-        if req is not None:
-            self.log_failed_access(req, peer_addr, int(status))
-
-    def log_error_after_response(self, req: Request, peer_addr: SocketAddress) -> None:
-        """Log an error that came too late to answer: the response had started.
-
-        If the request's body broke (the client stalled or left while the response
-        was going out, or while the rest of the body was being read past), it is
-        the client's doing, not a bug: debug, like every bad request.
-        """
-        if req.body.failure is not None:
-            self.log.debug(
-                "Invalid request from %s after the response started: %s",
-                _peer_text(peer_addr),
-                req.body.failure,
-            )
-        else:
-            self.log.exception("Error handling request (response already started)")
-
-    def answer_timed_out(
-        self, req: Request, sock: socket.socket, peer_addr: SocketAddress
-    ) -> None:
-        """Answer 500 for a request the master's timeout interrupted, before the
-        worker exits (only while nothing of its response has been sent).
-
-        Without it the client would see its connection drop with no status line and
-        could not tell a timeout from a network fault; gunicorn answers 500 too.
-        """
-        try:
-            sock.sendall(http_errors.render_error(TimeoutError("worker timeout")))
-        except OSError:
-            self.log.debug(
-                "Could not send the timeout response to %s", _peer_text(peer_addr)
-            )
-        self.log_failed_access(req, peer_addr, int(HTTPStatus.INTERNAL_SERVER_ERROR))
-
-    def log_socket_error(self, error: OSError) -> None:
-        """A client that hung up is routine (debug); any other socket error is ours."""
-        if error.errno in CLIENT_GONE:
-            self.log.debug("Client went away: %s", error)
-        elif isinstance(error, ssl.SSLError):  # no TLS, or broken TLS: the client's
-            self.log.debug("TLS error: %s", error)
-        else:
-            self.log.exception("Socket error processing request.")
-
-    def log_failed_access(
-        self, req: Request, peer_addr: SocketAddress, status: int
-    ) -> None:
-        """An access-log line for a request that ended in an error response."""
-        environ = {
-            "REMOTE_ADDR": _peer_text(peer_addr),
-            "REQUEST_METHOD": getattr(req, "method", "-"),
-            "RAW_URI": getattr(req, "uri", "-"),
-            "SERVER_PROTOCOL": "HTTP/{}.{}".format(*getattr(req, "version", (1, 1))),
-        }
-        response = _ErrorResponse(status)
-        self.log.access(response, req, environ, datetime.timedelta(0))
-
-
-class _ErrorResponse:
-    """What the access log needs to know about an error response."""
-
-    def __init__(self, status_code: int) -> None:
-        self.status = str(status_code)
-        self.status_code = status_code
-        self.sent = 0
-        self.headers: list[tuple[str, str]] = []
-
-
-def _peer_text(peer_addr: SocketAddress | None) -> str:
-    """The peer's host for a log line: the IP of a TCP peer, else what there is."""
-    if isinstance(peer_addr, tuple) and peer_addr:
-        return str(peer_addr[0])
-    return str(peer_addr or "-")
 
 
 def _error_paragraph(error: BaseException) -> str:

@@ -58,23 +58,23 @@ import time
 from minigun.app.base import BaseApplication
 from minigun.config import Config
 from minigun.glogging import Logger
-from minigun.http.parser import RequestParser
 from minigun.sock import BaseSocket, SocketAddress
 from minigun.workers import base
+from minigun.workers.handler import open_exchange
 
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # accept fails, the client waits
 ACCEPT_DELAY = 0.05  # seconds a worker with no free thread leaves new clients to others
 
 
 class Connection:
-    """One client connection and its parser, kept across keep-alive requests.
+    """One client connection and its exchange, kept across keep-alive requests.
 
     gunicorn calls it ``TConn``.
     """
 
     def __init__(
         self,
-        cfg: Config,
+        worker: base.Worker,
         listener: BaseSocket,
         sock: socket.socket,
         peer_addr: SocketAddress,
@@ -82,7 +82,8 @@ class Connection:
         self.listener = listener
         self.sock = sock
         self.peer_addr = peer_addr
-        self.parser = RequestParser(cfg, sock, peer_addr, self.body_progressed)
+        self.exchange = open_exchange(worker, sock, peer_addr)
+        self.exchange.on_progress = self.body_progressed
         self.busy_since = 0.0  # when a pool thread took it, or its body last moved
         self.idle_until = 0.0  # when an idle connection is closed
 
@@ -91,10 +92,10 @@ class Connection:
         self.busy_since = time.monotonic()
 
     def has_pipelined_bytes(self) -> bool:
-        """Whether the next request's bytes are already read: into the parser, or
+        """Whether the next request's bytes are already read: into the exchange, or
         decrypted by TLS and waiting in OpenSSL (where ``select`` cannot see them)."""
         pending = getattr(self.sock, "pending", None)  # ssl.SSLSocket only
-        return bool(self.parser.unreader.buffer) or bool(pending and pending())
+        return self.exchange.has_buffered_bytes() or bool(pending and pending())
 
     def close(self) -> None:
         self.sock.close()
@@ -275,7 +276,7 @@ class ThreadWorker(base.Worker):
         sock.setblocking(True)
         # TLS: wrapped here, the handshake in a pool thread (serve_connection),
         # never in this loop, which it would stall.
-        conn = Connection(self.cfg, listener, self.wrap_connection(sock), peer_addr)
+        conn = Connection(self, listener, self.wrap_connection(sock), peer_addr)
         with self.lock:
             self.connections.add(conn)
         self.submit(conn)
@@ -413,14 +414,14 @@ class ThreadWorker(base.Worker):
 
         Each request takes the path every worker shares
         (:meth:`~minigun.workers.base.Worker.handle`), with the connection's own
-        parser, which outlives one request.
+        exchange, which outlives one request.
         """
-        first_turn = conn.parser.req_count == 0
+        first_turn = conn.exchange.parser.req_count == 0
         if first_turn and not self.shake_hands(conn.sock, conn.peer_addr):
             return False  # a TLS client that failed, or was too slow, to shake hands
         while True:
             keep_alive = self.handle(
-                conn.listener, conn.sock, conn.peer_addr, conn.parser
+                conn.listener, conn.sock, conn.peer_addr, conn.exchange
             )
             if not keep_alive or not conn.has_pipelined_bytes():
                 return keep_alive
