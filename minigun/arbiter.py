@@ -60,7 +60,7 @@ from minigun.errors import BOOT_FAILURES, HaltServer
 from minigun.glogging import Logger
 from minigun.pidfile import Pidfile
 from minigun.wakepipe import WakePipe
-from minigun.workers.base import Worker
+from minigun.workers.base import Closable, Inheritance, Worker
 from minigun.workers.workertmp import WorkerTmp
 
 MASTER_TICK = 1.0  # seconds the loop sleeps when nothing happens
@@ -604,7 +604,23 @@ class Arbiter:
             self.workers[pid] = WorkerRecord(pid, worker, self.generation, time.time())
             return pid
         # end-exercise: hook-calls
-        worker.run_in_child(self)  # post_fork, boot, serve, exit: never returns
+        # post_fork, boot, serve, exit: never returns
+        worker.run_in_child(self, self.inheritance())
+
+    def inheritance(self) -> Inheritance:
+        """What a new child is handed, explicitly: it reads nothing else of ours.
+
+        Called in the child right after the fork, so the siblings it lists are
+        exactly those the fork copied (the child itself is not recorded yet).
+        """
+        files: list[Closable] = [record.tmp for record in self.workers.values()]
+        if self.wake_pipe is not None:
+            files.append(self.wake_pipe)
+        return Inheritance(
+            proc_name=self.proc_name,
+            master_signals=tuple(self.signal_handlers),
+            master_files=tuple(files),
+        )
 
     def notice_booted_workers(self) -> None:
         """A worker's first heartbeat means it has booted: note it, tell the hook,

@@ -66,6 +66,21 @@ def test_run_is_the_subclass_job():
         make_worker().run()
 
 
+def test_a_child_is_handed_what_it_needs_and_nothing_more():
+    master = Arbiter(FakeApp(Config()))
+    master.wake_pipe = WakePipe()
+    sibling = make_worker()
+    master.workers[4242] = WorkerRecord(4242, sibling, 0, time.time())
+    try:
+        inherited = master.inheritance()
+        assert inherited.proc_name == master.proc_name
+        assert set(inherited.master_signals) == set(master.signal_handlers)
+        assert set(inherited.master_files) == {sibling.tmp, master.wake_pipe}
+    finally:
+        sibling.tmp.close()
+        master.wake_pipe.close()
+
+
 def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
     """forget_master_state in a real child (it changes the process's signals): the
     master's signals ignored or default, its pipe and the siblings' files closed."""
@@ -80,7 +95,7 @@ def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
         found = {"handlers": {}, "closed": []}
         try:
             signal.signal(signal.SIGUSR1, master.signal)  # what the fork copies
-            make_worker().forget_master_state(master)
+            make_worker().forget_master_state(master.inheritance())
             for sig in master.signal_handlers:
                 found["handlers"][sig.name] = int(signal.getsignal(sig))
             for fd in master_fds:

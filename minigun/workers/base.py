@@ -6,8 +6,9 @@ first request, to become a well-behaved worker? The life cycle is::
     __init__           in the master, before the fork: plain attributes, no side effects
     init_process()     in the child: environment, user, signals, load the app, run()
     run()              the accept loop: a subclass's job (SyncWorker, ThreadWorker)
-    run_in_child()     in the child, around all of it: forget the master, post_fork,
-                       init_process(), then turn how run() ended into the exit code
+    run_in_child()     in the child, around all of it: forget the master (what it
+                       handed over, Inheritance), post_fork, init_process(), then
+                       turn how run() ended into the exit code
 
 Rules of the worker's life:
 
@@ -36,8 +37,9 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import setproctitle
 
@@ -74,6 +76,33 @@ IGNORED_WHILE_BOOTING = {
     signal.SIGTTIN,
     signal.SIGTTOU,
 }
+
+
+class Closable(Protocol):
+    """A file the fork copied into the child (a pipe, a heartbeat file)."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Inheritance:
+    """What the master hands a new child at the fork: all the worker needs of it.
+
+    The worker reads nothing else of its master; the ``server`` it is given too only
+    goes on, untouched, to the ``post_fork`` and ``worker_exit`` hooks (gunicorn's
+    hooks receive the arbiter).
+
+    Attributes:
+        proc_name: the name the process title shows.
+        master_signals: the signals the master handles; the child resets them and
+            unblocks them (the master blocked them across the fork).
+        master_files: the master's files the fork copied (its wake-up pipe, the
+            siblings' heartbeat files), which the child must close.
+    """
+
+    proc_name: str
+    master_signals: tuple[signal.Signals, ...]
+    master_files: tuple[Closable, ...]
 
 
 class Worker:
@@ -152,7 +181,7 @@ class Worker:
 
     # The child's side of the fork.
 
-    def run_in_child(self, server: Arbiter) -> NoReturn:
+    def run_in_child(self, server: Arbiter, inherited: Inheritance) -> NoReturn:
         """Become the worker, serve, then end the process with ``os._exit``.
 
         The master's :meth:`~minigun.arbiter.Arbiter.spawn_worker` calls this in the
@@ -163,8 +192,8 @@ class Worker:
         exit_code = 0
         self.pid = os.getpid()
         try:
-            self.forget_master_state(server)
-            setproctitle.setproctitle(f"minigun: worker [{server.proc_name}]")
+            self.forget_master_state(inherited)
+            setproctitle.setproctitle(f"minigun: worker [{inherited.proc_name}]")
             self.log.info("Booting worker with pid: %s", self.pid)
             self.call_hook_or_raise("post_fork", self.cfg.post_fork, server, self)
             self.init_process()
@@ -180,7 +209,7 @@ class Worker:
             sys.stderr.flush()
         os._exit(exit_code)
 
-    def forget_master_state(self, server: Arbiter) -> None:
+    def forget_master_state(self, inherited: Inheritance) -> None:
         """Drop what the fork copied from the master: its signal handlers, its
         wake-up pipe and the siblings' heartbeat files.
 
@@ -189,19 +218,18 @@ class Worker:
         the signals only a master answers stay ignored for good: a USR1 sent to every
         worker must not kill one that is still booting, nor a TTIN a booted one. A
         worker must be able to touch only its own heartbeat file, so the siblings'
-        are closed: the master hands over its records of them, ``server.workers``
-        (the new worker is not in it yet: the master adds it after the fork).
+        are closed, with the master's pipe: the master lists them in ``inherited``
+        (the new worker's own file is not among them: the master records it after
+        the fork).
         """
-        for sig in server.signal_handlers:
+        for sig in inherited.master_signals:
             booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
             signal.signal(sig, booting)
         # Blocked by the master across the fork (Arbiter.spawn_workers): a signal
         # sent meanwhile is delivered now, to the worker's own dispositions.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, server.signal_handlers)
-        if server.wake_pipe is not None:
-            server.wake_pipe.close()
-        for sibling in server.workers.values():
-            sibling.tmp.close()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, inherited.master_signals)
+        for master_file in inherited.master_files:
+            master_file.close()
 
     # Boot: everything the child does before serving.
 
