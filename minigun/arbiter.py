@@ -52,7 +52,7 @@ from types import FrameType
 
 import setproctitle
 
-from minigun import __version__, sock, systemd
+from minigun import __version__, sock, systemd, util
 from minigun.app.base import BaseApplication
 from minigun.backoff import RespawnBackoff
 from minigun.config import Config
@@ -152,7 +152,7 @@ class Arbiter:
         self.master_pid = 0  # our old master, if we are the new one of a USR2
         self.master_name = "Master"
         self.systemd = False
-        self.start_dir = os.getcwd()
+        self.start_dir = util.getcwd()  # $PWD, symlinks kept: USR2 re-execs there
         self.setup(app)
         self.change_num_workers(self.cfg.workers, first=True)
         self.signal_handlers = self.signal_table()
@@ -332,12 +332,20 @@ class Arbiter:
         return max(0.0, min(waits)) + WAKE_SLACK
 
     def handle_queued_signals(self) -> None:
-        """Run the table's handler for each queued signal, in arrival order."""
+        """Run the table's handler for each queued signal, in arrival order; the
+        log line says what the table says of it (its meaning, how it stops)."""
         while self.signal_queue:
             sig = signal.Signals(self.signal_queue.popleft())
+            action = self.signal_handlers[sig]
             if sig != signal.SIGCHLD:
-                self.log.info("Handling signal: %s", sig.name[len("SIG") :].lower())
-            self.signal_handlers[sig].handler()
+                name = sig.name[len("SIG") :].lower()
+                self.log.info(
+                    "Handling signal: %s (%s; %s)",
+                    name,
+                    action.meaning,
+                    action.stop.value,
+                )
+            action.handler()
 
     # The signal handlers, in the table's order.
 
