@@ -524,9 +524,12 @@ class Arbiter:
         """Go back to the configuration from before the last HUP, and its number of
         workers.
 
-        ``app.reload()`` swaps the application's config for a new one; this is the
-        one place the master swaps it back, and then takes its settings from it
-        again (:meth:`setup`), so master and application never disagree.
+        ``app.reload()`` swaps the application's config for a new one, and puts the
+        old one back itself when the new one does not load. When the new one loaded
+        but the reload failed later (:meth:`reload`), or its workers cannot boot
+        (:meth:`roll_back_reload`), the master swaps it back here, then takes its
+        settings from it again (:meth:`setup`), so master and application never
+        disagree.
         """
         if self.previous_cfg is not None:
             self.app.cfg = self.previous_cfg
