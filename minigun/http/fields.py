@@ -55,7 +55,8 @@ Fields = list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class FieldRules:
-    """The settings that shape field parsing, read from the config once."""
+    """The settings that shape field parsing, as one value: read from the live
+    config for each request (:meth:`from_config`), gunicorn's readings applied."""
 
     limit_request_fields: int
     limit_request_field_size: int

@@ -86,7 +86,9 @@ CONTINUE = "100-continue"
 
 @dataclass(frozen=True)
 class ParseRules:
-    """The settings the parser obeys, read from the config once and normalised."""
+    """The settings the parser obeys, as one value: read from the live config for
+    each request (:meth:`from_config`), with gunicorn's readings applied (a limit of
+    0 means the ceiling), so the phases below never read ``cfg`` themselves."""
 
     limit_request_line: int
     limit_request_body: int
