@@ -182,11 +182,11 @@ class Exchange:
 
     def handle(self, event: Event) -> State:
         """The one place the state changes: look the event up in the table."""
-        allowed = TRANSITIONS[self.state]
-        if event not in allowed:
+        after = TRANSITIONS[self.state].get(event)
+        if after is None:
             raise ExchangeError(f"{event.value!r} while {self.state.value}")
-        self.state = allowed[event]
-        return self.state
+        self.state = after
+        return after
 
     # -- Requests in ------------------------------------------------------------
 
