@@ -31,7 +31,8 @@ Rules of the exchange (RFC 9112 section 9 unless noted):
   the body later or never.
 - Whose fault: a request whose body the client broke (stalled, cut short, bad
   chunks) is the client's, whatever the application made of the error (408, 400,
-  413); any other parse error is the client's too; anything else is the
+  413); any other parse error is the client's too; the master's timeout
+  interrupting the application is the timeout's (500); anything else is the
   application's (500). Before the response's head is sent the failure is answered;
   after, the response is cut off (a chunked body without its last chunk, so the
   client can tell), and the connection closes either way.
