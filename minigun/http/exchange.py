@@ -110,7 +110,7 @@ class Close(enum.Enum):
 
     CLIENT_ASKED = "the client sent Connection: close"
     HTTP_1_0 = "an HTTP/1.0 client did not ask for keep-alive"
-    UNDECODED_BODY = "the request body has a coding minigun does not decode"
+    TUNNEL = "a CONNECT request: what follows its head is a tunnel, not a request"
     CONTINUE_NOT_SENT = "the client still waits for 100 Continue"
     WORKER = "the worker keeps no connection open now"
     APPLICATION_ASKED = "the application sent Connection: close"
@@ -346,8 +346,8 @@ def client_close_reason(req: Request) -> Close | None:
     """What the request says of the connection (RFC 9112 section 9.3).
 
     HTTP/1.1 stays open unless a ``Connection`` field says ``close``; HTTP/1.0 closes
-    unless it says ``keep-alive``. A body in a coding minigun passes through
-    undecoded closes too: the application may not have understood that request.
+    unless it says ``keep-alive``. After a ``CONNECT`` the bytes belong to a tunnel
+    a WSGI server does not have (the parser marks it ``must_close``).
     """
     options = {
         option.strip(" \t").lower()
@@ -359,7 +359,7 @@ def client_close_reason(req: Request) -> Close | None:
     if req.version < HTTP_1_1 and "keep-alive" not in options:
         return Close.HTTP_1_0
     if req.must_close:
-        return Close.UNDECODED_BODY
+        return Close.TUNNEL
     return None
 
 
