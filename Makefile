@@ -21,9 +21,16 @@ $(STAMP): pyproject.toml
 run: venv  ## serve examples/hello.py on http://127.0.0.1:8000
 	$(VENV)/bin/minigun --bind $(HOST):$(PORT) examples.hello:app
 
-test: venv  ## the whole test suite (installs nginx and Chromium from Debian if missing)
+# The suite runs TEST_WORKERS tests at once, each in a pytest-xdist worker process; auto
+# is one per core. On two cores, four workers were no faster than two: the book builds
+# the tests read keep the cores busy. What tests share is built once per run, whichever
+# worker asks first (the book's editions: tests/conftest.py).
+# `make test TEST_WORKERS=0` runs every test in one process, one after another.
+TEST_WORKERS ?= auto
+
+test: venv  ## the whole test suite, TEST_WORKERS at a time (installs nginx and Chromium from Debian if missing)
 	@bash .ci/debian-packages
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 lint: venv  ## ruff, and mypy on the package's annotations
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 """The Chinese edition as its reader gets it: built pages, in Chinese, linked both ways.
 
-Both editions are built here the way `make html` and `make html-zh` build them (the
-same strict flags, side by side in one folder as in ``_build/``), then read as HTML:
+Both editions are built the way `make html` and `make html-zh` build them (the same
+strict flags, side by side in one folder as in ``_build/``; the ``book_edition``
+fixture of ``tests/conftest.py`` builds each once per run), then read as HTML:
 
 * a page whose catalog is complete reads as Chinese prose: every paragraph of the
   page's own text holds Chinese, code aside (the API appendix is left out: its
@@ -12,9 +13,7 @@ same strict flags, side by side in one folder as in ``_build/``), then read as H
 """
 
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import browser
@@ -24,35 +23,20 @@ from bs4 import BeautifulSoup, Tag
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "book" / "locale" / "zh_CN" / "LC_MESSAGES"
-BUILD_TIMEOUT = 120
-FLAGS = ["-q", "-W", "-n", "--keep-going", "-c", ".", "book"]
+BUILD_TIMEOUT = 240  # seconds for one strict build (tests/conftest.py builds them)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}")
 DOCSTRING_PAGES = {"api"}
-
-
-def start_build(out: Path, *options: str) -> subprocess.Popen[bytes]:
-    sphinx = [sys.executable, "-m", "sphinx", "-b", "html", *options]
-    return subprocess.Popen([*sphinx, *FLAGS, str(out)], cwd=ROOT)
+# Whichever test runs first waits for both builds, here or in another worker.
+pytestmark = pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A folder holding ``html`` and ``html-zh``, as ``_build`` does (built at once)."""
-    root = tmp_path_factory.mktemp("editions")
-    builds = {
-        "html": start_build(root / "html"),
-        "html-zh": start_build(root / "html-zh", "-D", "language=zh_CN"),
-    }
-    try:
-        for name, build in builds.items():
-            assert build.wait(timeout=BUILD_TIMEOUT) == 0, f"the {name} build failed"
-        yield root
-    finally:
-        for build in builds.values():
-            if build.poll() is None:
-                build.kill()
-                build.wait()
+def editions(book_edition: Callable[[str], Path]) -> Path:
+    """A folder holding ``html`` and ``html-zh`` side by side, as ``_build`` does:
+    built once per run (tests/conftest.py)."""
+    book_edition("html")
+    return book_edition("html-zh").parent
 
 
 def complete_pages() -> list[str]:
@@ -84,7 +68,6 @@ def prose_paragraphs(page: BeautifulSoup) -> list[str]:
     return texts
 
 
-@pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
 def test_translated_pages_read_as_chinese(editions: Path) -> None:
     pages = [page for page in complete_pages() if page not in DOCSTRING_PAGES]
     assert "index" in pages, "the index page's catalog must be complete"

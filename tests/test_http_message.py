@@ -8,6 +8,7 @@ import pytest
 
 from minigun.config import Config
 from minigun.http import errors
+from minigun.http.exchange import client_close_reason
 from minigun.http.message import Request, split_target
 from minigun.http.unreader import IterUnreader
 
@@ -273,9 +274,12 @@ def test_any_other_expectation_is_417() -> None:
         ("1.0", "Keep-Alive, Upgrade", False),
     ],
 )
-def test_should_close(version: str, connection: str | None, closes: bool) -> None:
+def test_what_the_client_says_of_the_connection(
+    version: str, connection: str | None, closes: bool
+) -> None:
     lines = ["Host: x"] + ([f"Connection: {connection}"] if connection else [])
-    assert request(get(*lines, version=version)).should_close() is closes
+    reason = client_close_reason(request(get(*lines, version=version)))
+    assert (reason is not None) is closes
 
 
 @pytest.mark.parametrize(
