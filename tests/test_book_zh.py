@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import browser
@@ -165,3 +166,74 @@ def test_the_chinese_search_finds_the_books_terms(editions: Path, words: str) ->
 
 def test_the_english_search_still_finds_words(editions: Path) -> None:
     assert browser.search_results(editions / "html", "heartbeat")
+
+
+# The recorded runs (book/_ext/minigun_runs.py): in both languages, the same record
+# (never translated), its timeline, and a caption in the page's language.
+RUN_CHAPTERS = ["prefork", "arbiter", "worker", "shutdown", "signals", "hooks",
+                "upgrade", "deploy"]  # fmt: skip
+# For each recorded run on the page: does the transcript fit its box (its lines wrap,
+# nothing hidden), and does the timeline fit the text column and keep its labels?
+# And every listing of the page: how many pixels of it hide behind a scroll bar.
+PAGE_LAYOUT = """({
+  runs: Array.from(document.querySelectorAll('.literal-block-wrapper'))
+    .filter(w => w.querySelector('.minigun-recorded-run')).map(w => {
+      const pre = w.querySelector('pre');
+      const svg = w.nextElementSibling.querySelector('svg.minigun-timeline');
+      const column = document.querySelector('article').getBoundingClientRect();
+      const box = svg.getBoundingClientRect();
+      return {id: w.id, hidden: pre.scrollWidth - pre.clientWidth,
+              svgLeft: box.left - column.left, svgRight: column.right - box.right,
+              svgWidth: box.width, labels: svg.querySelectorAll('text').length};
+    }),
+  clipped: Array.from(document.querySelectorAll('pre'))
+    .filter(pre => pre.scrollWidth > pre.clientWidth)
+    .map(pre => (pre.closest('[id]') || {}).id + ': ' + pre.textContent.slice(0, 60))
+})"""
+
+
+@pytest.mark.parametrize("chapter", RUN_CHAPTERS)
+def test_both_editions_carry_the_recorded_run(editions: Path, chapter: str) -> None:
+    for edition in ("html", "html-zh"):
+        page = (editions / edition / f"{chapter}.html").read_text(encoding="utf-8")
+        assert '<svg class="minigun-timeline"' in page, (edition, chapter)
+        assert "Starting minigun" in page or "Listening on" in page, (edition, chapter)
+    chinese = (editions / "html-zh" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert "由本书的这次构建录制" in chinese
+
+
+WIDTHS = (1280, 800)
+
+
+def layout_problems(page: Path, width: int) -> list[str]:
+    """What does not fit in ``page`` at ``width`` px, as Chromium lays it out."""
+    layout = browser.measured(page, width, PAGE_LAYOUT)
+    where = f"{page.parent.name}/{page.name} at {width} px"
+    problems = [f"{where}: clipped listing {clip}" for clip in layout["clipped"]]
+    for run in layout["runs"]:
+        if run["hidden"] > 0:
+            problems.append(f"{where}#{run['id']}: log lines hidden: {run}")
+        if run["svgLeft"] < -1 or run["svgRight"] < -1 or run["svgWidth"] < 300:
+            problems.append(f"{where}#{run['id']}: timeline outside the column: {run}")
+        if run["labels"] <= 5:
+            problems.append(f"{where}#{run['id']}: timeline without labels: {run}")
+    return problems
+
+
+@pytest.mark.timeout(900)
+def test_every_page_fits_the_screen_in_a_browser(editions: Path) -> None:
+    """In headless Chromium at 1280 and 800 px, every page of the English edition and
+    the Chinese pages with recorded runs: no listing with its end hidden behind a
+    scroll bar (the 88-column listings once were, at 1280 px), no recorded run with
+    hidden log lines, and each timeline inside the text column with its labels."""
+    pages = sorted((editions / "html").glob("*.html"))
+    pages += [editions / "html-zh" / f"{chapter}.html" for chapter in RUN_CHAPTERS]
+    with_runs = {f"{chapter}.html" for chapter in RUN_CHAPTERS}
+    jobs = [(page, width) for page in pages for width in WIDTHS]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: two browsers at once
+        results = list(pool.map(lambda job: layout_problems(*job), jobs))
+    problems = [problem for found in results for problem in found]
+    assert not problems, "\n".join(problems)
+    for page in pages:
+        if page.name in with_runs:
+            assert '<svg class="minigun-timeline"' in page.read_text(encoding="utf-8")
