@@ -456,6 +456,48 @@ def test_a_wrong_flag_is_caught() -> None:
     assert check_command(Command("x", "minigun --workers two app:app")) is not None
 
 
+# svgbob draws some characters as strokes: an underscore is a line under the text and
+# a hyphen in a word a dash, so `REQUEST_LINE` came out as "REQUEST" and "LINE" with
+# a stroke between, and `kill -HUP` as "kill", a line, "HUP". Quoted text is drawn as
+# text, so such words go in double quotes.
+SVGBOB_FENCE = re.compile(r"^```\{svgbob\}\n(.*?)^```", re.MULTILINE | re.DOTALL)
+STROKED_WORD = re.compile(
+    r"[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)+|(?<=\s)-[A-Za-z][A-Za-z0-9]*"
+)
+QUOTED = re.compile(r'"[^"]*"')
+
+
+def stroked_words(page: Path) -> Iterator[tuple[str, str]]:
+    """Words of the page's diagrams that svgbob would draw partly as strokes."""
+    text = page.read_text()
+    for block in SVGBOB_FENCE.finditer(text):
+        first = line_of(text, block.start(1))
+        for number, line in enumerate(block.group(1).splitlines(), first):
+            bare = QUOTED.sub(lambda quoted: " " * len(quoted.group(0)), line)
+            for word in STROKED_WORD.findall(bare):
+                yield f"{page.relative_to(ROOT)}:{number}", word
+
+
+def test_diagrams_quote_the_words_svgbob_would_draw_as_strokes() -> None:
+    found = [
+        f"{where}: {word}"
+        for page in book_pages()
+        for where, word in stroked_words(page)
+    ]
+    assert not found, "quote these in their diagrams:\n" + "\n".join(found)
+
+
+def svgbob_words() -> set[str]:
+    """Every quoted word with an underscore or a hyphen in the book's diagrams: the
+    rendered SVGs must show each intact (tests/test_book_zh.py)."""
+    words = set()
+    for page in book_pages():
+        for block in SVGBOB_FENCE.finditer(page.read_text()):
+            for quoted in QUOTED.findall(block.group(1)):
+                words |= set(STROKED_WORD.findall(" " + quoted.strip('"')))
+    return words
+
+
 def catalogue_chapters() -> set[str]:
     catalogue = tomllib.loads((ROOT / "exercises" / "catalogue.toml").read_text())
     return {entry["chapter"] for entry in catalogue.get("exercise", [])}

@@ -11,6 +11,7 @@ same strict flags, side by side in one folder as in ``_build/``), then read as H
   resolves to a file that links back.
 """
 
+import html
 import re
 import subprocess
 import sys
@@ -237,3 +238,38 @@ def test_every_page_fits_the_screen_in_a_browser(editions: Path) -> None:
     for page in pages:
         if page.name in with_runs:
             assert '<svg class="minigun-timeline"' in page.read_text(encoding="utf-8")
+
+
+CAPTION = re.compile(r'<span class="caption-text">(.*?)</span>', re.DOTALL)
+
+
+@pytest.mark.parametrize("edition", ["html", "html-zh"])
+def test_captions_keep_their_dunder_names(editions: Path, edition: str) -> None:
+    """`minigun/__init__.py` once rendered as "minigun/**init**.py": Markdown read the
+    underscores as emphasis (book/_ext/minigun_captions.py mends it)."""
+    bold = [
+        f"{page.name}: {caption}"
+        for page in sorted((editions / edition).glob("*.html"))
+        for caption in CAPTION.findall(page.read_text(encoding="utf-8"))
+        if "<strong>" in caption
+    ]
+    assert not bold, "\n".join(bold)
+    arbiter = (editions / edition / "arbiter.html").read_text(encoding="utf-8")
+    assert "Arbiter.__init__</span>" in arbiter
+
+
+def test_diagrams_show_their_words_whole(editions: Path) -> None:
+    """Every word with an underscore or a hyphen that a diagram writes is one piece
+    of text in the drawn SVG, not words joined by a stroke."""
+    from test_book import svgbob_words
+
+    texts = []
+    for svg in (editions / "html" / "_images").glob("svgbob-*.svg"):
+        drawn = re.findall(
+            r"<text[^>]*>([^<]*)</text>", svg.read_text(encoding="utf-8")
+        )
+        texts += [html.unescape(text).replace("\xa0", " ") for text in drawn]
+    words = svgbob_words()
+    assert len(words) > 20, words
+    missing = sorted(w for w in words if not any(w in text for text in texts))
+    assert not missing, f"drawn in pieces: {missing}"

@@ -235,6 +235,14 @@ class Session:
                     raise self.fail(f"never saw {pattern!r} {count} time(s)")
                 self.changed.wait(min(left, 0.2))
 
+    def wait_until(self, condition: Callable[[], bool], what: str) -> None:
+        """Poll ``condition`` (at most :data:`WAIT` seconds): a file, not a log line."""
+        deadline = time.monotonic() + WAIT
+        while not condition():
+            if time.monotonic() > deadline:
+                raise self.fail(f"{what} never happened")
+            time.sleep(0.02)
+
     def wait_exit(self, process_index: int = 0) -> int:
         """Wait for a server started by :meth:`start` to exit; record its status."""
         process = self.processes[process_index]
@@ -491,6 +499,11 @@ def usr2_upgrade(s: Session) -> None:
     s.kill("TERM", old)
     s.expect(s.wait_exit() == 0, "the old master did not stop cleanly")
     s.wait_for("Master has been promoted")
+    pidfile = s.folder / "app.pid"  # renamed just after the log line
+    s.wait_until(
+        lambda: pidfile.exists() and pidfile.read_text().strip() == str(new),
+        "the rename of app.pid.2 to app.pid",
+    )
     s.expect(s.shell("cat app.pid") == str(new), "app.pid does not name the new master")
     s.ps()
     served_by = s.curl()
