@@ -8,6 +8,7 @@ PORT ?= 8000
 
 .PHONY: venv run test lint format html html-student html-instructor html-zh gettext
 .PHONY: update-po serve doctest bench html-zh-student html-zh-instructor
+.PHONY: html-en html-en-student html-en-instructor
 .PHONY: exercise hint watch reset solution check-exercises list grade
 
 venv: $(STAMP)
@@ -41,15 +42,24 @@ BOOK_FLAGS := -W -n --keep-going -c . book
 offline_check = ! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' $(1) --include='*.html' \
 	|| { echo "the pages above load something from the network"; exit 1; }
 
-html: venv  ## the reader's edition, strictly built into _build/html
+# Every page links to the same page in the other language (book/_ext/minigun_i18n.py),
+# so each edition is built in both languages at once: `make html` never leaves a link
+# to a folder it did not build (`make -j2 html` builds the two side by side).
+html: html-en html-zh  ## the reader's edition, English and Chinese (_build/html, _build/html-zh)
+
+html-student: html-en-student html-zh-student  ## the student's edition: exercise holes, no solutions, both languages
+
+html-instructor: html-en-instructor html-zh-instructor  ## the instructor's edition: notes and syllabus, both languages
+
+html-en: venv  ## the reader's edition in English only, strictly built into _build/html
 	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
 	@$(call offline_check,_build/html)
 
-html-student: venv  ## the student's edition: exercise holes, no solutions (_build/html-student)
+html-en-student: venv  ## the student's edition in English only (_build/html-student)
 	$(SPHINX) -b html -t student -d _build/doctrees-student $(BOOK_FLAGS) _build/html-student
 	@$(call offline_check,_build/html-student)
 
-html-instructor: venv  ## the instructor's edition: notes and syllabus (_build/html-instructor)
+html-en-instructor: venv  ## the instructor's edition in English only (_build/html-instructor)
 	$(SPHINX) -b html -t instructor -d _build/doctrees-instructor $(BOOK_FLAGS) _build/html-instructor
 	@$(call offline_check,_build/html-instructor)
 

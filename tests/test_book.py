@@ -498,6 +498,31 @@ def svgbob_words() -> set[str]:
     return words
 
 
+def folders_built_by(target: str) -> set[str]:
+    """The ``_build`` folders ``make TARGET`` writes, read from its dry run."""
+    done = subprocess.run(
+        ["make", "-n", target], cwd=ROOT, capture_output=True, text=True,
+        timeout=COMMAND_TIMEOUT, check=True,
+    )  # fmt: skip
+    commands = done.stdout.replace("\\\n", " ")  # recipe lines continued with \\
+    return set(re.findall(r"sphinx-build .* _build/([\w-]+)$", commands, re.MULTILINE))
+
+
+@pytest.mark.parametrize("target", ["html", "html-student", "html-instructor"])
+def test_an_edition_is_built_with_the_edition_its_pages_link_to(target: str) -> None:
+    """Every page links to the same page in the other language: the reader's `make
+    html` once built English only, and that link led nowhere (a 404)."""
+    sys.path.insert(0, str(BOOK / "_ext"))
+    from minigun_i18n import other_edition_link
+
+    built = folders_built_by(target)
+    assert target in built, f"make {target} does not build _build/{target}: {built}"
+    tag = target.removeprefix("html").removeprefix("-") or None
+    for language in ("en", "zh_CN"):
+        link = other_edition_link("index", language, tag)["url"]
+        assert link.split("/")[1] in built, f"make {target}: {link} is not built"
+
+
 def catalogue_chapters() -> set[str]:
     catalogue = tomllib.loads((ROOT / "exercises" / "catalogue.toml").read_text())
     return {entry["chapter"] for entry in catalogue.get("exercise", [])}
