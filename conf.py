@@ -40,7 +40,7 @@ extensions = [
     "minigun_book",
     "minigun_i18n",
     "minigun_runs",
-    "minigun_captions",
+    "minigun_render",
 ]
 
 # No intersphinx: it downloads inventories at build time, and the book builds offline.

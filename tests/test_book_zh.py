@@ -273,3 +273,23 @@ def test_diagrams_show_their_words_whole(editions: Path) -> None:
     assert len(words) > 20, words
     missing = sorted(w for w in words if not any(w in text for text in texts))
     assert not missing, f"drawn in pieces: {missing}"
+
+
+MARKER = re.compile(r"# (?:end-)?exercise: [\w-]+")
+TAG = re.compile(r"<[^>]+>")
+
+
+@pytest.mark.parametrize("edition", ["html", "html-zh"])
+def test_the_readers_listings_show_no_exercise_markers(
+    editions: Path, edition: str
+) -> None:
+    """`# exercise: ID` comments frame the student's holes; the reader's listings show
+    the code without them (book/_ext/minigun_render.py), line numbers unchanged."""
+    marked = [
+        f"{page.name}: {found}"
+        for page in sorted((editions / edition).glob("*.html"))
+        for found in MARKER.findall(TAG.sub("", page.read_text(encoding="utf-8")))
+    ]
+    assert not marked, "\n".join(marked)
+    shutdown = TAG.sub("", (editions / edition / "shutdown.html").read_text("utf-8"))
+    assert re.search(r"416 +self\.listeners = \[\]\n417\n418 +deadline", shutdown)
