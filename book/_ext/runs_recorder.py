@@ -52,7 +52,9 @@ class RecordingError(RuntimeError):
 
 @dataclass
 class Event:
-    """One line of a run: a command, what it printed, or a line of the server's log.
+    """One line of a run: a command, what it printed, a line of the server's log,
+    another line the server wrote ("server": systemd-socket-activate's, a traceback),
+    or a process's exit.
 
     ``t`` is seconds since the scenario started. ``pid`` is, for a log line, the
     process that wrote it; for a ``kill``, the process it signals. ``signal`` is the
@@ -61,7 +63,7 @@ class Event:
     """
 
     t: float
-    kind: str  # "command", "output", "log" or "exit"
+    kind: str  # "command", "output" (a command's), "log", "server" or "exit"
     text: str
     pid: int | None = None
     signal: str | None = None
@@ -207,13 +209,13 @@ class Session:
             if parsed:
                 self.add("log", line, pid=int(parsed[1]))
             else:
-                self.add("output", line)
+                self.add("server", line)  # systemd-socket-activate's, a traceback
         with self.changed:
             self.output_closed = True
             self.changed.notify_all()
 
     def log_matches(self, pattern: str, kind: str = "log") -> list[re.Match[str]]:
-        """The server's log lines (or, with ``kind="output"``, its other lines)
+        """The server's log lines (or, with ``kind="server"``, its other lines)
         that match ``pattern``."""
         regex = re.compile(pattern)
         with self.changed:
@@ -537,7 +539,7 @@ def socket_activation(s: Session) -> None:
         f"systemd-socket-activate -l 127.0.0.1:{s.port} "
         "minigun --workers 2 examples.hello:app"
     )
-    s.wait_for(f"Listening on 127.0.0.1:{s.port} as 3", kind="output")
+    s.wait_for(f"Listening on 127.0.0.1:{s.port} as 3", kind="server")
     s.expect(s.curl().startswith("Hello from minigun worker"), "the request failed")
     s.expect(s.log_matches(f"Listening at: http://127.0.0.1:{s.port} "), "no fd 3")
     s.wait_for(BOOTING.pattern, count=2)
