@@ -106,6 +106,21 @@ class Background:
     event: Event
 
 
+# /proc/net/tcp's states: a connection, the server's end of one it closed, a listener.
+ESTABLISHED, TIME_WAIT, LISTEN = "01", "06", "0A"
+
+
+def sockets_on(port: int) -> list[tuple[str, int]]:
+    """The kernel's IPv4 sockets whose local port is ``port``: (state, queue). For a
+    listener, the queue is its backlog: connections no worker has accepted yet."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port:
+            found.append((fields[3], int(fields[4].split(":")[1], 16)))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -450,7 +465,10 @@ def hup_under_load(s: Session) -> None:
     s.wait_for(BOOTING.pattern, count=2)
     old = set(s.booted_workers())
     load = s.background(LOAD.format(url=s.url()) + " | sort | uniq -c")
-    time.sleep(0.6)
+    s.wait_until(  # the server closes first: a TIME_WAIT is an answered request
+        lambda: [state for state, _ in sockets_on(s.port)].count(TIME_WAIT) >= 3,
+        "three answers from the first generation",
+    )
     s.kill("HUP", master)
     s.wait_for(BOOTING.pattern, count=4)
     s.wait_for("Worker exiting", count=2)
@@ -464,6 +482,15 @@ def hup_under_load(s: Session) -> None:
     s.expect(s.wait_exit() == 0, "TERM did not stop the server cleanly")
 
 
+def in_flight(port: int) -> tuple[int, int]:
+    """How many connections the server's side has open, and how many of them wait
+    in the listener's backlog."""
+    sockets = sockets_on(port)
+    connections = sum(1 for state, _ in sockets if state == ESTABLISHED)
+    backlog = sum(queue for state, queue in sockets if state == LISTEN)
+    return connections, backlog
+
+
 def term_in_flight(s: Session) -> None:
     """The shutdown chapter: TERM while a slow request is in flight and another
     waits in the backlog; both are answered before the worker leaves."""
@@ -472,9 +499,9 @@ def term_in_flight(s: Session) -> None:
     )
     s.wait_for(BOOTING.pattern)
     slow = s.background(f"curl -sS '{s.url('/?sleep=2')}'")
-    time.sleep(0.5)
+    s.wait_until(lambda: in_flight(s.port) == (1, 0), "the slow request's accept")
     queued = s.background(f"curl -sS {s.url('/')}")
-    time.sleep(0.3)
+    s.wait_until(lambda: in_flight(s.port) == (2, 1), "the second one in the backlog")
     s.kill("TERM", master)
     term_at = s.now()
     slow_answer, queued_answer = s.finish(slow), s.finish(queued)
