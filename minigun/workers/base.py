@@ -20,7 +20,9 @@ Rules of the worker's life:
   answered 500 on the way out; ``USR1`` reopens the log files.
 - An application that fails to load exits with an app load error (4 to 6, one per
   kind of failure, :mod:`minigun.errors`): the master must not respawn a worker that
-  will fail the same way.
+  will fail the same way. Under ``reload`` it stays instead, answering 500, until
+  a file changes (:mod:`minigun.reloader`): an edit with a syntax error is then
+  reported once, not answered with a crash loop.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from minigun.http import errors as http_errors
 from minigun.http import wsgi
 from minigun.http.message import Request
 from minigun.http.parser import RequestParser
+from minigun.reloader import Reloader
 from minigun.sock import (
     BaseSocket,
     SocketAddress,
@@ -67,6 +70,7 @@ if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be
 
 UNLIMITED_REQUESTS = sys.maxsize
 POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
+MAX_WATCHED_FROM_ERROR = 1000  # bounds the walk down a chain of causes
 CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
 # The master's signals that a worker ignores, from the fork on: only a master answers
 # them. The worker's own table (init_signals) handles USR1 and WINCH once booted.
@@ -121,6 +125,8 @@ class Worker:
         self.wake_pipe: WakePipe | None = None  # made in the child, by init_process
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         self.request_in_hand: Request | None = None  # what ABRT interrupts
+        self.reloader: Reloader | None = None  # started in the child, under reload
+        self.load_failure_files: list[str] = []  # what to watch for the fix
 
     @staticmethod
     def requests_before_retiring(cfg: Config) -> int:
@@ -224,6 +230,7 @@ class Worker:
         self.log.close_on_exec()
         self.init_signals()
         self.load_wsgi()
+        self.start_reloader()
         # Raising here is a boot failure: exit 3, and the master halts.
         self.call_hook_or_raise("post_worker_init", self.cfg.post_worker_init, self)
         self.booted = True
@@ -274,7 +281,29 @@ class Worker:
             self.log.error(
                 "Failed to load the application:\n%s", _error_paragraph(error)
             )
-            raise SystemExit(getattr(error, "exit_status", APP_LOAD_ERROR)) from error
+            if not self.cfg.reload:
+                raise SystemExit(
+                    getattr(error, "exit_status", APP_LOAD_ERROR)
+                ) from error
+            # Under reload the fix is on its way: wait for it, answering 500.
+            self.wsgi = app_that_failed_to_load
+            self.load_failure_files = _files_of(error)
+
+    def start_reloader(self) -> None:
+        """Under ``reload``, watch the source files and restart when one changes
+        (the files a failed load named among them, which are not imported)."""
+        if not self.cfg.reload:
+            return
+        extra_files = [*self.cfg.reload_extra_files, *self.load_failure_files]
+        self.reloader = Reloader(self.reload_after_change, extra_files)
+        self.reloader.start()
+
+    def reload_after_change(self, path: str) -> None:
+        """A watched file changed (the reloader's thread): finish the request in
+        hand and exit; the master forks a worker that imports the new code."""
+        self.log.info("Worker reloading: %s modified", path)
+        self.alive = False
+        self.wakeup()
 
     def init_signals(self) -> None:
         """Install the worker's own handlers.
@@ -597,16 +626,15 @@ class Worker:
             exc = req.body.failure
         status = http_errors.status_for(exc)
         peer = _peer_text(peer_addr)
-        if isinstance(exc, http_errors.HTTPError):
-            self.log.debug("Invalid request from %s: %s", peer, exc)
-        else:
+        if isinstance(exc, http_errors.ParseException):  # the client's fault
+            self.log.warning("Invalid request from ip=%s: %s", peer, exc)
+        else:  # ours or the application's: a response it gave that cannot be sent
             self.log.exception("Error handling request %s", getattr(req, "uri", ""))
         try:
             sock.sendall(http_errors.render_error(exc))
         except OSError:
             self.log.debug("Could not send the error response to %s", peer)
-        if req is not None:
-            self.log_failed_access(req, peer_addr, int(status))
+        self.log_failed_access(req, peer_addr, int(status))
 
     def log_error_after_response(self, req: Request, peer_addr: SocketAddress) -> None:
         """Log an error that came too late to answer: the response had started.
@@ -616,8 +644,8 @@ class Worker:
         the client's doing, not a bug: debug, like every bad request.
         """
         if req.body.failure is not None:
-            self.log.debug(
-                "Invalid request from %s after the response started: %s",
+            self.log.warning(
+                "Invalid request from ip=%s after the response started: %s",
                 _peer_text(peer_addr),
                 req.body.failure,
             )
@@ -651,17 +679,39 @@ class Worker:
             self.log.exception("Socket error processing request.")
 
     def log_failed_access(
-        self, req: Request, peer_addr: SocketAddress, status: int
+        self, req: Request | None, peer_addr: SocketAddress, status: int
     ) -> None:
-        """An access-log line for a request that ended in an error response."""
-        environ = {
-            "REMOTE_ADDR": _peer_text(peer_addr),
-            "REQUEST_METHOD": getattr(req, "method", "-"),
-            "RAW_URI": getattr(req, "uri", "-"),
-            "SERVER_PROTOCOL": "HTTP/{}.{}".format(*getattr(req, "version", (1, 1))),
-        }
+        """An access-log line for a request that ended in an error response.
+
+        A request refused while it was parsed (``req`` is ``None``) gets its line
+        too, with ``-`` for what was never read: an operator counting 400s in the
+        access log must find every one.
+        """
+        environ = {"REMOTE_ADDR": _peer_text(peer_addr), "RAW_URI": "-"}
+        if req is not None:
+            environ.update(
+                REQUEST_METHOD=req.method,
+                RAW_URI=req.uri,
+                SERVER_PROTOCOL="HTTP/{}.{}".format(*req.version),
+            )
         response = _ErrorResponse(status)
         self.log.access(response, req, environ, datetime.timedelta(0))
+
+
+def app_that_failed_to_load(
+    environ: wsgi.Environ, start_response: wsgi.StartResponse
+) -> list[bytes]:
+    """What a worker serves under ``reload`` while its application cannot load.
+
+    The reason is in the error log, not in the response: a traceback tells a
+    client more about the server than it should know.
+    """
+    body = b"The application failed to load; the error log says why.\n"
+    start_response(
+        "500 Internal Server Error",
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 class _ErrorResponse:
@@ -679,6 +729,20 @@ def _peer_text(peer_addr: SocketAddress | None) -> str:
     if isinstance(peer_addr, tuple) and peer_addr:
         return str(peer_addr[0])
     return str(peer_addr or "-")
+
+
+def _files_of(error: BaseException) -> list[str]:
+    """The source files an import error points at: the file with the syntax
+    error, and every file in the traceback (a module that failed to import is not
+    in ``sys.modules``, so the reloader would not otherwise watch it)."""
+    files: list[str] = []
+    cause: BaseException | None = error
+    while cause is not None and len(files) < MAX_WATCHED_FROM_ERROR:
+        if isinstance(cause, SyntaxError) and cause.filename:
+            files.append(cause.filename)
+        files += [f.filename for f in traceback.extract_tb(cause.__traceback__)]
+        cause = cause.__cause__ or cause.__context__
+    return [path for path in dict.fromkeys(files) if os.path.isfile(path)]
 
 
 def _error_paragraph(error: BaseException) -> str:
