@@ -17,12 +17,15 @@ What "checked" means depends on what the page claims:
   - ``minigun`` (and ``python -m minigun``), and an option span: the arguments are
     **parsed by minigun's own argument parser** (``Config.parser``), so an unknown
     flag or a value of the wrong type fails. A few spans are another program's
-    options, named in :data:`NOT_MINIGUN_OPTIONS` with the program.
+    options, named in :data:`OTHER_PROGRAMS_OPTIONS` with the program, whose own
+    ``--help`` must list them where the program is here to ask.
   - ``kill -SIGNAL``: the signal must be in the master's signal table
     (``Arbiter.signal_table``), or be ``KILL``, which no process can handle. Lines of
     the diagrams (``kill -HUP <pid>``) are checked the same way.
   - ``make TARGET [VAR=value]``: ``make -n`` (a dry run: make reads the Makefile and
-    prints what it would do, running nothing) must know the target.
+    prints what it would do, running nothing) must know the target, in the
+    repository or in the student kit (``kit/Makefile``), whose commands the
+    student's pages and the classroom chapters give.
   - ``python SCRIPT args`` (``.venv/bin/python`` too): the script exists; one with
     options is run with ``--help`` appended, so argparse checks each value as it
     reads it and stops before doing anything, and every flag given must be one the
@@ -201,13 +204,19 @@ ANY_FENCE = re.compile(r"^(`{3,}).*?\n.*?^\1\s*$", re.MULTILINE | re.DOTALL)
 INLINE_CODE = re.compile(r"(?<![`\w])`((?:[^`\n]|\n(?!\s*\n))+)`(?!`)")
 OPTION = re.compile(r"^--?[A-Za-z]")
 KILL = re.compile(r"\bkill -([A-Z0-9]+)\b")
-# Option spans in the prose that belong to another program, which the sentence names.
-NOT_MINIGUN_OPTIONS = {
+# Option spans in the prose that belong to another program, which the sentence names:
+# the program's own --help must list them where it is here to ask; gunicorn and wrk
+# are not (the sentence says the option is theirs).
+OTHER_PROGRAMS_OPTIONS: dict[str, list[str] | str] = {
     "--spew": "gunicorn's, which minigun does not implement (the sentence says so)",
-    "--reload": "gunicorn's, which minigun does not implement (the sentence says so)",
+    "--reload-engine": "gunicorn's, which minigun does not implement (ditto)",
     "--timeout 2s": "wrk's (the benchmark's load generator)",
-    "-W -n --keep-going": "sphinx-build's (book/README.md)",
+    "-W -n --keep-going": ["sphinx-build"],
+    "--jobs": [sys.executable, "-m", "exercises.tool.grade"],
+    "--threshold": [sys.executable, "-m", "exercises.tool.grade"],
 }
+# The student kit's commands (make exercise, make list) are the kit's Makefile's.
+MAKEFILES = (ROOT, ROOT / "kit")
 
 
 @dataclass(frozen=True)
@@ -327,11 +336,44 @@ def check_kill(args: list[str]) -> str | None:
 
 
 def check_make(args: list[str]) -> str | None:
+    errors = []
+    for folder in MAKEFILES:
+        done = subprocess.run(
+            ["make", "-n", *args], cwd=folder, capture_output=True, text=True,
+            timeout=COMMAND_TIMEOUT, check=False,
+        )  # fmt: skip
+        if done.returncode == 0:
+            return None
+        errors.append(f"{folder.relative_to(ROOT.parent)}: {done.stderr.strip()}")
+    return "; ".join(errors)
+
+
+def parse_with_sphinx_build(args: list[str]) -> str | None:
+    """sphinx-build's own parser (Sphinx 8 hides --keep-going from its help)."""
+    from sphinx.cmd.build import get_parser
+
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors):
+            get_parser().parse_args([*args, "book", "_build/html"])
+    except SystemExit:
+        return errors.getvalue().strip().splitlines()[-1]
+    return None
+
+
+def check_other_program_option(span: str) -> str | None:
+    """An option the sentence gives to another program: that program accepts it."""
+    program = OTHER_PROGRAMS_OPTIONS[span]
+    if isinstance(program, str):
+        return None  # not here to ask; the entry says whose it is
+    if program == ["sphinx-build"]:
+        return parse_with_sphinx_build(span.split())
     done = subprocess.run(
-        ["make", "-n", *args], cwd=ROOT, capture_output=True, text=True,
+        [*program, "--help"], cwd=ROOT, capture_output=True, text=True,
         timeout=COMMAND_TIMEOUT, check=False,
     )  # fmt: skip
-    return None if done.returncode == 0 else done.stderr.strip()
+    missing = [flag for flag in span.split() if flag not in done.stdout]
+    return f"{' '.join(program)} --help lists no {missing}" if missing else None
 
 
 def check_python_module(args: list[str]) -> str | None:
@@ -420,8 +462,8 @@ def check_command(command: Command) -> str | None:
     """None if the command is right, else what is wrong with it."""
     words = shlex.split(command.text.replace("$(", "").replace(")", ""))
     if words[0].startswith("-"):
-        if command.text in NOT_MINIGUN_OPTIONS:
-            return None
+        if command.text in OTHER_PROGRAMS_OPTIONS:
+            return check_other_program_option(command.text)
         return check_option_span(words)
     check = CHECKS.get(words[0])
     if check is None:
