@@ -25,6 +25,7 @@ decides the round). ``--rows load`` measures only those.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import platform
@@ -83,6 +84,8 @@ SPREAD_SETUP = SETUPS["gthread, 2 workers x 4 threads"]
 SPREAD_CLIENTS = 20
 SPREAD_IDEAL_RPS = 160.0
 SERVERS = ("minigun", "gunicorn")
+CEILING = "ceiling"  # bench/ceiling.py: the smallest pre-fork server, for hello only
+CEILING_SCRIPT = ROOT / "bench" / "ceiling.py"
 
 
 # Servers.
@@ -130,17 +133,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_command(name: str, python: Path, setup: tuple[str, ...], app: str):
+def server_command(
+    name: str, python: Path, setup: tuple[str, ...], app: str, port: int
+) -> list[str]:
+    """The command that starts one server on 127.0.0.1:``port``."""
+    bind = ("--bind", f"127.0.0.1:{port}")
+    if name == CEILING:
+        return [str(python), str(CEILING_SCRIPT), *bind, *ceiling_setup(setup)]
     module = "minigun" if name == "minigun" else "gunicorn"
-    return [str(python), "-m", module, *setup, app]
+    return [str(python), "-m", module, *bind, *setup, app]
+
+
+def ceiling_setup(setup: tuple[str, ...]) -> tuple[str, ...]:
+    """The ceiling's arguments for a worker set-up: as many processes; kept-alive
+    connections where the workers are threaded, as gthread keeps them."""
+    workers = setup[setup.index("--workers") + 1]
+    keep_alive = ("--keep-alive",) if "gthread" in setup else ()
+    return ("--workers", workers, *keep_alive)
 
 
 @contextmanager
 def running(name: str, python: Path, setup: tuple[str, ...], app: str, logdir: Path):
     """Start a server, wait for its first 200, and always stop it."""
     port = free_port()
-    command = server_command(name, python, setup, app)
-    command[3:3] = ["--bind", f"127.0.0.1:{port}"]
+    command = server_command(name, python, setup, app, port)
     log = (logdir / f"{name}.log").open("ab")
     started = time.monotonic()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
@@ -216,11 +232,14 @@ def choose_load(name: str | None = None) -> Callable[[str, float, int], LoadResu
 
 
 def measure_pair(setup, app, options, pythons, logdir) -> dict[str, Measured]:
-    """Both servers up at once, loaded in turns, round after round."""
+    """Both servers (and, for hello, the ceiling) up at once, loaded in turns."""
     plan = LoadPlan(
         choose_load(options.load), options.seconds, options.connections, options.rounds
     )
-    return measure_plan(setup, app, plan, pythons, logdir)
+    names = SERVERS
+    if app == APPS["hello"] and not options.no_ceiling:
+        names = (*SERVERS, CEILING)
+    return measure_plan(setup, app, plan, pythons, logdir, names)
 
 
 @dataclass(frozen=True)
@@ -233,27 +252,61 @@ class LoadPlan:
     rounds: int
 
 
-def measure_plan(setup, app, plan: LoadPlan, pythons, logdir) -> dict[str, Measured]:
-    """Both servers up at once, loaded in turns; every round opens new connections."""
-    results: dict[str, Measured] = {}
-    with (
-        running("minigun", pythons["minigun"], setup, app, logdir) as minigun,
-        running("gunicorn", pythons["gunicorn"], setup, app, logdir) as gunicorn,
-    ):
-        servers = {"minigun": minigun, "gunicorn": gunicorn}
+def measure_plan(
+    setup, app, plan: LoadPlan, pythons, logdir, names=SERVERS
+) -> dict[str, Measured]:
+    """The servers up at once, loaded in turns; every round opens new connections."""
+    with contextlib.ExitStack() as stack:
+        servers = {
+            name: stack.enter_context(running(name, pythons[name], setup, app, logdir))
+            for name in names
+        }
         for server in servers.values():
             plan.load(server.url(), WARMUP_SECONDS, plan.connections)
-        rounds: dict[str, list[LoadResult]] = {name: [] for name in SERVERS}
+        rounds: dict[str, list[LoadResult]] = {name: [] for name in names}
         for _ in range(plan.rounds):
             for name, server in servers.items():
                 rounds[name].append(
                     plan.load(server.url(), plan.seconds, plan.connections)
                 )
-        for name, server in servers.items():
-            results[name] = Measured(
-                rounds[name], server.startup, rss_per_worker_mib(server)
-            )
-    return results
+        return {
+            name: Measured(rounds[name], server.startup, rss_per_worker_mib(server))
+            for name, server in servers.items()
+        }
+
+
+@dataclass
+class Started:
+    """Start-up rounds of one server: seconds to the first 200, and its workers'
+    resident memory at that moment (before any load)."""
+
+    seconds: list[float]
+    rss_mib: list[float]
+
+
+def measure_startups(setup, options, pythons, logdir) -> dict[str, Started]:
+    """Start each server ``--rounds`` times, in turns, and stop it after its first 200.
+
+    One start is a poor sample on a shared machine; the median of several, taken in
+    turns like the load rounds, is what the table shows.
+    """
+    names = SERVERS if options.no_ceiling else (*SERVERS, CEILING)
+    started = {name: Started([], []) for name in names}
+    for _ in range(options.rounds):
+        for name in names:
+            with running(name, pythons[name], setup, APPS["hello"], logdir) as server:
+                wait_for_workers(server, setup)
+                started[name].seconds.append(server.startup)
+                started[name].rss_mib.append(rss_per_worker_mib(server))
+    return started
+
+
+def wait_for_workers(server: Server, setup: tuple[str, ...]) -> None:
+    """Until every worker is forked: the first 200 may come from the first of them."""
+    wanted = int(setup[setup.index("--workers") + 1])
+    deadline = time.monotonic() + START_TIMEOUT
+    while len(server.worker_pids()) < wanted and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def measure_many_clients(options, pythons, logdir) -> dict[str, Measured] | None:
@@ -332,7 +385,8 @@ def rps_cell(values: list[float]) -> str:
 
 def rows_for(label: str, app: str, pair: dict[str, Measured]) -> Iterator[str]:
     ours, theirs = pair["minigun"], pair["gunicorn"]
-    med = {name: statistics.median(pair[name].rps) for name in SERVERS}
+    ceiling = pair.get(CEILING)
+    med = {name: statistics.median(measured.rps) for name, measured in pair.items()}
 
     def p(name: str, attr: str) -> float:
         return statistics.median(getattr(r, attr) for r in pair[name].rounds)
@@ -341,32 +395,62 @@ def rows_for(label: str, app: str, pair: dict[str, Measured]) -> Iterator[str]:
         return sum(r.errors for r in measured.rounds)
 
     yield row(label, app, "requests/s, median (min-max)", rps_cell(ours.rps),
-              rps_cell(theirs.rps), ratio(med["minigun"], med["gunicorn"]))  # fmt: skip
+              rps_cell(theirs.rps), ratio(med["minigun"], med["gunicorn"]),
+              rps_cell(ceiling.rps) if ceiling else "")  # fmt: skip
+    if ceiling:
+        share = {name: f"{med[name] / med[CEILING]:.2f}" for name in SERVERS}
+        yield row(label, app, "share of the ceiling's requests/s", share["minigun"],
+                  share["gunicorn"], "", "1")  # fmt: skip
     for attr, title in (("p50_ms", "p50 latency, ms"), ("p99_ms", "p99 latency, ms")):
         mine, yours = p("minigun", attr), p("gunicorn", attr)
-        yield row(label, app, title, f"{mine:.2f}", f"{yours:.2f}", ratio(mine, yours))
-    yield row(label, app, "errors", str(errors(ours)), str(errors(theirs)), "")
+        floor = f"{p(CEILING, attr):.2f}" if ceiling else ""
+        yield row(label, app, title, f"{mine:.2f}", f"{yours:.2f}", ratio(mine, yours),
+                  floor)  # fmt: skip
+    yield row(label, app, "errors", str(errors(ours)), str(errors(theirs)), "",
+              str(errors(ceiling)) if ceiling else "")  # fmt: skip
+
+
+def start_rows(label: str, started: dict[str, Started], memory) -> Iterator[str]:
+    """Start-up (medians of the start rounds) and memory, beside the ceiling's."""
+    ceiling = started.get(CEILING)
+
+    def median_cells(attr: str, form: str) -> tuple[str, ...]:
+        mine, yours = (statistics.median(getattr(started[n], attr)) for n in SERVERS)
+        floor = (
+            form.format(statistics.median(getattr(ceiling, attr))) if ceiling else ""
+        )
+        return form.format(mine), form.format(yours), ratio(mine, yours), floor
+
+    yield row(label, "hello", "start to first 200, s, median",
+              *median_cells("seconds", "{:.2f}"))  # fmt: skip
+    yield row(label, "hello", "RSS per worker at start, MiB, median",
+              *median_cells("rss_mib", "{:.1f}"))  # fmt: skip
+    mine, yours = memory["minigun"], memory["gunicorn"]
+    floor = f"{memory[CEILING]:.1f}" if CEILING in memory else ""
+    yield row(label, "hello", "RSS per worker after the load, MiB", f"{mine:.1f}",
+              f"{yours:.1f}", ratio(mine, yours), floor)  # fmt: skip
+
+
+COLUMNS = ("set-up", "app", "measure", "minigun", "gunicorn", "ratio", "ceiling")
 
 
 def row(*cells: str) -> str:
-    return "| " + " | ".join(cells) + " |"
+    """One Markdown table row; cells left out at the end are empty."""
+    padded = [*cells, *[""] * (len(COLUMNS) - len(cells))]
+    return "| " + " | ".join(padded) + " |"
 
 
 def print_table(options, results, startups, memory, hup, under_load) -> None:
     print(machine_line(options))
     print()
-    print(row("set-up", "app", "measure", "minigun", "gunicorn", "ratio"))
-    print(row(*["---"] * 6))
+    print(row(*COLUMNS))
+    print(row(*["---"] * len(COLUMNS)))
     for label in results_setups(results):
         for app in APPS:
             for line in rows_for(label, app, results[label, app]):
                 print(line)
-        mine, yours = startups[label]
-        print(row(label, "hello", "start to first 200, s", f"{mine:.2f}",
-                  f"{yours:.2f}", ratio(mine, yours)))  # fmt: skip
-        mine, yours = memory[label]
-        print(row(label, "hello", "RSS per worker, MiB", f"{mine:.1f}",
-                  f"{yours:.1f}", ratio(mine, yours)))  # fmt: skip
+        for line in start_rows(label, startups[label], memory[label]):
+            print(line)
         lost = hup[label]
         print(row(label, "hello", "requests lost on HUP under load",
                   str(lost["minigun"]), str(lost["gunicorn"]), ""))  # fmt: skip
@@ -456,6 +540,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--load", choices=sorted(LOADS), default=default_load())
     parser.add_argument("--many-clients", type=int, default=2000)
     parser.add_argument(
+        "--no-ceiling",
+        action="store_true",
+        help="leave out bench/ceiling.py, the smallest pre-fork server",
+    )
+    parser.add_argument(
         "--rows",
         choices=("all", "standard", "load"),
         default="all",
@@ -469,6 +558,7 @@ def main(argv: list[str]) -> int:
     pythons = {"minigun": MINIGUN_PYTHON, "gunicorn": ensure_gunicorn()}
     if not MINIGUN_PYTHON.exists():
         pythons["minigun"] = Path(sys.executable)
+    pythons[CEILING] = pythons["minigun"]  # the same interpreter, without minigun
     with tempfile.TemporaryDirectory(prefix="minigun-bench-") as tmp:
         logdir = Path(tmp)
         standard = ({}, {}, {}, {})
@@ -492,8 +582,9 @@ def measure_standard(options, pythons, logdir) -> tuple[dict, dict, dict, dict]:
                 setup, app, options, pythons, logdir
             )
         hello = results[label, "hello"]
-        startups[label] = (hello["minigun"].startup, hello["gunicorn"].startup)
-        memory[label] = (hello["minigun"].rss_mib, hello["gunicorn"].rss_mib)
+        memory[label] = {name: measured.rss_mib for name, measured in hello.items()}
+        print(f"start-up, {label} ...", file=sys.stderr)
+        startups[label] = measure_startups(setup, options, pythons, logdir)
         print(f"HUP under load, {label} ...", file=sys.stderr)
         hup[label] = measure_hup(setup, options, pythons, logdir)
     return results, startups, memory, hup
