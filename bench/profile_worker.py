@@ -24,7 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run import MINIGUN_PYTHON, choose_load, running
+from bench.run import choose_load, ensure_minigun, running
 
 HOOKS = """
 import cProfile
@@ -50,7 +50,7 @@ def profile(seconds: float, worker_class: str, tmp: Path) -> pstats.Stats:
         *("--workers", "1", "--worker-class", worker_class, "-c", str(config)),
         *("--env", f"PROFILE_STATS={stats_path}"),
     )
-    with running("minigun", MINIGUN_PYTHON, setup, "bench.apps:hello", tmp) as server:
+    with running("minigun", ensure_minigun(), setup, "bench.apps:hello", tmp) as server:
         result = choose_load()(server.url(), seconds, CONNECTIONS)
         print(f"{result.rps:,.0f} requests/s while profiled", file=sys.stderr)
         server.proc.send_signal(signal.SIGTERM)

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,7 +52,8 @@ from bench.loadgen import LoadResult, python_load, wrk_load
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / "bench" / ".venv"
-MINIGUN_PYTHON = ROOT / ".venv" / "bin" / "python"
+MINIGUN_VENV = ROOT / "bench" / ".venv-minigun"
+MINIGUN_IMPORTS = ("setproctitle",)  # what pyproject.toml's dependencies provide
 GUNICORN_VERSION = "gunicorn==27.0.1"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -108,23 +110,44 @@ class Server:
         return f"http://127.0.0.1:{self.port}/"
 
 
-def ensure_gunicorn() -> Path:
-    """bench/.venv with the pinned gunicorn, made once; returns its python."""
-    python = BENCH_VENV / "bin" / "python"
+def ensure_venv(venv: Path, requirements: list[str], probe: str) -> Path:
+    """A virtualenv made once; ``requirements`` installed while ``probe`` fails.
+    Returns its python."""
+    python = venv / "bin" / "python"
     if not python.exists():
         base = getattr(sys, "_base_executable", sys.executable)
-        subprocess.run([base, "-m", "venv", str(BENCH_VENV)], check=True)
-    wanted = GUNICORN_VERSION.split("==")[1]
-    has_wanted = f"import gunicorn, sys; sys.exit(gunicorn.__version__ != {wanted!r})"
-    probe = subprocess.run(
-        [str(python), "-c", has_wanted], capture_output=True, check=False
+        subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    checked = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, check=False
     )
-    if probe.returncode != 0:
+    if checked.returncode != 0:
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", GUNICORN_VERSION],
+            [str(python), "-m", "pip", "install", "--quiet", *requirements],
             check=True,
         )
     return python
+
+
+def ensure_gunicorn() -> Path:
+    """bench/.venv with the pinned gunicorn."""
+    wanted = GUNICORN_VERSION.split("==")[1]
+    has_wanted = f"import gunicorn, sys; sys.exit(gunicorn.__version__ != {wanted!r})"
+    return ensure_venv(BENCH_VENV, [GUNICORN_VERSION], has_wanted)
+
+
+def ensure_minigun() -> Path:
+    """bench/.venv-minigun with minigun's dependencies, and not minigun itself.
+
+    The servers run with the checkout as their working directory, so ``python -m
+    minigun`` imports the checkout's code. The development .venv would do too, but
+    its editable install adds a finder that every interpreter runs at start-up
+    (pathlib, urllib.parse, re: about 30 ms on the machine of the latest run), which
+    an installed minigun does not pay and gunicorn's plain virtualenv does not either.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"]
+    probe = "; ".join(f"import {name}" for name in MINIGUN_IMPORTS)
+    return ensure_venv(MINIGUN_VENV, requirements, probe)
 
 
 def free_port() -> int:
@@ -425,6 +448,8 @@ def start_rows(label: str, started: dict[str, Started], memory) -> Iterator[str]
               *median_cells("seconds", "{:.2f}"))  # fmt: skip
     yield row(label, "hello", "RSS per worker at start, MiB, median",
               *median_cells("rss_mib", "{:.1f}"))  # fmt: skip
+    if not memory:  # --rows start: no load was run
+        return
     mine, yours = memory["minigun"], memory["gunicorn"]
     floor = f"{memory[CEILING]:.1f}" if CEILING in memory else ""
     yield row(label, "hello", "RSS per worker after the load, MiB", f"{mine:.1f}",
@@ -546,21 +571,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rows",
-        choices=("all", "standard", "load"),
+        choices=("all", "standard", "load", "start"),
         default="all",
-        help="'load': only the rows under load; 'standard': all but those",
+        help="'load': only the rows under load; 'standard': all but those; "
+        "'start': only start-up and memory at start",
     )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     options = parse_args(argv)
-    pythons = {"minigun": MINIGUN_PYTHON, "gunicorn": ensure_gunicorn()}
-    if not MINIGUN_PYTHON.exists():
-        pythons["minigun"] = Path(sys.executable)
+    pythons = {"minigun": ensure_minigun(), "gunicorn": ensure_gunicorn()}
     pythons[CEILING] = pythons["minigun"]  # the same interpreter, without minigun
     with tempfile.TemporaryDirectory(prefix="minigun-bench-") as tmp:
         logdir = Path(tmp)
+        if options.rows == "start":
+            print_start_table(options, measure_start_only(options, pythons, logdir))
+            return 0
         standard = ({}, {}, {}, {})
         if options.rows != "load":
             standard = measure_standard(options, pythons, logdir)
@@ -588,6 +615,25 @@ def measure_standard(options, pythons, logdir) -> tuple[dict, dict, dict, dict]:
         print(f"HUP under load, {label} ...", file=sys.stderr)
         hup[label] = measure_hup(setup, options, pythons, logdir)
     return results, startups, memory, hup
+
+
+def measure_start_only(options, pythons, logdir) -> dict[str, dict[str, Started]]:
+    """``--rows start``: only the start-up rounds, for each set-up."""
+    startups = {}
+    for label in options.setup or SETUPS:
+        print(f"start-up, {label} ...", file=sys.stderr)
+        startups[label] = measure_startups(SETUPS[label], options, pythons, logdir)
+    return startups
+
+
+def print_start_table(options, startups: dict[str, dict[str, Started]]) -> None:
+    print(machine_line(options))
+    print()
+    print(row(*COLUMNS))
+    print(row(*["---"] * len(COLUMNS)))
+    for label, started in startups.items():
+        for line in start_rows(label, started, {}):
+            print(line)
 
 
 def measure_under_load(options, pythons, logdir) -> tuple:
