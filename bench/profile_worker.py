@@ -2,8 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/profile_worker.py [--seconds 3] [--worker-class sync]
-        [--top N]
+    .venv/bin/python bench/profile_worker.py [--seconds 3] [--top N]
 
 The profiler is switched on and off by two server hooks, the way an operator would
 do it in production: ``post_worker_init`` starts it in the worker once the
@@ -74,12 +73,14 @@ WORKER_MODULES = {"base", "sync", "gthread", "handler"}
 Function = tuple[str, int, str]  # pstats' key: file, line, function name
 
 
-def profile(seconds: float, worker_class: str, tmp: Path) -> pstats.Stats:
+def profile(seconds: float, tmp: Path) -> pstats.Stats:
+    """Profile one sync worker: cProfile sees only the thread that switched it on,
+    so a gthread worker's pool threads, which do its work, would be left out."""
     stats_path = tmp / "worker.prof"
     config = tmp / "profile.conf.py"
     config.write_text(HOOKS)
     setup = (
-        *("--workers", "1", "--worker-class", worker_class, "-c", str(config)),
+        *("--workers", "1", "--worker-class", "sync", "-c", str(config)),
         *("--env", f"PROFILE_STATS={stats_path}"),
     )
     with running("minigun", ensure_minigun(), setup, "bench.apps:hello", tmp) as server:
@@ -184,11 +185,10 @@ def print_phases(stats: pstats.Stats) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--top", type=int, default=0, help="also the top N functions")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="minigun-profile-") as tmp:
-        stats = profile(options.seconds, options.worker_class, Path(tmp))
+        stats = profile(options.seconds, Path(tmp))
         print_phases(stats)
         if options.top:
             stats.strip_dirs().sort_stats("tottime").print_stats(options.top)
