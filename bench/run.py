@@ -1,25 +1,34 @@
-"""minigun beside gunicorn: same applications, same worker counts, same run.
+"""minigun beside gunicorn and the ceiling: same applications, same workers, same run.
 
 Usage (``make bench`` runs it)::
 
     .venv/bin/python bench/run.py [--rounds 5] [--seconds 2] [--connections 16]
+        [--setup NAME] [--rows all|standard|load|start] [--no-ceiling]
 
-It installs gunicorn into its own virtualenv (``bench/.venv``), then for each worker
-set-up (sync with 2 workers; gthread with 2 workers of 4 threads) and each
-application (``hello``; ``sleep50``, which sleeps 50 ms) it starts both servers on
-127.0.0.1 and loads them in turns, minigun then gunicorn, round after round: the
+It installs gunicorn into its own virtualenv (``bench/.venv``) and minigun's
+dependencies into another (``bench/.venv-minigun``: minigun itself runs from the
+checkout, compiled to bytecode as pip would compile an installed copy). Then for
+each worker set-up (sync with 2 workers; gthread with 2 workers of 4 threads) and
+each application (``hello``; ``sleep50``, which sleeps 50 ms) it starts both servers
+on 127.0.0.1 and loads them in turns, minigun then gunicorn, round after round: the
 machine is shared, and interleaving keeps the ratio fair when its load changes.
-The load comes from ``wrk`` if it is installed, from a small Python client if not.
+With ``hello`` a third server takes its turns too: ``bench/ceiling.py``, the
+smallest pre-fork server Python can be, so the table says how close each comes to
+what Python allows on the machine. The load comes from ``wrk`` if it is installed,
+from a small Python client if not.
 
 It prints one Markdown table: requests per second (median of the rounds, with
-min-max), p50 and p99 latency, errors, the time from start to the first 200,
-resident memory per worker, and the requests lost while the master is sent ``HUP``
-under load; each minigun figure beside gunicorn's, with the ratio. Then two rows
-under load: 2,000 kept-alive clients on 2 gthread workers of 8 threads (wrk only;
-how many responses came later than 2 s, per round), and 20 kept-alive clients of
-the 50 ms application on 2 workers of 4 threads (requests per second in every
+min-max) and its share of the ceiling's, p50 and p99 latency, errors, the time from
+start to the first 200 and the workers' resident memory at that moment (medians of
+``--rounds`` starts, in turns), resident memory per worker after the load, and the
+requests lost while the master is sent ``HUP`` under load; each minigun figure
+beside gunicorn's, with the ratio, and the ceiling's in the last column. Then two
+rows under load: 2,000 kept-alive clients on 2 gthread workers of 8 threads (wrk
+only; how many responses came later than 2 s, per round), and 20 kept-alive clients
+of the 50 ms application on 2 workers of 4 threads (requests per second in every
 round: each round opens its connections anew, and how they land on the workers
-decides the round). ``--rows load`` measures only those.
+decides the round). ``--rows load`` measures only those, ``--rows start`` only the
+start-up and memory at start.
 """
 
 from __future__ import annotations
