@@ -39,6 +39,9 @@ extensions = [
     "sphinxcontrib.svgbob",
     "minigun_book",
     "minigun_i18n",
+    "minigun_states",
+    "minigun_runs",
+    "minigun_render",
 ]
 
 # No intersphinx: it downloads inventories at build time, and the book builds offline.

@@ -52,7 +52,7 @@ from types import FrameType
 
 import setproctitle
 
-from minigun import __version__, sock, systemd
+from minigun import __version__, sock, systemd, util
 from minigun.app.base import BaseApplication
 from minigun.backoff import RespawnBackoff
 from minigun.config import Config
@@ -60,7 +60,7 @@ from minigun.errors import BOOT_FAILURES, HaltServer
 from minigun.glogging import Logger
 from minigun.pidfile import Pidfile
 from minigun.wakepipe import WakePipe
-from minigun.workers.base import Worker
+from minigun.workers.base import Closable, Inheritance, Worker
 from minigun.workers.workertmp import WorkerTmp
 
 MASTER_TICK = 1.0  # seconds the loop sleeps when nothing happens
@@ -152,7 +152,7 @@ class Arbiter:
         self.master_pid = 0  # our old master, if we are the new one of a USR2
         self.master_name = "Master"
         self.systemd = False
-        self.start_dir = os.getcwd()
+        self.start_dir = util.getcwd()  # $PWD, symlinks kept: USR2 re-execs there
         self.setup(app)
         self.change_num_workers(self.cfg.workers, first=True)
         self.signal_handlers = self.signal_table()
@@ -187,6 +187,9 @@ class Arbiter:
         self.worker_class: type[Worker] = self.cfg.worker_class
         self.timeout = self.cfg.timeout
         self.proc_name = self.cfg.proc_name
+        # raw_env in the master's own environment, before a preloaded app reads it
+        # at import (the workers inherit it; they set it again, for a HUP's new one)
+        os.environ.update(self.cfg.env)
         if self.cfg.preload_app:
             self.app.wsgi()
 
@@ -332,12 +335,20 @@ class Arbiter:
         return max(0.0, min(waits)) + WAKE_SLACK
 
     def handle_queued_signals(self) -> None:
-        """Run the table's handler for each queued signal, in arrival order."""
+        """Run the table's handler for each queued signal, in arrival order; the
+        log line says what the table says of it (its meaning, how it stops)."""
         while self.signal_queue:
             sig = signal.Signals(self.signal_queue.popleft())
+            action = self.signal_handlers[sig]
             if sig != signal.SIGCHLD:
-                self.log.info("Handling signal: %s", sig.name[len("SIG") :].lower())
-            self.signal_handlers[sig].handler()
+                name = sig.name[len("SIG") :].lower()
+                self.log.info(
+                    "Handling signal: %s (%s; %s)",
+                    name,
+                    action.meaning,
+                    action.stop.value,
+                )
+            action.handler()
 
     # The signal handlers, in the table's order.
 
@@ -411,7 +422,12 @@ class Arbiter:
         INT or QUIT arriving during a graceful wait turns it quick.
         """
         self.stopping = True
-        keep_unix_files = bool(self.reexec_pid or self.master_pid or self.systemd)
+        # The socket file is not ours to remove when another master will serve
+        # on it (USR2, either side), when systemd owns it, or when, with
+        # reuse_port, another server may have bound the same path.
+        keep_unix_files = bool(
+            self.reexec_pid or self.master_pid or self.systemd or self.cfg.reuse_port
+        )
         sock.close_sockets(self.listeners, unlink=not keep_unix_files)
         self.listeners = []
         # exercise: graceful-stop
@@ -516,9 +532,12 @@ class Arbiter:
         """Go back to the configuration from before the last HUP, and its number of
         workers.
 
-        ``app.reload()`` swaps the application's config for a new one; this is the
-        one place the master swaps it back, and then takes its settings from it
-        again (:meth:`setup`), so master and application never disagree.
+        ``app.reload()`` swaps the application's config for a new one, and puts the
+        old one back itself when the new one does not load. When the new one loaded
+        but the reload failed later (:meth:`reload`), or its workers cannot boot
+        (:meth:`roll_back_reload`), the master swaps it back here, then takes its
+        settings from it again (:meth:`setup`), so master and application never
+        disagree.
         """
         if self.previous_cfg is not None:
             self.app.cfg = self.previous_cfg
@@ -604,7 +623,23 @@ class Arbiter:
             self.workers[pid] = WorkerRecord(pid, worker, self.generation, time.time())
             return pid
         # end-exercise: hook-calls
-        worker.run_in_child(self)  # post_fork, boot, serve, exit: never returns
+        # post_fork, boot, serve, exit: never returns
+        worker.run_in_child(self, self.inheritance())
+
+    def inheritance(self) -> Inheritance:
+        """What a new child is handed, explicitly: it reads nothing else of ours.
+
+        Called in the child right after the fork, so the siblings it lists are
+        exactly those the fork copied (the child itself is not recorded yet).
+        """
+        files: list[Closable] = [record.tmp for record in self.workers.values()]
+        if self.wake_pipe is not None:
+            files.append(self.wake_pipe)
+        return Inheritance(
+            proc_name=self.proc_name,
+            master_signals=tuple(self.signal_handlers),
+            master_files=tuple(files),
+        )
 
     def notice_booted_workers(self) -> None:
         """A worker's first heartbeat means it has booted: note it, tell the hook,

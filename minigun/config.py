@@ -65,10 +65,10 @@ from minigun.validators import (
     validate_post_request,
     validate_proxy_protocol,
     validate_raw_env,
-    validate_reload,
     validate_seconds,
     validate_sendfile,
     validate_string,
+    validate_string_list,
     validate_umask,
     validate_user,
     validate_worker_class,
@@ -116,7 +116,6 @@ GUNICORN_ONLY_SETTINGS = frozenset(
         "initgroups",
         "logger_class",
         "reload_engine",
-        "reload_extra_files",
         "spew",
         "ssl_version",
         "statsd_host",
@@ -720,13 +719,27 @@ SETTINGS: list[Setting] = [
     Setting(
         "reload",
         SERVER_MECHANICS,
-        "Restart workers when code changes (not implemented).",
-        "Accepted so that gunicorn config files load; setting it true only prints a "
-        "warning. Send HUP to reload by hand.",
-        validator=validate_reload,
+        "Restart workers when a source file changes (for development).",
+        "Each worker polls the files of the modules it imported, once a second. An "
+        "application that fails to load is answered 500 until a file changes, "
+        "rather than stopping the server. A preloaded app is the master's and is "
+        "not reloaded.",
+        validator=validate_bool,
         default=False,
         cli=("--reload",),
         action="store_true",
+    ),
+    Setting(
+        "reload_extra_files",
+        SERVER_MECHANICS,
+        "More files whose change restarts the workers (with reload).",
+        "Templates, data files: anything the application reads that is not a "
+        "module. Repeat the flag for several files.",
+        validator=validate_string_list,
+        default=[],
+        cli=("--reload-extra-file",),
+        meta="FILE",
+        action="append",
     ),
     Setting(
         "chdir",
@@ -762,7 +775,8 @@ SETTINGS: list[Setting] = [
         "raw_env",
         SERVER_MECHANICS,
         "Set an environment variable in the workers: KEY=VALUE.",
-        "Repeat the flag for several variables.",
+        "Repeat the flag for several variables. The master sets them too, before "
+        "it imports a preloaded app.",
         validator=validate_raw_env,
         default=[],
         cli=("-e", "--env"),
@@ -1194,7 +1208,9 @@ class Config:
 
     def __init__(self, usage: str | None = None, prog: str | None = None) -> None:
         self.usage = usage
-        self.prog = prog or os.path.basename(sys.argv[0])
+        # An embedding interpreter (a test runner, mod_wsgi) may leave sys.argv
+        # empty; the config file must still be found and read.
+        self.prog = prog or os.path.basename(sys.argv[0] if sys.argv else "minigun")
         self.settings: dict[str, Setting] = {s.name: s for s in SETTINGS}
         # Any: each setting has its own type (int, str, a hook...), known only by name
         # Not through set(): that is the door for a value someone gives. A default
@@ -1207,9 +1223,6 @@ class Config:
         if name not in values:
             raise AttributeError(f"no setting named {name!r}")
         return values[name]
-
-    def get(self, name: str) -> Any:
-        return self.values[name]
 
     def set(self, name: str, value: object) -> None:
         """Validate and store one value.

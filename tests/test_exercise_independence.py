@@ -79,6 +79,7 @@ chapter = "calc"
 region = "add"
 file = "minigun/calc.py"
 tests = "test_add.py"
+points = 1
 hints = ["Python has an operator for it."]
 
 [[exercise]]
@@ -88,6 +89,7 @@ chapter = "calc"
 region = "twice"
 file = "minigun/calc.py"
 tests = "test_twice.py"
+points = 1
 hints = ["A number and itself."]
 """
 

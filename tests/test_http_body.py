@@ -13,7 +13,6 @@ from minigun.config import Config
 from minigun.http.body import (
     Body,
     ChunkedReader,
-    EOFReader,
     LengthReader,
     parse_chunk_size_line,
 )
@@ -144,12 +143,6 @@ def test_a_closed_connection_after_the_last_chunk_is_a_missing_terminator() -> N
         Body(chunked(b"0\r\n")).read()
 
 
-def test_eof_reader_reads_until_the_peer_closes() -> None:
-    reader = EOFReader(IterUnreader([b"abc", b"def"]))
-    assert Body(reader).read() == b"abcdef"
-    assert reader.read(10) == b""
-
-
 def lines_body() -> Body:
     data = b"one\ntwo\n\nthree"
     return Body(LengthReader(IterUnreader([data[:5], data[5:]]), len(data)))
@@ -196,9 +189,17 @@ def test_discarding_a_body_is_not_the_application_reading_it() -> None:
     calls = []
     unreader = IterUnreader([b"abcNEXT"])
     body = Body(LengthReader(unreader, 3), lambda: calls.append(1))
-    body.discard()
+    assert body.discard(10)
     assert calls == []
     assert unreader.read() == b"NEXT"
+
+
+def test_discarding_stops_at_its_limit() -> None:
+    unreader = IterUnreader([b"abc", b"def", b"ghi"])
+    assert not Body(LengthReader(unreader, 9)).discard(5), "9 bytes promised"
+    assert unreader.read() == b"abc", "nothing read: the length alone was too much"
+    chunks = IterUnreader([b"3\r\nabc\r\n", b"3\r\ndef\r\n", b"3\r\nghi\r\n0\r\n\r\n"])
+    assert not Body(ChunkedReader(chunks, lambda _: [])).discard(5)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,7 @@
-"""RequestParser: one request after another, keep-alive, closing for good, deadlines."""
+"""RequestParser: one request head after another, and the deadlines that bound them.
+
+When the connection closes and where the next request starts: test_http_exchange.
+"""
 
 import socket
 import threading
@@ -10,7 +13,7 @@ import pytest
 
 from minigun.config import Config
 from minigun.http import errors
-from minigun.http.parser import ConnectionState, RequestParser
+from minigun.http.parser import RequestParser
 
 PEER = ("127.0.0.1", 40000)
 
@@ -26,50 +29,14 @@ def parser_for(*pieces: bytes, **settings: Any) -> RequestParser:
     return RequestParser(config(**settings), iter(pieces), PEER)
 
 
-def test_pipelined_requests_come_out_one_by_one() -> None:
+def test_request_heads_come_out_one_by_one() -> None:
     parser = parser_for(
         b"POST /a HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
         b"GET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n"
     )
-    assert [req.path for req in parser] == ["/a", "/b", "/c"]
-
-
-def test_an_unread_body_is_skipped_before_the_next_request() -> None:
-    parser = parser_for(
-        b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-        b"GET /b HTTP/1.1\r\n\r\n",
-    )
     first = next(parser)
-    assert first.path == "/a"
-    assert next(parser).path == "/b"
-
-
-def test_a_request_that_closes_the_connection_is_the_last() -> None:
-    parser = parser_for(b"GET /a HTTP/1.0\r\n\r\nGET /b HTTP/1.1\r\n\r\n")
-    assert [req.path for req in parser] == ["/a"]
-    assert parser.state is ConnectionState.CLOSED
-
-
-def test_nothing_is_parsed_after_a_parse_error() -> None:
-    # The second request is well formed, but it follows bytes that were not.
-    parser = parser_for(
-        b"GET / HTTP/1.1\r\nBad Name: x\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n"
-    )
-    with pytest.raises(errors.InvalidHeaderName):
-        next(parser)
-    assert parser.state is ConnectionState.CLOSED
-    assert next(parser, None) is None
-
-
-def test_a_bad_body_closes_the_parser_too() -> None:
-    parser = parser_for(
-        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        b"GET /smuggled HTTP/1.1\r\n\r\n",
-    )
-    next(parser)
-    with pytest.raises(errors.InvalidChunkSize):
-        next(parser)
-    assert next(parser, None) is None
+    assert first.body.read() == b"abc"  # the exchange reads past it in a server
+    assert [first.path] + [req.path for req in parser] == ["/a", "/b", "/c"]
 
 
 def test_a_client_that_closes_between_requests_ends_the_iteration() -> None:
@@ -80,16 +47,6 @@ def test_a_client_that_closes_between_requests_ends_the_iteration() -> None:
 def test_a_client_that_closes_inside_a_request_is_no_more_data() -> None:
     with pytest.raises(errors.NoMoreData):
         next(parser_for(b"GET /a HTTP/1.1\r\nHost: x"))
-
-
-def test_a_client_waiting_for_100_continue_ends_the_connection_if_not_read() -> None:
-    parser = parser_for(
-        b"POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"
-    )
-    req = next(parser)
-    req.body.before_first_read = lambda: None  # what wsgi.create installs
-    assert req.should_close()
-    assert next(parser, None) is None
 
 
 @pytest.fixture
@@ -154,3 +111,24 @@ def test_each_request_gets_its_own_deadline(pair) -> None:
         assert next(parser).path == "/b"
     finally:
         sender.join(2)
+
+
+def test_the_owners_wait_limit_bounds_a_longer_body_idle_timeout(pair) -> None:
+    client, server = pair
+    client.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+    cfg = config(body_idle_timeout=30)
+    req = next(RequestParser(cfg, server, PEER, wait_limit=0.3))
+    start = time.monotonic()
+    with pytest.raises(errors.RequestTimeout, match="no body bytes"):
+        req.body.read()
+    assert 0.25 < time.monotonic() - start < 2
+
+
+def test_the_owners_wait_limit_bounds_the_head_too(pair) -> None:
+    client, server = pair
+    client.sendall(b"GET / HTTP/1.1\r\n")
+    parser = RequestParser(config(header_timeout=30), server, PEER, wait_limit=0.3)
+    start = time.monotonic()
+    with pytest.raises(errors.RequestTimeout):
+        next(parser)
+    assert time.monotonic() - start < 2

@@ -11,9 +11,11 @@ from wsgiref.validate import validator
 import pytest
 
 from minigun.config import Config
+from minigun.glogging import WSGI_ERRORS
 from minigun.http import errors, wsgi
+from minigun.http import exchange as http_exchange
 from minigun.http.errors import status_for
-from minigun.http.parser import RequestParser
+from minigun.http.unreader import SocketUnreader
 
 PEER = ("192.0.2.7", 51000)
 SERVER = ("127.0.0.1", 8000)
@@ -28,21 +30,26 @@ def config(**settings: Any) -> Config:
 
 
 class Exchange:
-    """One request through parser, environ, app and Response, as a worker does it."""
+    """One request through exchange, environ, app and Response, as a worker does it."""
 
     def __init__(self, raw: bytes, peer: Any = PEER, **settings: Any) -> None:
         self.client, self.server = socket.socketpair()
         self.client.sendall(raw)
         self.cfg = config(**settings)
-        self.req = next(RequestParser(self.cfg, self.server, peer))
+        self.exchange = http_exchange.Exchange(
+            self.cfg, SocketUnreader(self.server), peer, send=self.server.sendall
+        )
+        req = self.exchange.next_request()
+        assert req is not None
+        self.req = req
         self.resp, self.environ = wsgi.create(
-            self.req, self.server, peer, SERVER, self.cfg
+            self.req, self.server, peer, SERVER, self.cfg, self.exchange
         )
 
     def run(self, app: App, force_close: bool = False) -> bytes:
         """Serve ``app`` and return every byte the client received."""
         if force_close:
-            self.resp.force_close()
+            self.exchange.refuse_keep_alive(http_exchange.Close.WORKER)
         result = app(self.environ, self.resp.start_response)
         try:
             if isinstance(result, wsgi.FileWrapper):
@@ -140,7 +147,7 @@ def test_the_environ_has_every_key_pep_3333_requires() -> None:
     assert (environ["REMOTE_ADDR"], environ["REMOTE_PORT"]) == ("192.0.2.7", "51000")
     assert environ["wsgi.version"] == (1, 0)
     assert environ["wsgi.url_scheme"] == "http"
-    assert environ["wsgi.errors"] is sys.stderr
+    assert environ["wsgi.errors"] is WSGI_ERRORS
     assert environ["wsgi.multithread"] is False
     assert environ["wsgi.multiprocess"] is False
     assert environ["wsgi.run_once"] is False
@@ -236,11 +243,14 @@ def test_chunked_when_an_http_1_1_keep_alive_response_has_no_length() -> None:
     assert raw.endswith(b"6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n")
 
 
-def test_a_closing_response_without_length_ends_at_close() -> None:
-    response = ParsedResponse(exchange(GET, app_returning([b"hi"]), force_close=True))
+def test_a_closing_http_1_1_response_without_length_is_still_chunked() -> None:
+    """So that a response cut off by a failure is seen to be (no last chunk)."""
+    raw = exchange(GET, app_returning([b"hi"]), force_close=True)
+    response = ParsedResponse(raw)
     assert response.header("Connection") == "close"
-    assert response.header("Transfer-Encoding") is None
+    assert response.header("Transfer-Encoding") == "chunked"
     assert response.body == b"hi"
+    assert raw.endswith(b"2\r\nhi\r\n0\r\n\r\n")
 
 
 def test_http_1_0_gets_no_chunked_and_closes_without_a_length() -> None:
@@ -266,7 +276,7 @@ def test_never_more_bytes_than_content_length() -> None:
 def test_a_body_short_of_its_length_closes_the_connection() -> None:
     ex = Exchange(GET)
     ex.run(app_returning([b"123"], headers=[("Content-Length", "7")]))
-    assert ex.resp.should_close()
+    assert not ex.exchange.keeps_alive()
 
 
 @pytest.mark.parametrize(
@@ -322,14 +332,15 @@ def test_hop_by_hop_headers_from_the_app_are_dropped() -> None:
     assert b"X-Kept: yes" in sent
     assert sent.count(b"Connection:") == 1
     assert ParsedResponse(sent).header("Connection") == "close"
-    assert ex.resp.should_close()
+    assert not ex.exchange.keeps_alive()
 
 
 @pytest.mark.parametrize(
     ("status", "headers"),
     [
         ("200 OK\r\nX-Injected: 1", []),
-        ("200", []),
+        ("2000", []),
+        ("200OK", []),
         ("OK 200", []),
         ("200 OK", [("X-A", "1\r\nX-Injected: 1")]),
         ("200 OK", [("X-A", "a\nb")]),
@@ -346,6 +357,26 @@ def test_injection_in_status_or_headers_is_a_500(status: str, headers: list) -> 
         ex.resp.start_response(status, headers)
     assert status_for(caught.value) == 500
     assert ex.received() == b"", "nothing may reach the client"
+
+
+def test_an_invalid_header_value_stays_out_of_the_error_text() -> None:
+    """The value may be a secret, and the message goes to the error log."""
+    ex = Exchange(GET)
+    with pytest.raises(errors.InvalidResponse) as caught:
+        ex.resp.start_response("200 OK", [("Set-Cookie", "session=s3cr3t\r\n")])
+    assert "s3cr3t" not in str(caught.value)
+    assert "Set-Cookie" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "status_line"),
+    [("200", b"HTTP/1.1 200 OK\r\n"), ("299", b"HTTP/1.1 299 \r\n")],
+)
+def test_a_status_without_a_reason_phrase_is_sent_with_the_usual_one(
+    status: str, status_line: bytes
+) -> None:
+    sent = exchange(GET, app_returning([b"hi"], status=status))
+    assert sent.startswith(status_line)
 
 
 def test_start_response_twice_without_exc_info_is_an_error() -> None:
@@ -415,7 +446,7 @@ def test_no_100_continue_when_the_app_answers_without_reading() -> None:
     ex = Exchange(EXPECTING)
     sent = ex.run(app_returning([b"no"], status="413 Content Too Large"))
     assert b"100 Continue" not in sent
-    assert ex.resp.should_close(), "the client may still send the body"
+    assert not ex.exchange.keeps_alive(), "the client may still send the body"
 
 
 def test_a_real_file_goes_out_with_sendfile(tmp_path, monkeypatch) -> None:

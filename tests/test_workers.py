@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import time
+from typing import Any
 
 import pytest
 from fake_app import FakeApp
@@ -12,8 +13,10 @@ from minigun.arbiter import Arbiter, WorkerRecord
 from minigun.config import Config
 from minigun.errors import APP_LOAD_ERROR, AppImportError
 from minigun.http.errors import InvalidRequestLine
+from minigun.http.exchange import Exchange
 from minigun.wakepipe import WakePipe
 from minigun.workers.base import IGNORED_WHILE_BOOTING, UNLIMITED_REQUESTS, Worker
+from minigun.workers.handler import RequestHandler, log_failed_access
 from minigun.workers.workertmp import WorkerTmp
 
 
@@ -63,6 +66,21 @@ def test_run_is_the_subclass_job():
         make_worker().run()
 
 
+def test_a_child_is_handed_what_it_needs_and_nothing_more():
+    master = Arbiter(FakeApp(Config()))
+    master.wake_pipe = WakePipe()
+    sibling = make_worker()
+    master.workers[4242] = WorkerRecord(4242, sibling, 0, time.time())
+    try:
+        inherited = master.inheritance()
+        assert inherited.proc_name == master.proc_name
+        assert set(inherited.master_signals) == set(master.signal_handlers)
+        assert set(inherited.master_files) == {sibling.tmp, master.wake_pipe}
+    finally:
+        sibling.tmp.close()
+        master.wake_pipe.close()
+
+
 def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
     """forget_master_state in a real child (it changes the process's signals): the
     master's signals ignored or default, its pipe and the siblings' files closed."""
@@ -77,7 +95,7 @@ def test_a_new_child_drops_the_masters_signals_pipe_and_heartbeat_files():
         found = {"handlers": {}, "closed": []}
         try:
             signal.signal(signal.SIGUSR1, master.signal)  # what the fork copies
-            make_worker().forget_master_state(master)
+            make_worker().forget_master_state(master.inheritance())
             for sig in master.signal_handlers:
                 found["handlers"][sig.name] = int(signal.getsignal(sig))
             for fd in master_fds:
@@ -153,7 +171,11 @@ def test_abort_names_the_request_in_hand():
 def test_a_timed_out_request_is_answered_500():
     worker = make_worker()
     client = FakeClient()
-    worker.answer_timed_out(FakeRequest(), client, ("10.0.0.1", 5))
+    head = b"POST /report?year=2026 HTTP/1.1\r\nHost: x\r\n\r\n"
+    exchange = Exchange(worker.cfg, iter([head]), ("10.0.0.1", 5), send=client.sendall)
+    exchange.next_request()
+    handler = RequestHandler(worker, lambda environ, start_response: [])
+    handler.answer_failure(exchange.time_out(), exchange, client, ("10.0.0.1", 5))
     assert client.sent.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
     assert b"Connection: close" in client.sent
     assert ("access", 500) in worker.log.lines
@@ -177,10 +199,17 @@ def test_app_that_fails_to_load_exits_with_app_load_error():
     assert any("no module named 'nope'" in text for _, text in worker.log.lines)
 
 
+def answer(worker: Worker, client: Any, error: Exception) -> None:
+    """What the request path does with an error the exchange judged."""
+    exchange = Exchange(worker.cfg, iter([]), ("10.0.0.1", 5), send=client.sendall)
+    handler = RequestHandler(worker, lambda environ, start_response: [])
+    handler.answer_failure(exchange.fail(error), exchange, client, ("10.0.0.1", 5))
+
+
 def test_parse_error_is_answered_with_its_status():
     worker = make_worker()
     client = FakeClient()
-    worker.handle_error(None, client, ("10.0.0.1", 5), InvalidRequestLine("GARBAGE"))
+    answer(worker, client, InvalidRequestLine("GARBAGE"))
     assert client.sent.startswith(b"HTTP/1.1 400 Bad Request\r\n")
     assert b"Connection: close" in client.sent
 
@@ -191,7 +220,7 @@ def test_app_exception_is_answered_500_and_logged():
     try:
         raise ZeroDivisionError("bug")
     except ZeroDivisionError as error:
-        worker.handle_error(None, client, ("10.0.0.1", 5), error)
+        answer(worker, client, error)
     assert client.sent.startswith(b"HTTP/1.1 500 ")
     assert worker.log.lines[0][0] == "exception"
 
@@ -222,7 +251,7 @@ def test_failed_access_is_logged():
     class Req:
         method, uri, version = "GET", "/x", (1, 1)
 
-    worker.log_failed_access(Req(), ("1.2.3.4", 1), 400)
+    log_failed_access(worker.log, Req(), ("1.2.3.4", 1), 400)  # type: ignore[arg-type]
     assert ("access", 400) in worker.log.lines
 
 

@@ -11,6 +11,7 @@ from fakes import FakeApp, RecordingLog, never_retire
 import minigun
 from minigun.config import Config
 from minigun.http.wsgi import FileWrapper
+from minigun.workers.handler import RequestHandler
 from minigun.workers.sync import SyncWorker
 
 ENVIRON = {"REQUEST_METHOD": "GET", "PATH_INFO": "/"}
@@ -82,8 +83,7 @@ def serve(worker: SyncWorker, make_body) -> FakeResponse:
         start_response("200 OK", [])
         return make_body(resp.events)
 
-    worker.wsgi = application
-    worker.run_app(resp, ENVIRON)
+    RequestHandler(worker, application).run_app(resp, ENVIRON)
     assert calls == [(ENVIRON, resp.start_response)], (
         f"the application was called as {calls}; expected once, with the environ "
         "and resp.start_response"
@@ -119,9 +119,8 @@ def test_the_bodys_close_is_called_even_when_iterating_fails(worker):
     def application(environ, start_response):
         return ClosingBody(resp.events, [b"x"], fail=True)
 
-    worker.wsgi = application
     with pytest.raises(AppBroke):
-        worker.run_app(resp, ENVIRON)
+        RequestHandler(worker, application).run_app(resp, ENVIRON)
     assert ("body.close", None) in resp.events, (
         f"iterating the body raised; the calls were {resp.events}; expected the body's "
         "close() anyway (PEP 3333: frameworks release resources there)"

@@ -44,11 +44,12 @@ def test_an_address_outside_the_network_is_not_trusted():
     assert not host_allowed("11.0.0.1", NGINX_SUBNET), "11.0.0.1 is outside 10.0.0.0/8"
 
 
-def test_a_network_written_with_host_bits_still_counts():
-    """Operators write ``192.168.1.7/24`` meaning the /24 it sits in."""
-    assert host_allowed("192.168.1.200", ("192.168.1.7/24",)), (
-        "'192.168.1.7/24' means 192.168.1.0/24 (ip_network(..., strict=False))"
-    )
+def test_a_list_may_mix_addresses_and_networks():
+    """The list as the setting hands it over: addresses and networks side by side."""
+    mixed = ("192.168.1.5", "10.0.0.0/8")
+    assert host_allowed("192.168.1.5", mixed), "192.168.1.5 is listed as an address"
+    assert host_allowed("10.9.8.7", mixed), "10.9.8.7 is inside the listed 10.0.0.0/8"
+    assert not host_allowed("192.168.1.6", mixed), "192.168.1.6 is in neither entry"
 
 
 def test_addresses_are_compared_as_addresses_not_as_text():

@@ -3,14 +3,15 @@
 Chapter question: the header block has ended; how many of the bytes that follow belong
 to this request, and which belong to the next one on the same connection?
 
-RFC 9112 section 6.3 answers with one of three framings, each a reader here:
+RFC 9112 section 6.3 answers with one of three framings; a request may use two of
+them, each a reader here:
 
 - :class:`LengthReader`: ``Content-Length`` says how many bytes (section 6.2).
 - :class:`ChunkedReader`: ``Transfer-Encoding: chunked`` sends the body in chunks, each
   prefixed by its size in hexadecimal, ended by a zero-size chunk and trailer fields
   (section 7.1).
-- :class:`EOFReader`: the body runs until the connection closes. Only responses may be
-  framed this way; a request without either header has no body at all.
+- The third, a body that runs until the connection closes, is for responses only: a
+  request without either header has no body at all.
 
 A reader's ``read(size)`` returns at most ``size`` decoded bytes and ``b""`` once the
 body is complete; it never reads a byte of the next request. :class:`Body` wraps a
@@ -29,6 +30,7 @@ from minigun.http.errors import (
     NoMoreData,
     ParseException,
 )
+from minigun.http.grammar import TOKEN
 from minigun.http.unreader import CRLF, MAX_RECV_SIZE, Unreader
 
 #: How many bytes :class:`Body` asks its reader for while looking for a newline.
@@ -44,21 +46,22 @@ MAX_CHUNK_SIZE_DIGITS = 16
 # RFC 9112 section 7.1: chunk-size = 1*HEXDIG
 CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,%d}" % MAX_CHUNK_SIZE_DIGITS)
 
-# RFC 9112 section 7.1.1, one grammar line per regex line:
+# RFC 9112 section 7.1.1, one grammar line per regex line (the tokens: grammar.TOKEN):
 CHUNK_EXT_RE = re.compile(
     rb"""
     (?:                                     # chunk-ext = *(
         [ \t]* ; [ \t]*                     #   BWS ";" BWS
-        [-!#$%&'*+.^_`|~0-9A-Za-z]+         #   chunk-ext-name (a token)
+        %(token)s                           #   chunk-ext-name (a token)
         (?:                                 #   [
             [ \t]* = [ \t]*                 #     BWS "=" BWS
-            (?: [-!#$%&'*+.^_`|~0-9A-Za-z]+ #     chunk-ext-val: a token
+            (?: %(token)s                   #     chunk-ext-val: a token
             | "(?: [\t !#-\[\]-~\x80-\xff]  #       or a quoted-string of qdtext
                 | \\[\t -~\x80-\xff] )*"    #       and quoted-pairs
             )
         )?                                  #   ]
     )*                                      # )
-    """,
+    """
+    % {b"token": TOKEN},
     re.VERBOSE,
 )
 
@@ -186,25 +189,7 @@ def parse_chunk_size_line(line: bytes) -> int:
     return int(size, 16)
 
 
-class EOFReader:
-    """A body that runs until the peer closes (responses only, RFC 9112 section 6.3)."""
-
-    def __init__(self, unreader: Unreader) -> None:
-        self.unreader = unreader
-        self.finished = False
-        self.known_remaining = 0  # nothing is promised before the close
-
-    def read(self, size: int) -> bytes:
-        """Return up to ``size`` bytes; ``b""`` once the peer has closed."""
-        if self.finished or size <= 0:
-            return b""
-        data = self.unreader.read(size)
-        if not data:
-            self.finished = True
-        return data
-
-
-BodyReader = LengthReader | ChunkedReader | EOFReader
+BodyReader = LengthReader | ChunkedReader
 
 
 class Body:
@@ -304,15 +289,22 @@ class Body:
             raise StopIteration
         return line
 
-    def discard(self) -> None:
-        """Read and drop the rest of the body, so the next request can be parsed.
+    def discard(self, limit: int) -> bool:
+        """Read and drop the rest of the body, at most about ``limit`` bytes more;
+        ``True`` if the body ended, so the next request can be parsed.
 
         Draining is not the application reading: it never sends ``100 Continue``.
+        A body whose framing already promises more than ``limit`` is not read at all.
         """
         self.before_first_read = None
         self.buffer.clear()
-        while self.fill(READ_ALL_SIZE):
-            pass
+        dropped = 0
+        while dropped + self.reader.known_remaining <= limit:
+            data = self.fill(READ_ALL_SIZE)
+            if not data:
+                return True
+            dropped += len(data)
+        return False
 
     def fill(self, size: int) -> bytes:
         """Return the next bytes from the reader, announcing the first read once."""

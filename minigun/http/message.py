@@ -40,12 +40,12 @@ from minigun.http.errors import (
     UnsupportedTransferCoding,
 )
 from minigun.http.fields import (
-    TOKEN_RE,
     FieldRules,
     Fields,
     read_fields,
     read_trailers,
 )
+from minigun.http.grammar import AUTHORITY_RE, TOKEN_RE, is_content_length
 from minigun.http.proxy import ProxyInfo, ip_allowed, read_proxy_preamble
 from minigun.http.unreader import Unreader
 from minigun.sock import SocketAddress
@@ -73,27 +73,21 @@ VERSION_RE = re.compile(rb"HTTP/([0-9])\.([0-9])")
 # percent-encoded. A raw UTF-8 target would otherwise be decoded twice on its way
 # to PATH_INFO.
 TARGET_FORBIDDEN_RE = re.compile(rb"[\x00-\x20\x7f-\xff]")
-# RFC 3986 section 3.2: [ userinfo "@" ] host [ ":" port ]
-AUTHORITY_RE = re.compile(
-    r"(?:[-\w.~%!$&'()*+,;=:]*@)?"  # userinfo
-    r"(?:\[[0-9A-Fa-f:.]+\]|[-\w.~%!$&'()*+,;=]*)"  # IP-literal or reg-name
-    r"(?::[0-9]*)?",  # port
-    re.ASCII,
-)
 ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][-A-Za-z0-9+.]*)://([^/?#]*)(.*)", re.DOTALL)
 
 #: Fields a request may carry only once: two values would be two different requests.
 SINGLETON_FIELDS = frozenset({"HOST", "CONTENT-LENGTH", "CONTENT-TYPE"})
 CHUNKED = "chunked"
 IDENTITY = "identity"
-#: Codings minigun passes through undecoded before ``chunked``.
-PASS_THROUGH_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "compress"})
 CONTINUE = "100-continue"
+CONNECT_METHOD = "CONNECT"
 
 
 @dataclass(frozen=True)
 class ParseRules:
-    """The settings the parser obeys, read from the config once and normalised."""
+    """The settings the parser obeys, as one value: read from the live config for
+    each request (:meth:`from_config`), with gunicorn's readings applied (a limit of
+    0 means the ceiling), so the phases below never read ``cfg`` themselves."""
 
     limit_request_line: int
     limit_request_body: int
@@ -229,6 +223,12 @@ class Request:
         has_body = CHUNKED in codings or bool(content_length)
         self.expect_continue = self.expects_continue(has_body)
         self.scheme = self.forwarded_scheme()
+        if self.method == CONNECT_METHOD:
+            # RFC 9110 section 9.3.6: what follows a CONNECT is a tunnel's payload,
+            # for the host the client asked to reach, never a next request. A WSGI
+            # server has no tunnel to hand it to: the connection ends with the
+            # response, and the bytes after the head are never parsed.
+            self.must_close = True
         return Phase.BODY
 
     STEPS: ClassVar[dict[Phase, Callable[["Request"], Phase]]] = {
@@ -250,7 +250,7 @@ class Request:
         if not values:
             return None
         value = values[0]
-        if not (value.isascii() and value.isdigit()):
+        if not is_content_length(value):
             raise InvalidHeader(f"CONTENT-LENGTH: {value}")
         if len(value) > MAX_CONTENT_LENGTH_DIGITS:
             raise InvalidHeader(f"CONTENT-LENGTH too long: {value}")
@@ -260,7 +260,12 @@ class Request:
         """The transfer codings in order, from every Transfer-Encoding field.
 
         Transfer-Encoding on HTTP/1.0 is refused: an HTTP/1.0 recipient could not
-        have understood it, so the framing is faulty (RFC 9112 section 6.1).
+        have understood it, so the framing is faulty (RFC 9112 section 6.1). A
+        coding other than ``chunked`` (and the no-op ``identity``) is answered 501
+        (RFC 9112 section 7): minigun decodes no ``gzip`` or ``deflate``, and
+        handing the still-compressed bytes to the application as the body would
+        give it content that is not the request's content. gunicorn 27 answers
+        the same.
         """
         codings = [
             coding.strip(" \t").lower()
@@ -269,14 +274,14 @@ class Request:
         ]
         if codings and self.version < HTTP_1_1:
             raise InvalidHeader("TRANSFER-ENCODING on HTTP/1.0")
-        for coding in codings:
-            if coding not in PASS_THROUGH_CODINGS | {CHUNKED, IDENTITY}:
-                raise UnsupportedTransferCoding(coding)
         if codings and codings[-1] != CHUNKED:
             # Section 6.3: chunked not last means the length cannot be known; even
             # "identity" with a Content-Length is refused, because a proxy that
             # ignores one header or the other would see a different body.
             raise InvalidHeader("TRANSFER-ENCODING without chunked last")
+        for coding in codings:
+            if coding not in (CHUNKED, IDENTITY):
+                raise UnsupportedTransferCoding(coding)
         return codings
 
     def check_chunked(self, codings: list[str], content_length: int | None) -> None:
@@ -285,10 +290,6 @@ class Request:
             raise InvalidHeader("TRANSFER-ENCODING: chunked more than once")
         if content_length is not None:
             raise InvalidHeader("CONTENT-LENGTH with TRANSFER-ENCODING")
-        if set(codings) - {CHUNKED, IDENTITY}:
-            # A compressed body reaches the application undecoded; do not let the
-            # connection outlive a request the application may not have understood.
-            self.must_close = True
 
     def read_trailers(self, unreader: Unreader) -> Fields:
         """Read the trailer section after the last chunk, with this request's rules.
@@ -341,24 +342,6 @@ class Request:
             return self.body.reader.trailers
         return []
 
-    def should_close(self) -> bool:
-        """Whether the connection must close after this request (RFC 9112 sec. 9.3).
-
-        HTTP/1.1 stays open unless a ``Connection`` field says ``close``; HTTP/1.0
-        closes unless it says ``keep-alive``. A client still waiting for
-        ``100 Continue`` may send its body later, so that connection closes too.
-        """
-        if self.must_close or (self.body.awaiting_first_read and self.expect_continue):
-            return True
-        options = {
-            option.strip(" \t").lower()
-            for value in self.values("CONNECTION")
-            for option in value.split(",")
-        }
-        if "close" in options:
-            return True
-        return self.version < HTTP_1_1 and "keep-alive" not in options
-
 
 def refuse_repeated_singletons(fields: Fields) -> None:
     """Two values of a field that may come once would be two different requests."""
@@ -397,7 +380,7 @@ def split_target(method: str, target: str) -> tuple[str, str, str]:
     ``*`` (asterisk-form, OPTIONS only) and ``host:port`` (authority-form, CONNECT
     only) name no resource: the path is the target itself.
     """
-    if method == "CONNECT":
+    if method == CONNECT_METHOD:
         if not AUTHORITY_RE.fullmatch(target) or "@" in target or ":" not in target:
             raise InvalidRequestLine(f"CONNECT needs host:port, not {target!r}")
         return target, "", ""

@@ -1,29 +1,26 @@
-"""Requests one after another from one connection.
+"""Request heads one after another from one connection.
 
 Chapter question: a keep-alive connection carries many requests back to back, maybe
-pipelined in one packet; when may the server read the next one, and when must it stop?
+pipelined in one packet; how is each one's head read, and how long may it take?
 
-:class:`RequestParser` is an iterator of :class:`~minigun.http.message.Request`. Before
-each new request it makes sure the previous one is finished: its body read to the end
-(so the next request starts at the right byte) unless the previous request said the
-connection closes. Its own states are few and explicit (:class:`ConnectionState`):
-
-- ``READY``: the next request may be parsed;
-- ``CLOSED``: the connection is done, because a request asked to close it, the client
-  closed it, or a parse error made every following byte untrustworthy. A closed parser
-  never parses again, so one malformed request can never smuggle a second one.
+:class:`RequestParser` is an iterator of :class:`~minigun.http.message.Request`: each
+``next()`` reads one request head and leaves its body on the wire. It does not decide
+whether there is a next request, nor read past a body the application left unread:
+the connection's state machine does (:class:`~minigun.http.exchange.Exchange`), which
+asks for the next request only once the previous one is finished.
 
 Two clocks bound a slow client. The request head (PROXY preamble, request line,
 headers) must be complete within ``header_timeout`` seconds of the moment the parser
 starts reading it. The body has no total deadline, since a large upload on a slow link
 is not an attack; instead no wait for its next bytes may last longer than
-``body_idle_timeout``. Either way the answer is 408 and the connection closes.
+``body_idle_timeout``. Either way the answer is 408 and the connection closes. The
+parser's owner may bound both further (``wait_limit``): a worker must answer before
+its master's ``timeout`` takes the client's silence for a stuck worker.
 """
 
-import enum
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from minigun.config import Config
 from minigun.http.message import Request
@@ -31,93 +28,74 @@ from minigun.http.unreader import IterUnreader, SocketUnreader, Unreader
 from minigun.sock import SocketAddress
 
 
-class ConnectionState(enum.Enum):
-    """Whether another request may be read from the connection."""
-
-    READY = "ready"
-    CLOSED = "closed"
-
-
 class RequestParser:
-    """Parse the requests of one connection, one per ``next()``.
+    """Parse the request heads of one connection, one per ``next()``.
 
     Args:
         cfg: the server's config.
-        source: a connected socket, or an iterable of byte strings (tests).
+        source: a connected socket, an unreader, or an iterable of byte strings
+            (tests).
         peer_addr: the client's address, as ``accept()`` returned it.
-        on_body_progress: called whenever body bytes arrive (see ``Body``): a body
-            has no total deadline, so the worker must know it is still moving.
+        wait_limit: the longest one wait for the client may last, whatever
+            ``header_timeout`` and ``body_idle_timeout`` say; ``None``: no bound.
     """
 
     def __init__(
         self,
         cfg: Config,
-        source: socket.socket | Iterable[bytes],
+        source: Unreader | socket.socket | Iterable[bytes],
         peer_addr: SocketAddress,
-        on_body_progress: Callable[[], None] | None = None,
+        wait_limit: float | None = None,
     ) -> None:
         self.cfg = cfg
-        self.unreader: Unreader = (
-            SocketUnreader(source)
-            if isinstance(source, socket.socket)
-            else IterUnreader(source)
-        )
+        self.unreader = as_unreader(source)
         self.peer_addr = peer_addr
-        self.on_body_progress = on_body_progress
-        self.last_request: Request | None = None  # gunicorn: mesg
+        self.wait_limit = wait_limit
         self.req_count = 0
-        self.state = ConnectionState.READY
 
     def __iter__(self) -> "RequestParser":
         return self
 
     def __next__(self) -> Request:
-        """Return the next request, or stop when the connection is done.
+        """Return the next request head; stop when the client closed the connection.
 
         Raises:
-            ParseException: the request is malformed; the parser is closed for good.
+            ParseException: the request is malformed.
         """
-        if self.state is ConnectionState.CLOSED or not self.finish_previous():
-            self.close()
-            raise StopIteration
         self.start_head_deadline()
-        try:
-            if not self.unreader.peek(1):  # the client closed between requests
-                self.close()
-                raise StopIteration
-            self.req_count += 1
-            req = Request(self.cfg, self.unreader, self.peer_addr, self.req_count)
-        except Exception:
-            self.close()
-            raise
+        if not self.unreader.peek(1):  # the client closed between requests
+            raise StopIteration
+        self.req_count += 1
+        req = Request(self.cfg, self.unreader, self.peer_addr, self.req_count)
         self.start_body_idle_timeout()
-        req.body.on_progress = self.on_body_progress
-        self.last_request = req
         return req
-
-    def finish_previous(self) -> bool:
-        """Read past the previous request's body; False if the connection must close."""
-        if self.last_request is None:
-            return True
-        if self.last_request.should_close():
-            return False
-        try:
-            self.last_request.body.discard()
-        except Exception:
-            self.close()
-            raise
-        return True
 
     def start_head_deadline(self) -> None:
         """Give the next request head ``header_timeout`` seconds from now (0: none)."""
-        timeout = self.cfg.header_timeout
-        self.unreader.set_deadline(time.monotonic() + timeout if timeout > 0 else None)
+        timeout = bounded(self.cfg.header_timeout, self.wait_limit)
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        self.unreader.set_limits(deadline, None)
 
     def start_body_idle_timeout(self) -> None:
         """From here on, bound each wait for body bytes, not the body's total time."""
-        timeout = self.cfg.body_idle_timeout
-        self.unreader.set_idle_timeout(timeout if timeout > 0 else None)
+        self.unreader.set_limits(None, self.body_wait())
 
-    def close(self) -> None:
-        """Parse nothing more from this connection."""
-        self.state = ConnectionState.CLOSED
+    def body_wait(self) -> float | None:
+        """The longest one wait for body bytes may last (``None``: no limit)."""
+        return bounded(self.cfg.body_idle_timeout, self.wait_limit)
+
+
+def bounded(timeout: float, limit: float | None) -> float | None:
+    """``timeout`` (0: none) no longer than ``limit`` (``None``: no limit)."""
+    if timeout <= 0:
+        return limit
+    return timeout if limit is None else min(timeout, limit)
+
+
+def as_unreader(source: Unreader | socket.socket | Iterable[bytes]) -> Unreader:
+    """The unreader that reads ``source``."""
+    if isinstance(source, Unreader):
+        return source
+    if isinstance(source, socket.socket):
+        return SocketUnreader(source)
+    return IterUnreader(source)

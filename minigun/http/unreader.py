@@ -55,14 +55,20 @@ class Unreader:
         For the request head. Only sources that can wait (sockets) use it; ``None``
         waits without limit.
         """
-        self.deadline, self.idle_timeout = deadline, None
+        self.set_limits(deadline, None)
 
     def set_idle_timeout(self, seconds: float | None) -> None:
         """Wait at most ``seconds`` for each next piece, however long it all takes.
 
         For the body: it replaces the deadline. ``None`` waits without limit.
         """
-        self.deadline, self.idle_timeout = None, seconds
+        self.set_limits(None, seconds)
+
+    def set_limits(self, deadline: float | None, idle_timeout: float | None) -> None:
+        """Bound the waits by a ``deadline`` for everything, an ``idle_timeout`` for
+        each piece, both, or neither (``None``); whichever comes first ends a wait.
+        """
+        self.deadline, self.idle_timeout = deadline, idle_timeout
 
     def read(self, size: int | None = None) -> bytes:
         """Return at most ``size`` bytes (any amount if ``None``); ``b""`` at the end.
@@ -177,11 +183,13 @@ class SocketUnreader(Unreader):
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise RequestTimeout(HEAD_TOO_SLOW)
+        if self.idle_timeout is not None:
+            return min(remaining, self.idle_timeout)
         return remaining
 
     def timeout_detail(self, waited: float) -> str:
         """What the 408 says: which of the two clocks ran out."""
-        if self.deadline is None:
+        if self.deadline is None or waited == self.idle_timeout:
             return f"no body bytes for {waited:.1f}s"
         return HEAD_TOO_SLOW
 

@@ -21,15 +21,18 @@ import os
 import re
 import socket
 import stat
-import sys
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
 from minigun import SERVER_SOFTWARE
 from minigun.config import Config
+from minigun.glogging import WSGI_ERRORS
 from minigun.http.errors import ConfigurationProblem, InvalidHeader, InvalidResponse
+from minigun.http.exchange import Close, Exchange
+from minigun.http.grammar import HOST_RE, TOKEN_TEXT_RE, is_content_length
 from minigun.http.message import HTTP_1_1, Request
 from minigun.sock import SocketAddress
 from minigun.util import http_date, is_hoppish
@@ -47,7 +50,6 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 WSGI_VERSION = (1, 0)
 FILE_BLOCK_SIZE = 8192
-CONTINUE_RESPONSE = b"HTTP/1.1 100 Continue\r\n\r\n"
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Statuses whose responses never carry a body (RFC 9110 sections 15.2, 15.3.5, 15.4.5).
 NO_BODY_STATUSES = frozenset({204, 304})
@@ -57,15 +59,10 @@ FIRST_FINAL_STATUS = 200
 #: wrongly does it on every request, and one line says it.
 WARNED: set[str] = set()
 
-# RFC 9110 section 7.2: Host = uri-host [ ":" port ]
-HOST_RE = re.compile(
-    r"(\[[0-9A-Fa-f:.]+\]|[-\w.~%!$&'()*+,;=]*)"  # IP-literal or reg-name
-    r"(?::([0-9]*))?",  # port
-    re.ASCII,
-)
-# PEP 3333: a status is a three-digit code, a space and a reason phrase.
-STATUS_RE = re.compile(r"([1-5][0-9][0-9]) [^\x00-\x08\x0a-\x1f\x7f]*")
-TOKEN_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+# PEP 3333: a status is a three-digit code, a space and a reason phrase. The phrase
+# is optional on the wire (RFC 9112 section 4) and gunicorn accepts "200" alone:
+# so does minigun, and it sends the code's usual phrase.
+STATUS_RE = re.compile(r"([1-5][0-9][0-9])(?: [^\x00-\x08\x0a-\x1f\x7f]*)?")
 VALUE_FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -75,24 +72,25 @@ def create(
     peer_addr: SocketAddress,
     server_addr: SocketAddress,
     cfg: Config,
+    exchange: Exchange,
 ) -> tuple["Response", Environ]:
     """Return the response object and the WSGI environ for ``req``.
 
     Args:
         req: the parsed request.
-        sock: the connection's socket, for the response and ``100 Continue``.
+        sock: the connection's socket, for the response.
         peer_addr: the client's address, as ``accept()`` returned it.
         server_addr: the listening socket's address.
         cfg: the server's config.
+        exchange: the connection's state machine, which decides the framing and
+            whether the connection stays open.
 
     Raises:
         InvalidHeader: an HTTP/1.1 request without exactly one valid Host (400).
         ConfigurationProblem: ``SCRIPT_NAME`` is not a prefix of the path (500).
     """
     check_host(req)
-    resp = Response(req, sock, cfg)
-    if req.expect_continue:
-        req.body.before_first_read = resp.send_continue
+    resp = Response(req, sock, cfg, exchange)
     environ = base_environ(cfg)
     environ.update(request_environ(req, sock))
     environ.update(address_environ(req, peer_addr, server_addr))
@@ -117,7 +115,7 @@ def base_environ(cfg: Config) -> Environ:
     """The keys that are the same for every request this worker serves."""
     return {
         "wsgi.version": WSGI_VERSION,
-        "wsgi.errors": sys.stderr,
+        "wsgi.errors": WSGI_ERRORS,
         "wsgi.multithread": cfg.threads > 1,
         "wsgi.multiprocess": cfg.workers > 1,
         "wsgi.run_once": False,
@@ -211,10 +209,13 @@ class Response:
         sent: body bytes sent so far (the access log's size).
     """
 
-    def __init__(self, req: Request, sock: socket.socket, cfg: Config) -> None:
+    def __init__(
+        self, req: Request, sock: socket.socket, cfg: Config, exchange: Exchange
+    ) -> None:
         self.req = req
         self.sock = sock
         self.cfg = cfg
+        self.exchange = exchange
         self.status: str | None = None
         self.status_code: int | None = None
         self.headers: list[tuple[str, str]] = []
@@ -222,23 +223,6 @@ class Response:
         self.response_length: int | None = None
         self.sent = 0
         self.chunked = False
-        self.must_close = False
-
-    def force_close(self) -> None:
-        """Close the connection after this response (the sync worker always does)."""
-        self.must_close = True
-
-    def should_close(self) -> bool:
-        """Whether the connection closes after this response.
-
-        It does if the worker or client asked, or if the body can be framed no other
-        way: an HTTP/1.0 client understands neither chunked nor a missing length.
-        """
-        if self.must_close or self.req.should_close():
-            return True
-        if self.response_length is not None or not self.has_body():
-            return False
-        return self.req.version < HTTP_1_1
 
     def has_body(self) -> bool:
         """HEAD, 1xx, 204 and 304 responses carry no body, whatever the app writes."""
@@ -269,14 +253,10 @@ class Response:
             kept, length = without_framing(kept, code), None
         self.status, self.status_code = checked_status, code
         self.headers, self.response_length = kept, length
-        self.must_close = self.must_close or app_closes
+        if app_closes:
+            self.exchange.refuse_keep_alive(Close.APPLICATION_ASKED)
         return self.write
         # end-exercise: start-response
-
-    def send_continue(self) -> None:
-        """Tell a waiting client to send its body, unless the answer already went."""
-        if not self.headers_sent:
-            self.sock.sendall(CONTINUE_RESPONSE)
 
     def send_headers(self) -> None:
         """Send the status line and headers, once."""
@@ -285,15 +265,12 @@ class Response:
             self.headers_sent = True
 
     def head(self) -> bytes:
-        """The status line and headers; building them decides the body's framing."""
-        if self.req.body.failure is not None:
-            # The client broke its body; whatever the application made of that
-            # (often a 500), the answer is the client's error: 408, 400 or 413.
-            raise self.req.body.failure
+        """The status line and headers; the exchange decides the body's framing
+        (and raises the client's error instead, if the client broke its body)."""
         if self.status is None:
             raise InvalidResponse("the application did not call start_response")
-        self.chunked = (
-            self.response_length is None and self.has_body() and not self.should_close()
+        self.chunked = self.exchange.start_response(
+            self.response_length, self.has_body()
         )
         lines = [f"HTTP/1.1 {self.status}", *self.default_headers()]
         lines += [f"{name}: {value}" for name, value in self.headers]
@@ -308,7 +285,7 @@ class Response:
             headers.append(f"Server: {SERVER_SOFTWARE}")
         if "date" not in given:
             headers.append(f"Date: {http_date()}")
-        if self.should_close():
+        if not self.exchange.keeps_alive():
             headers.append("Connection: close")
         elif self.req.version < HTTP_1_1:
             headers.append("Connection: keep-alive")
@@ -385,8 +362,7 @@ class Response:
         if self.chunked:
             self.sock.sendall(b"0\r\n\r\n")
         short = self.response_length is not None and self.sent < self.response_length
-        if short and self.has_body():
-            self.must_close = True
+        self.exchange.end_response(short and self.has_body())
 
 
 def end_to_end_headers(
@@ -450,17 +426,32 @@ def check_status(status: str) -> tuple[str, int]:
     match = STATUS_RE.fullmatch(status)
     if match is None:
         raise InvalidResponse(f"status {status!r}")
-    return status, int(match.group(1))
+    code = int(match.group(1))
+    if status == match.group(1):  # no reason phrase: the usual one, if any
+        status = f"{code} {standard_phrase(code)}"
+    return status, code
+
+
+def standard_phrase(code: int) -> str:
+    """The reason phrase RFC 9110 gives ``code``, or nothing for a code it lacks."""
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
 
 
 def check_header(name: str, value: str) -> None:
     """A header name is a token; a value has no CR, LF, NUL or other control byte."""
     if not isinstance(name, str) or not isinstance(value, str):
         raise InvalidResponse(f"header {name!r}: names and values must be str")
-    if not TOKEN_RE.fullmatch(name):
+    if not TOKEN_TEXT_RE.fullmatch(name):
         raise InvalidResponse(f"header name {name!r}")
     if VALUE_FORBIDDEN_RE.search(value) or not is_latin1(value):
-        raise InvalidResponse(f"header {name}: value {value!r}")
+        # The value itself stays out of the message: it may be a secret (a
+        # session cookie, a token), and the message goes to the error log.
+        raise InvalidResponse(
+            f"header {name}: its value has a control character or is not latin-1"
+        )
 
 
 def is_latin1(text: str) -> bool:
@@ -474,7 +465,7 @@ def is_latin1(text: str) -> bool:
 
 def parse_content_length(value: str) -> int:
     """The application's Content-Length, checked as strictly as a client's."""
-    if not (value.isascii() and value.isdigit()):
+    if not is_content_length(value):
         raise InvalidResponse(f"Content-Length {value!r}")
     return int(value)
 

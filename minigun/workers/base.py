@@ -6,8 +6,9 @@ first request, to become a well-behaved worker? The life cycle is::
     __init__           in the master, before the fork: plain attributes, no side effects
     init_process()     in the child: environment, user, signals, load the app, run()
     run()              the accept loop: a subclass's job (SyncWorker, ThreadWorker)
-    run_in_child()     in the child, around all of it: forget the master, post_fork,
-                       init_process(), then turn how run() ended into the exit code
+    run_in_child()     in the child, around all of it: forget the master (what it
+                       handed over, Inheritance), post_fork, init_process(), then
+                       turn how run() ended into the exit code
 
 Rules of the worker's life:
 
@@ -20,13 +21,13 @@ Rules of the worker's life:
   answered 500 on the way out; ``USR1`` reopens the log files.
 - An application that fails to load exits with an app load error (4 to 6, one per
   kind of failure, :mod:`minigun.errors`): the master must not respawn a worker that
-  will fail the same way.
+  will fail the same way. Under ``reload`` it stays instead, answering 500, until
+  a file changes (:mod:`minigun.reloader`): an edit with a syntax error is then
+  reported once, not answered with a crash loop.
 """
 
 from __future__ import annotations
 
-import datetime
-import errno
 import io
 import os
 import random
@@ -38,9 +39,9 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from http import HTTPStatus
+from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import setproctitle
 
@@ -48,10 +49,10 @@ from minigun.app.base import BaseApplication
 from minigun.config import Config
 from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
 from minigun.glogging import Logger
-from minigun.http import errors as http_errors
 from minigun.http import wsgi
+from minigun.http.exchange import Exchange
 from minigun.http.message import Request
-from minigun.http.parser import RequestParser
+from minigun.reloader import Reloader
 from minigun.sock import (
     BaseSocket,
     SocketAddress,
@@ -60,6 +61,7 @@ from minigun.sock import (
     ssl_wrap_socket,
 )
 from minigun.wakepipe import WakePipe
+from minigun.workers.handler import RequestHandler, open_exchange, peer_text
 from minigun.workers.workertmp import WorkerTmp
 
 if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be a cycle
@@ -67,7 +69,7 @@ if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be
 
 UNLIMITED_REQUESTS = sys.maxsize
 POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
-CLIENT_GONE = (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN)  # not our fault
+MAX_WATCHED_FROM_ERROR = 1000  # bounds the walk down a chain of causes
 # The master's signals that a worker ignores, from the fork on: only a master answers
 # them. The worker's own table (init_signals) handles USR1 and WINCH once booted.
 IGNORED_WHILE_BOOTING = {
@@ -78,6 +80,33 @@ IGNORED_WHILE_BOOTING = {
     signal.SIGTTIN,
     signal.SIGTTOU,
 }
+
+
+class Closable(Protocol):
+    """A file the fork copied into the child (a pipe, a heartbeat file)."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Inheritance:
+    """What the master hands a new child at the fork: all the worker needs of it.
+
+    The worker reads nothing else of its master; the ``server`` it is given too only
+    goes on, untouched, to the ``post_fork`` and ``worker_exit`` hooks (gunicorn's
+    hooks receive the arbiter).
+
+    Attributes:
+        proc_name: the name the process title shows.
+        master_signals: the signals the master handles; the child resets them and
+            unblocks them (the master blocked them across the fork).
+        master_files: the master's files the fork copied (its wake-up pipe, the
+            siblings' heartbeat files), which the child must close.
+    """
+
+    proc_name: str
+    master_signals: tuple[signal.Signals, ...]
+    master_files: tuple[Closable, ...]
 
 
 class Worker:
@@ -121,6 +150,8 @@ class Worker:
         self.wake_pipe: WakePipe | None = None  # made in the child, by init_process
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         self.request_in_hand: Request | None = None  # what ABRT interrupts
+        self.reloader: Reloader | None = None  # started in the child, under reload
+        self.load_failure_files: list[str] = []  # what to watch for the fix
 
     @staticmethod
     def requests_before_retiring(cfg: Config) -> int:
@@ -156,7 +187,7 @@ class Worker:
 
     # The child's side of the fork.
 
-    def run_in_child(self, server: Arbiter) -> NoReturn:
+    def run_in_child(self, server: Arbiter, inherited: Inheritance) -> NoReturn:
         """Become the worker, serve, then end the process with ``os._exit``.
 
         The master's :meth:`~minigun.arbiter.Arbiter.spawn_worker` calls this in the
@@ -167,8 +198,8 @@ class Worker:
         exit_code = 0
         self.pid = os.getpid()
         try:
-            self.forget_master_state(server)
-            setproctitle.setproctitle(f"minigun: worker [{server.proc_name}]")
+            self.forget_master_state(inherited)
+            setproctitle.setproctitle(f"minigun: worker [{inherited.proc_name}]")
             self.log.info("Booting worker with pid: %s", self.pid)
             self.call_hook_or_raise("post_fork", self.cfg.post_fork, server, self)
             self.init_process()
@@ -184,7 +215,7 @@ class Worker:
             sys.stderr.flush()
         os._exit(exit_code)
 
-    def forget_master_state(self, server: Arbiter) -> None:
+    def forget_master_state(self, inherited: Inheritance) -> None:
         """Drop what the fork copied from the master: its signal handlers, its
         wake-up pipe and the siblings' heartbeat files.
 
@@ -193,19 +224,18 @@ class Worker:
         the signals only a master answers stay ignored for good: a USR1 sent to every
         worker must not kill one that is still booting, nor a TTIN a booted one. A
         worker must be able to touch only its own heartbeat file, so the siblings'
-        are closed: the master hands over its records of them, ``server.workers``
-        (the new worker is not in it yet: the master adds it after the fork).
+        are closed, with the master's pipe: the master lists them in ``inherited``
+        (the new worker's own file is not among them: the master records it after
+        the fork).
         """
-        for sig in server.signal_handlers:
+        for sig in inherited.master_signals:
             booting = signal.SIG_IGN if sig in IGNORED_WHILE_BOOTING else signal.SIG_DFL
             signal.signal(sig, booting)
         # Blocked by the master across the fork (Arbiter.spawn_workers): a signal
         # sent meanwhile is delivered now, to the worker's own dispositions.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, server.signal_handlers)
-        if server.wake_pipe is not None:
-            server.wake_pipe.close()
-        for sibling in server.workers.values():
-            sibling.tmp.close()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, inherited.master_signals)
+        for master_file in inherited.master_files:
+            master_file.close()
 
     # Boot: everything the child does before serving.
 
@@ -224,6 +254,7 @@ class Worker:
         self.log.close_on_exec()
         self.init_signals()
         self.load_wsgi()
+        self.start_reloader()
         # Raising here is a boot failure: exit 3, and the master halts.
         self.call_hook_or_raise("post_worker_init", self.cfg.post_worker_init, self)
         self.booted = True
@@ -251,7 +282,7 @@ class Worker:
             ssl_handshake(sock, self.cfg)
         except OSError as error:
             self.log.debug(
-                "TLS handshake with %s failed: %s", _peer_text(peer_addr), error
+                "TLS handshake with %s failed: %s", peer_text(peer_addr), error
             )
             return False
         return True
@@ -274,7 +305,29 @@ class Worker:
             self.log.error(
                 "Failed to load the application:\n%s", _error_paragraph(error)
             )
-            raise SystemExit(getattr(error, "exit_status", APP_LOAD_ERROR)) from error
+            if not self.cfg.reload:
+                raise SystemExit(
+                    getattr(error, "exit_status", APP_LOAD_ERROR)
+                ) from error
+            # Under reload the fix is on its way: wait for it, answering 500.
+            self.wsgi = app_that_failed_to_load
+            self.load_failure_files = _files_of(error)
+
+    def start_reloader(self) -> None:
+        """Under ``reload``, watch the source files and restart when one changes
+        (the files a failed load named among them, which are not imported)."""
+        if not self.cfg.reload:
+            return
+        extra_files = [*self.cfg.reload_extra_files, *self.load_failure_files]
+        self.reloader = Reloader(self.reload_after_change, extra_files)
+        self.reloader.start()
+
+    def reload_after_change(self, path: str) -> None:
+        """A watched file changed (the reloader's thread): finish the request in
+        hand and exit; the master forks a worker that imports the new code."""
+        self.log.info("Worker reloading: %s modified", path)
+        self.alive = False
+        self.wakeup()
 
     def init_signals(self) -> None:
         """Install the worker's own handlers.
@@ -319,8 +372,10 @@ class Worker:
         ``worker_abort`` hook, then exit 1.
 
         The ``SystemExit`` is raised wherever the application was stuck, so it
-        unwinds the application's own ``finally`` blocks on its way out; the worker
-        class answers the request 500 as it passes (:meth:`answer_timed_out`).
+        unwinds the application's own ``finally`` blocks on its way out; the request
+        path answers the request 500 as it passes, if it still can
+        (:meth:`~minigun.workers.handler.RequestHandler.handle_request`, with the
+        exchange's verdict, :meth:`~minigun.http.exchange.Exchange.time_out`).
         """
         self.alive = False
         self.aborted = True
@@ -379,81 +434,36 @@ class Worker:
             return False
         return True
 
-    # Serving a request: the path every worker class shares.
+    # Serving a connection: the path every worker class shares (workers/handler).
 
     def handle(
         self,
         listener: BaseSocket,
         sock: socket.socket,
         peer_addr: SocketAddress,
-        parser: RequestParser | None = None,
+        exchange: Exchange | None = None,
     ) -> bool:
         """Read the next request from ``sock`` and answer it; ``True`` if the
         connection may carry the client's next request.
 
-        Errors become error responses (:meth:`handle_error`). ``parser`` is the
-        connection's own when it outlives one request (the gthread worker keeps
-        one per kept-alive connection); without it a new one reads the one request
-        of the connection, and each piece of body that arrives beats the heartbeat.
+        The request path is :class:`~minigun.workers.handler.RequestHandler`'s, the
+        decisions the connection's :class:`~minigun.http.exchange.Exchange`'s.
+        ``exchange`` is the connection's own when it outlives one request (the
+        gthread worker keeps one per kept-alive connection); without it a new one
+        reads the one request of the connection.
         """
-        if parser is None:
-            parser = RequestParser(self.cfg, sock, peer_addr, self.notify)
-        req = None
-        try:
-            req = next(parser, None)
-            if req is None:  # the client closed the connection
-                return False
-            return self.handle_request(listener, req, sock, peer_addr)
-        except http_errors.HTTPError as error:  # before OSError: body errors are both
-            self.handle_error(req, sock, peer_addr, error)
-        except OSError as error:
-            self.log_socket_error(error)
-        except Exception as error:
-            self.handle_error(req, sock, peer_addr, error)
-        return False
+        assert self.wsgi is not None, "load_wsgi() comes before the first request"
+        if exchange is None:
+            exchange = open_exchange(self, sock, peer_addr)
+        return RequestHandler(self, self.wsgi).handle(
+            listener, sock, peer_addr, exchange
+        )
 
-    def handle_request(
-        self,
-        listener: BaseSocket,
-        req: Request,
-        sock: socket.socket,
-        peer_addr: SocketAddress,
-    ) -> bool:
-        """Answer ``req``; ``True`` if the connection stays open.
-
-        One sequence for every worker class: the ``pre_request`` hook, the
-        response and the environ (:meth:`make_response`, which counts the
-        request), the application (:meth:`run_app`), the access log, and whether
-        the client may send another request (:meth:`keeps_alive_after`).
-        ``post_request`` runs even when the application raised. An exception after
-        the response has started cannot become a 500 any more: it is logged and the
-        connection is closed. A timeout (``SystemExit`` from :meth:`handle_abort`)
-        is answered 500 if it still can be, and then ends the worker.
-        """
-        environ: wsgi.Environ = {}
-        resp = None
-        self.note_request_in_hand(req)
-        try:
-            self.call_hook_or_raise("pre_request", self.cfg.pre_request, self, req)
-            started = datetime.datetime.now()
-            resp, environ = self.make_response(listener, req, sock, peer_addr)
-            self.run_app(resp, environ)
-            self.log.access(resp, req, environ, datetime.datetime.now() - started)
-            return self.keeps_alive_after(req, resp)
-        except Exception:
-            if resp is None or not resp.headers_sent:
-                raise
-            self.log_error_after_response(req, peer_addr)
-            return False
-        except SystemExit:  # handle_abort: the master's timeout interrupted the app
-            if self.aborted and (resp is None or not resp.headers_sent):
-                self.answer_timed_out(req, sock, peer_addr)
-            raise
-        finally:
-            self.note_request_in_hand(None)
-            self.call_hook(
-                "post_request", self.cfg.post_request, self, req, environ, resp
-            )
+    def client_wait_limit(self) -> float | None:
+        """The longest one wait for a client may last: half the master's
+        ``timeout``, so a client that stalls is answered 408 by the worker before
+        the master takes the silence for a stuck worker and kills it."""
+        return self.timeout / 2 if self.timeout > 0 else None
 
     def note_request_in_hand(self, req: Request | None) -> None:
         """Remember the request the main thread serves, for :meth:`handle_abort`.
@@ -465,26 +475,6 @@ class Worker:
         """
         if threading.current_thread() is threading.main_thread():
             self.request_in_hand = req
-
-    def make_response(
-        self,
-        listener: BaseSocket,
-        req: Request,
-        sock: socket.socket,
-        peer_addr: SocketAddress,
-    ) -> tuple[wsgi.Response, wsgi.Environ]:
-        """The response and the environ for ``req``; the request is counted.
-
-        Counted first: the request that reaches ``max_requests`` turns
-        :attr:`alive` off, so its response already says ``Connection: close``.
-        """
-        resp, environ = wsgi.create(
-            req, sock, peer_addr, listener.getsockname(), self.cfg
-        )
-        self.count_request()
-        if not self.keeps_connection_open():
-            resp.force_close()
-        return resp, environ
 
     def count_request(self) -> None:
         """Count the request; at ``max_requests`` the worker stops after it.
@@ -509,41 +499,6 @@ class Worker:
         many clients at once (gthread) overrides it.
         """
         return False
-
-    def run_app(self, resp: wsgi.Response, environ: wsgi.Environ) -> None:
-        """Call the WSGI application and write its body.
-
-        The body's ``close()`` is always called, even when iterating it failed
-        (PEP 3333): frameworks release connections and end request scopes there.
-        """
-        assert self.wsgi is not None, "load_wsgi() comes before the first request"
-        # exercise: wsgi-call
-        body = self.wsgi(environ, resp.start_response)
-        try:
-            if isinstance(body, wsgi.FileWrapper):
-                resp.write_file(body)  # socket.sendfile when it is a real file
-            else:
-                for chunk in body:
-                    resp.write(chunk)
-            resp.close()
-        finally:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-        # end-exercise: wsgi-call
-
-    def keeps_alive_after(self, req: Request, resp: wsgi.Response) -> bool:
-        """Whether the connection carries the client's next request, now that
-        ``resp`` is sent.
-
-        If it does, the rest of the request's body is read past now, so that any
-        pipelined bytes are in the parser's buffer, where the gthread worker looks
-        for a next request before it waits in ``select``.
-        """
-        if resp.should_close():
-            return False
-        req.body.discard()
-        return True
 
     # Stopping: the connections already queued.
 
@@ -575,110 +530,35 @@ class Worker:
         """
         raise NotImplementedError("a worker class that drains implements this")
 
-    # Errors while serving.
 
-    def handle_error(
-        self,
-        req: Request | None,
-        sock: socket.socket,
-        peer_addr: SocketAddress,
-        exc: BaseException,
-    ) -> None:
-        """Answer a failed request and log it (callers only come here while nothing
-        of the response has been sent yet).
-
-        A parse error carries its own status and is rendered by the HTTP package; any
-        other exception is a bug in the application: log the traceback, answer 500.
-        The connection is closed afterwards either way; the worker lives on. An
-        application that raised after reading the body failed is not at fault: the
-        body's error (a stall is 408) is the answer.
-        """
-        if req is not None and req.body.failure is not None:
-            exc = req.body.failure
-        status = http_errors.status_for(exc)
-        peer = _peer_text(peer_addr)
-        if isinstance(exc, http_errors.HTTPError):
-            self.log.debug("Invalid request from %s: %s", peer, exc)
-        else:
-            self.log.exception("Error handling request %s", getattr(req, "uri", ""))
-        try:
-            sock.sendall(http_errors.render_error(exc))
-        except OSError:
-            self.log.debug("Could not send the error response to %s", peer)
-        if req is not None:
-            self.log_failed_access(req, peer_addr, int(status))
-
-    def log_error_after_response(self, req: Request, peer_addr: SocketAddress) -> None:
-        """Log an error that came too late to answer: the response had started.
-
-        If the request's body broke (the client stalled or left while the response
-        was going out, or while the rest of the body was being read past), it is
-        the client's doing, not a bug: debug, like every bad request.
-        """
-        if req.body.failure is not None:
-            self.log.debug(
-                "Invalid request from %s after the response started: %s",
-                _peer_text(peer_addr),
-                req.body.failure,
-            )
-        else:
-            self.log.exception("Error handling request (response already started)")
-
-    def answer_timed_out(
-        self, req: Request, sock: socket.socket, peer_addr: SocketAddress
-    ) -> None:
-        """Answer 500 for a request the master's timeout interrupted, before the
-        worker exits (only while nothing of its response has been sent).
-
-        Without it the client would see its connection drop with no status line and
-        could not tell a timeout from a network fault; gunicorn answers 500 too.
-        """
-        try:
-            sock.sendall(http_errors.render_error(TimeoutError("worker timeout")))
-        except OSError:
-            self.log.debug(
-                "Could not send the timeout response to %s", _peer_text(peer_addr)
-            )
-        self.log_failed_access(req, peer_addr, int(HTTPStatus.INTERNAL_SERVER_ERROR))
-
-    def log_socket_error(self, error: OSError) -> None:
-        """A client that hung up is routine (debug); any other socket error is ours."""
-        if error.errno in CLIENT_GONE:
-            self.log.debug("Client went away: %s", error)
-        elif isinstance(error, ssl.SSLError):  # no TLS, or broken TLS: the client's
-            self.log.debug("TLS error: %s", error)
-        else:
-            self.log.exception("Socket error processing request.")
-
-    def log_failed_access(
-        self, req: Request, peer_addr: SocketAddress, status: int
-    ) -> None:
-        """An access-log line for a request that ended in an error response."""
-        environ = {
-            "REMOTE_ADDR": _peer_text(peer_addr),
-            "REQUEST_METHOD": getattr(req, "method", "-"),
-            "RAW_URI": getattr(req, "uri", "-"),
-            "SERVER_PROTOCOL": "HTTP/{}.{}".format(*getattr(req, "version", (1, 1))),
-        }
-        response = _ErrorResponse(status)
-        self.log.access(response, req, environ, datetime.timedelta(0))
+def _files_of(error: BaseException) -> list[str]:
+    """The source files an import error points at: the file with the syntax
+    error, and every file in the traceback (a module that failed to import is not
+    in ``sys.modules``, so the reloader would not otherwise watch it)."""
+    files: list[str] = []
+    cause: BaseException | None = error
+    while cause is not None and len(files) < MAX_WATCHED_FROM_ERROR:
+        if isinstance(cause, SyntaxError) and cause.filename:
+            files.append(cause.filename)
+        files += [f.filename for f in traceback.extract_tb(cause.__traceback__)]
+        cause = cause.__cause__ or cause.__context__
+    return [path for path in dict.fromkeys(files) if os.path.isfile(path)]
 
 
-class _ErrorResponse:
-    """What the access log needs to know about an error response."""
+def app_that_failed_to_load(
+    environ: wsgi.Environ, start_response: wsgi.StartResponse
+) -> list[bytes]:
+    """What a worker serves under ``reload`` while its application cannot load.
 
-    def __init__(self, status_code: int) -> None:
-        self.status = str(status_code)
-        self.status_code = status_code
-        self.sent = 0
-        self.headers: list[tuple[str, str]] = []
-
-
-def _peer_text(peer_addr: SocketAddress | None) -> str:
-    """The peer's host for a log line: the IP of a TCP peer, else what there is."""
-    if isinstance(peer_addr, tuple) and peer_addr:
-        return str(peer_addr[0])
-    return str(peer_addr or "-")
+    The reason is in the error log, not in the response: a traceback tells a
+    client more about the server than it should know.
+    """
+    body = b"The application failed to load; the error log says why.\n"
+    start_response(
+        "500 Internal Server Error",
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _error_paragraph(error: BaseException) -> str:

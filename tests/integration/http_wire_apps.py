@@ -89,3 +89,12 @@ def answer_then_read(
     start_response("200 OK", [("Content-Type", "application/octet-stream")])
     yield b"started\n"
     yield environ["wsgi.input"].read()
+
+
+def fails_after_first_chunk(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """Send the head and a first piece of a body of unknown length, then fail."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"first piece\n"
+    raise RuntimeError("the application failed half-way through its body")
