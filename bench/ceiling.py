@@ -12,6 +12,7 @@ keeps its clients. No parsing, no WSGI, no logging, no timeouts: whatever minigu
 or gunicorn spends beyond this is the price of being a real server.
 """
 
+import argparse
 import contextlib
 import os
 import signal
@@ -60,16 +61,19 @@ def child(listener: socket.socket, keep_alive: bool) -> None:
 
 
 def main(argv: list[str]) -> None:
-    bind = argv[argv.index("--bind") + 1]
-    workers = int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 1
-    host, port = bind.rsplit(":", 1)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bind", required=True, help="HOST:PORT")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--keep-alive", action="store_true")
+    options = parser.parse_args(argv)
+    host, port = options.bind.rsplit(":", 1)
     listener = socket.create_server((host, int(port)), backlog=2048)
     children = []
-    for _ in range(workers):
+    for _ in range(options.workers):
         pid = os.fork()
         if pid == 0:
             try:
-                child(listener, "--keep-alive" in argv)
+                child(listener, options.keep_alive)
             finally:
                 os._exit(1)  # never return into the master's loop
         children.append(pid)
