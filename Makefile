@@ -131,5 +131,5 @@ grade: venv  ## grade a class with your tests: make grade SUBMISSIONS=DIR -> _bu
 check-exercises: venv  ## every exercise fails as shipped and passes with the reference
 	$(EXERCISES) check
 
-bench: venv  ## minigun beside gunicorn (installs gunicorn into bench/.venv); about 3 minutes
+bench: venv  ## minigun beside gunicorn and the ceiling (bench/.venv*); about 4 minutes
 	$(PY) bench/run.py
