@@ -41,13 +41,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import configparser
 import contextlib
 import datetime
-import json
 import logging
-import logging.config
-import logging.handlers
 import os
 import re
 import sys
@@ -178,6 +174,11 @@ class Logger:
         """Apply the user's logging configuration, the first of ``logconfig_dict``,
         ``logconfig_json`` and ``logconfig`` that is set (gunicorn's order).
 
+        The modules these need (``logging.config``, which brings ``pickle``,
+        ``socketserver``, ``queue`` and ``logging.handlers``; ``json``;
+        ``configparser``) are imported where they are used: most servers set none
+        of the three, and a module imported by the master sits in every worker.
+
         Raises:
             ConfigError: naming the setting, when ``logging.config`` refuses it.
         """
@@ -205,6 +206,8 @@ class Logger:
         """``dictConfig``, keeping the loggers it does not name; returns the
         names it configures."""
         # Any: dictConfig's schema nests values of every shape (typeshed says the same)
+        import logging.config  # noqa: PLC0415 (why: apply_logconfig)
+
         try:
             logging.config.dictConfig({**DICT_CONFIG_DEFAULTS, **config})
         except (ValueError, TypeError, AttributeError, ImportError) as error:
@@ -212,6 +215,8 @@ class Logger:
         return list(config.get("loggers", {}))
 
     def _json_config(self, path: str) -> list[str]:
+        import json  # noqa: PLC0415 (why: apply_logconfig)
+
         try:
             with open(path, encoding="utf-8") as file:
                 config = json.load(file)
@@ -223,6 +228,9 @@ class Logger:
     def _file_config(path: str) -> list[str]:
         """``fileConfig`` with ``%(here)s`` and ``%(__file__)s`` defined, as
         PasteDeploy ini files expect; returns the ``qualname`` of each logger."""
+        import configparser  # noqa: PLC0415 (why: apply_logconfig)
+        import logging.config  # noqa: PLC0415 (why: apply_logconfig)
+
         defaults = {"here": os.path.dirname(os.path.abspath(path)), "__file__": path}
         parser = configparser.ConfigParser(defaults=defaults)
         try:
@@ -402,6 +410,8 @@ def _replace_handler(log: logging.Logger, target: str, std_stream: TextIO) -> No
 def _add_syslog_handler(log: logging.Logger, cfg: Config, name: str) -> None:
     """Send ``log`` to syslog too, each line tagged with the program and the pid
     (``minigun.PREFIX.NAME: [1234] ...``), as gunicorn tags its own."""
+    import logging.handlers  # noqa: PLC0415 (why: only with syslog; see apply_logconfig)
+
     socktype, address = util.parse_syslog_address(cfg.syslog_addr)
     if isinstance(address, str) and not os.path.exists(address):
         # SysLogHandler would try again at every line, and print a traceback each time
@@ -415,10 +425,11 @@ def _add_syslog_handler(log: logging.Logger, cfg: Config, name: str) -> None:
 
 
 def _remove_handlers(log: logging.Logger) -> None:
+    """Remove and close every handler: a file or a syslog socket is released; a
+    stream handler's close leaves its stream (stdout, stderr) open."""
     for handler in list(log.handlers):
         log.removeHandler(handler)
-        if isinstance(handler, logging.FileHandler | logging.handlers.SysLogHandler):
-            handler.close()
+        handler.close()
 
 
 def _reopen(handler: logging.FileHandler) -> None:
