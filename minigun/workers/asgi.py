@@ -250,27 +250,40 @@ class ASGIWorker(base.Worker):
     # Stopping.
 
     async def stop_gracefully(self) -> None:
-        """Stop accepting, serve what is queued, close idle connections, and give
-        the requests in flight until the stop deadline (or ``graceful_timeout``)."""
+        """Stop watching the listeners and close idle connections; let the requests
+        in flight finish, then serve what queued meanwhile, as the sync worker
+        does (:meth:`~minigun.workers.base.Worker.drain_backlog`), until the
+        queue is empty or the stop deadline (``graceful_timeout``) has passed."""
         if self.accepting:
             self.stop_accepting()
         if self.stop_deadline is None:  # max_requests, or the master is gone
             self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
-        self.drain_backlog()
         for task, conn in list(self.connections.items()):
             if conn.idle:
                 task.cancel()
+        while True:
+            await self.wait_for_connections(self.stop_deadline)
+            if not self.has_time_to_drain():
+                break
+            self.drain_backlog()
+            if not self.connections:
+                break
+        for listener in self.sockets:
+            listener.close()  # the last holder's close refuses, rather than queues
+
+    async def wait_for_connections(self, deadline: float) -> None:
+        """Wait for every connection to end; cancel those still open at
+        ``deadline``."""
         pending = set(self.connections)
-        if pending:
-            left = max(self.stop_deadline - time.monotonic(), 0)
-            _, late = await asyncio.wait(pending, timeout=left)
-            for task in late:
-                task.cancel()
-            if late:
-                self.log.warning(
-                    "Cancelled %s request(s) at the stop deadline", len(late)
-                )
-                await asyncio.wait(late)
+        if not pending:
+            return
+        left = max(deadline - time.monotonic(), 0)
+        _, late = await asyncio.wait(pending, timeout=left)
+        for task in late:
+            task.cancel()
+        if late:
+            self.log.warning("Cancelled %s request(s) at the stop deadline", len(late))
+            await asyncio.wait(late)
 
 
 class Connection:

@@ -44,6 +44,11 @@ async def json_route(request: Request) -> dict:
     return {"ok": True, "items": [1, 2, 3], "greeting": request.state.greeting}
 
 
+@app.get("/", response_class=PlainTextResponse)
+async def pid_as_text() -> str:
+    return str(os.getpid())
+
+
 @app.get("/pid")
 async def pid() -> dict:
     return {"pid": os.getpid()}
