@@ -1356,9 +1356,14 @@ class Config:
         value = self.values["worker_class"]
         uri = value if isinstance(value, type) else self.worker_class_str
         try:
-            return util.load_class(uri)
+            worker_class = util.load_class(uri)
         except ImportError as error:
             raise ConfigError(f"Invalid value for worker_class: {error}") from None
+        # A gunicorn worker class (uvicorn-worker's) runs behind a shim; imported
+        # here: the workers import this module.
+        from minigun.workers.gunicorn_compat import adapt  # noqa: PLC0415
+
+        return adapt(worker_class)
 
     @property
     def proc_name(self) -> str:
