@@ -39,6 +39,7 @@ extensions = [
     "sphinxcontrib.svgbob",
     "minigun_book",
     "minigun_i18n",
+    "minigun_states",
 ]
 
 # No intersphinx: it downloads inventories at build time, and the book builds offline.

@@ -52,7 +52,7 @@ from types import FrameType
 
 import setproctitle
 
-from minigun import __version__, sock, systemd
+from minigun import __version__, sock, systemd, util
 from minigun.app.base import BaseApplication
 from minigun.backoff import RespawnBackoff
 from minigun.config import Config
@@ -152,7 +152,7 @@ class Arbiter:
         self.master_pid = 0  # our old master, if we are the new one of a USR2
         self.master_name = "Master"
         self.systemd = False
-        self.start_dir = os.getcwd()
+        self.start_dir = util.getcwd()  # $PWD, symlinks kept: USR2 re-execs there
         self.setup(app)
         self.change_num_workers(self.cfg.workers, first=True)
         self.signal_handlers = self.signal_table()
@@ -332,12 +332,20 @@ class Arbiter:
         return max(0.0, min(waits)) + WAKE_SLACK
 
     def handle_queued_signals(self) -> None:
-        """Run the table's handler for each queued signal, in arrival order."""
+        """Run the table's handler for each queued signal, in arrival order; the
+        log line says what the table says of it (its meaning, how it stops)."""
         while self.signal_queue:
             sig = signal.Signals(self.signal_queue.popleft())
+            action = self.signal_handlers[sig]
             if sig != signal.SIGCHLD:
-                self.log.info("Handling signal: %s", sig.name[len("SIG") :].lower())
-            self.signal_handlers[sig].handler()
+                name = sig.name[len("SIG") :].lower()
+                self.log.info(
+                    "Handling signal: %s (%s; %s)",
+                    name,
+                    action.meaning,
+                    action.stop.value,
+                )
+            action.handler()
 
     # The signal handlers, in the table's order.
 
@@ -516,9 +524,12 @@ class Arbiter:
         """Go back to the configuration from before the last HUP, and its number of
         workers.
 
-        ``app.reload()`` swaps the application's config for a new one; this is the
-        one place the master swaps it back, and then takes its settings from it
-        again (:meth:`setup`), so master and application never disagree.
+        ``app.reload()`` swaps the application's config for a new one, and puts the
+        old one back itself when the new one does not load. When the new one loaded
+        but the reload failed later (:meth:`reload`), or its workers cannot boot
+        (:meth:`roll_back_reload`), the master swaps it back here, then takes its
+        settings from it again (:meth:`setup`), so master and application never
+        disagree.
         """
         if self.previous_cfg is not None:
             self.app.cfg = self.previous_cfg

@@ -1245,9 +1245,6 @@ class Config:
             raise AttributeError(f"no setting named {name!r}")
         return values[name]
 
-    def get(self, name: str) -> Any:
-        return self.values[name]
-
     def set(self, name: str, value: object) -> None:
         """Validate and store one value.
 

@@ -8,15 +8,13 @@ form ``module:create_app('x', 1)`` takes *literal* arguments only: the text is p
 with :mod:`ast` and never evaluated, because a command line must not run code.
 
 The rest are thin wrappers around POSIX calls, each named for what the caller wants
-(``close_on_exec``, ``set_non_blocking``, ``daemonize``) rather than for the flags it
-sets.
+(``getcwd``, ``daemonize``) rather than for the calls it makes.
 """
 
 from __future__ import annotations
 
 import ast
 import email.utils
-import fcntl
 import grp
 import importlib
 import os
@@ -275,18 +273,6 @@ def _parse_number(text: str, what: str, netloc: str) -> int:
 
 
 # --- small POSIX and HTTP helpers ---------------------------------------------------
-
-
-def close_on_exec(fd: int) -> None:
-    """Keep ``fd`` from leaking into a program started with ``exec``."""
-    flags = fcntl.fcntl(fd, fcntl.F_GETFD)
-    fcntl.fcntl(fd, fcntl.F_SETFD, flags | fcntl.FD_CLOEXEC)
-
-
-def set_non_blocking(fd: int) -> None:
-    """Make reads and writes on ``fd`` return at once instead of waiting."""
-    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
 
 
 def http_date(timestamp: float | None = None) -> str:

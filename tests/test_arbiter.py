@@ -7,7 +7,14 @@ import time
 import pytest
 from fake_app import FakeApp, FakeClock
 
-from minigun.arbiter import MASTER_TICK, MAX_QUEUED_SIGNALS, Arbiter, Stop, WorkerRecord
+from minigun.arbiter import (
+    MASTER_TICK,
+    MAX_QUEUED_SIGNALS,
+    Arbiter,
+    SignalAction,
+    Stop,
+    WorkerRecord,
+)
 from minigun.backoff import FIRST_RESPAWN_DELAY, RespawnBackoff
 from minigun.config import Config
 from minigun.errors import (
@@ -264,3 +271,27 @@ def test_the_master_wakes_when_a_heartbeat_goes_stale():
     assert master.sleep_seconds() == pytest.approx(MASTER_TICK, abs=0.05)
     master.timeout = 0.5
     assert master.sleep_seconds() == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_master_remembers_the_directory_as_the_user_named_it(tmp_path, monkeypatch):
+    """A deploy swaps the ``current`` symlink; USR2 must re-exec in the new release,
+    so the master keeps ``$PWD`` (the symlink), not the resolved old release."""
+    release = tmp_path / "release-1"
+    release.mkdir()
+    current = tmp_path / "current"
+    current.symlink_to(release)
+    monkeypatch.chdir(current)
+    monkeypatch.setenv("PWD", str(current))
+    assert os.getcwd() == str(release)  # what the kernel says: the symlink resolved
+    assert Arbiter(FakeApp(Config())).start_dir == str(current)
+
+
+def test_the_log_says_what_the_signal_table_says_of_a_signal():
+    master = Arbiter(FakeApp(Config()))
+    lines = []
+    master.log.info = lambda message, *args: lines.append(message % args)
+    quiet = SignalAction(lambda: None, Stop.NONE, "reopen the logs")
+    master.signal_handlers[signal.SIGUSR1] = quiet
+    master.signal_queue.append(signal.SIGUSR1)
+    master.handle_queued_signals()
+    assert lines == ["Handling signal: usr1 (reopen the logs; stops nothing)"]

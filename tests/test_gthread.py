@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 from minigun.config import Config
 from minigun.wakepipe import WakePipe
-from minigun.workers.gthread import ACCEPT_DELAY, ThreadWorker
+from minigun.workers.gthread import ThreadWorker
 
 GET = b"GET /%s HTTP/1.1\r\nHost: test\r\n\r\n"
 
@@ -215,19 +215,16 @@ def idle_worker(**settings) -> ThreadWorker:
 def test_a_worker_with_a_free_thread_accepts_at_once():
     worker = idle_worker()
     worker.busy = {object()}  # one of two threads busy
-    assert worker.accept_delay_left() == 0.0
+    worker.observe_accepting()
+    assert worker.wants_connections()
 
 
-def test_a_worker_with_no_free_thread_leaves_new_clients_to_the_others_first():
-    worker = idle_worker()
-    worker.busy = {object(), object()}
-    worker.connections = {object() for _ in range(5)}
-    assert 0.0 < worker.accept_delay_left() <= ACCEPT_DELAY + 0.001
-    time.sleep(ACCEPT_DELAY + 0.01)  # nobody took them: now this worker takes a share,
-    assert worker.accept_delay_left() == 0.0
-    assert worker.busy_accepts_left == len(worker.connections)  # as many as it holds
-    worker.busy_accepts_left = 0  # spent: it waits again
-    assert worker.accept_delay_left() > 0.0
+def test_a_full_worker_with_no_client_waiting_does_not_make_room():
+    worker = idle_worker(worker_connections=1)
+    worker.connections = {object()}
+    worker.observe_accepting()
+    assert not worker.wants_connections()
+    assert not worker.making_room
 
 
 def test_a_full_worker_with_clients_waiting_closes_one_response_per_turn():

@@ -14,6 +14,7 @@ from minigun.config import Config
 from minigun.http import errors, wsgi
 from minigun.http import exchange as http_exchange
 from minigun.http.errors import status_for
+from minigun.http.unreader import SocketUnreader
 
 PEER = ("192.0.2.7", 51000)
 SERVER = ("127.0.0.1", 8000)
@@ -35,7 +36,7 @@ class Exchange:
         self.client.sendall(raw)
         self.cfg = config(**settings)
         self.exchange = http_exchange.Exchange(
-            self.cfg, self.server, peer, send=self.server.sendall
+            self.cfg, SocketUnreader(self.server), peer, send=self.server.sendall
         )
         req = self.exchange.next_request()
         assert req is not None

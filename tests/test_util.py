@@ -200,20 +200,6 @@ def test_load_class_names_what_failed():
         util.load_class("eventlet")
 
 
-def test_close_on_exec_and_non_blocking(tmp_path):
-    import fcntl
-    import os
-
-    fd = os.open(tmp_path / "f", os.O_CREAT | os.O_RDWR)
-    try:
-        util.close_on_exec(fd)
-        util.set_non_blocking(fd)
-        assert fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
-        assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK
-    finally:
-        os.close(fd)
-
-
 def test_http_date_is_rfc_9110_imf_fixdate():
     assert util.http_date(0) == "Thu, 01 Jan 1970 00:00:00 GMT"
 

@@ -55,7 +55,9 @@ class KeepAutodocInEnglish(SphinxTransform):
 def is_from_autodoc(node: nodes.Element) -> bool:
     """A signature, or text whose source is a docstring (a module's one too)."""
     in_signature = any(isinstance(a, addnodes.desc_signature) for a in ancestors(node))
-    return in_signature or ":docstring of " in (node.source or "")
+    # "FILE:docstring of NAME", or, for a variable's ``#:`` comment (Sphinx 8),
+    # "docstring of NAME" with no file before it.
+    return in_signature or "docstring of " in (node.source or "")
 
 
 def ancestors(node: nodes.Node) -> list[nodes.Node]:

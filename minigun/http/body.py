@@ -30,6 +30,7 @@ from minigun.http.errors import (
     NoMoreData,
     ParseException,
 )
+from minigun.http.grammar import TOKEN
 from minigun.http.unreader import CRLF, MAX_RECV_SIZE, Unreader
 
 #: How many bytes :class:`Body` asks its reader for while looking for a newline.
@@ -45,21 +46,22 @@ MAX_CHUNK_SIZE_DIGITS = 16
 # RFC 9112 section 7.1: chunk-size = 1*HEXDIG
 CHUNK_SIZE_RE = re.compile(rb"[0-9A-Fa-f]{1,%d}" % MAX_CHUNK_SIZE_DIGITS)
 
-# RFC 9112 section 7.1.1, one grammar line per regex line:
+# RFC 9112 section 7.1.1, one grammar line per regex line (the tokens: grammar.TOKEN):
 CHUNK_EXT_RE = re.compile(
     rb"""
     (?:                                     # chunk-ext = *(
         [ \t]* ; [ \t]*                     #   BWS ";" BWS
-        [-!#$%&'*+.^_`|~0-9A-Za-z]+         #   chunk-ext-name (a token)
+        %(token)s                           #   chunk-ext-name (a token)
         (?:                                 #   [
             [ \t]* = [ \t]*                 #     BWS "=" BWS
-            (?: [-!#$%&'*+.^_`|~0-9A-Za-z]+ #     chunk-ext-val: a token
+            (?: %(token)s                   #     chunk-ext-val: a token
             | "(?: [\t !#-\[\]-~\x80-\xff]  #       or a quoted-string of qdtext
                 | \\[\t -~\x80-\xff] )*"    #       and quoted-pairs
             )
         )?                                  #   ]
     )*                                      # )
-    """,
+    """
+    % {b"token": TOKEN},
     re.VERBOSE,
 )
 

@@ -38,7 +38,6 @@ Rules of the exchange (RFC 9112 section 9 unless noted):
 """
 
 import enum
-import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -155,8 +154,8 @@ class Exchange:
 
     Args:
         cfg: the server's config.
-        source: where the client's bytes come from: a socket's unreader, or byte
-            strings (tests).
+        source: where the client's bytes come from: an unreader (a socket's, in a
+            worker), or byte strings (tests). The exchange never sees the socket.
         peer_addr: the client's address, as ``accept()`` returned it.
         send: sends bytes to the client (the ``100 Continue`` line).
         wait_limit: the longest one wait for the client may last, whatever the
@@ -167,7 +166,7 @@ class Exchange:
     def __init__(
         self,
         cfg: Config,
-        source: Unreader | socket.socket | Iterable[bytes],
+        source: Unreader | Iterable[bytes],
         peer_addr: SocketAddress,
         send: Callable[[bytes], object],
         wait_limit: float | None = None,

@@ -29,6 +29,7 @@ from minigun.http.errors import (
     LimitRequestHeaders,
     ObsoleteFolding,
 )
+from minigun.http.grammar import TOKEN_RE
 from minigun.http.unreader import CRLF, Unreader
 
 #: The ceiling of ``limit_request_fields``; 0 or a larger value means the ceiling.
@@ -36,8 +37,6 @@ MAX_HEADERS = 32768
 #: ``limit_request_field_size`` = 0 means this size, as in gunicorn.
 DEFAULT_MAX_HEADERFIELD_SIZE = 8190
 
-# RFC 9110 section 5.6.2: token = 1*tchar
-TOKEN_RE = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 # RFC 9110 section 5.5: field values carry no CTL except HTAB.
 VALUE_FORBIDDEN_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 FOLD_START = (b" ", b"\t")
@@ -56,7 +55,8 @@ Fields = list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class FieldRules:
-    """The settings that shape field parsing, read from the config once."""
+    """The settings that shape field parsing, as one value: read from the live
+    config for each request (:meth:`from_config`), gunicorn's readings applied."""
 
     limit_request_fields: int
     limit_request_field_size: int

@@ -40,12 +40,12 @@ from minigun.http.errors import (
     UnsupportedTransferCoding,
 )
 from minigun.http.fields import (
-    TOKEN_RE,
     FieldRules,
     Fields,
     read_fields,
     read_trailers,
 )
+from minigun.http.grammar import AUTHORITY_RE, TOKEN_RE, is_content_length
 from minigun.http.proxy import ProxyInfo, ip_allowed, read_proxy_preamble
 from minigun.http.unreader import Unreader
 from minigun.sock import SocketAddress
@@ -73,13 +73,6 @@ VERSION_RE = re.compile(rb"HTTP/([0-9])\.([0-9])")
 # percent-encoded. A raw UTF-8 target would otherwise be decoded twice on its way
 # to PATH_INFO.
 TARGET_FORBIDDEN_RE = re.compile(rb"[\x00-\x20\x7f-\xff]")
-# RFC 3986 section 3.2: [ userinfo "@" ] host [ ":" port ]
-AUTHORITY_RE = re.compile(
-    r"(?:[-\w.~%!$&'()*+,;=:]*@)?"  # userinfo
-    r"(?:\[[0-9A-Fa-f:.]+\]|[-\w.~%!$&'()*+,;=]*)"  # IP-literal or reg-name
-    r"(?::[0-9]*)?",  # port
-    re.ASCII,
-)
 ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][-A-Za-z0-9+.]*)://([^/?#]*)(.*)", re.DOTALL)
 
 #: Fields a request may carry only once: two values would be two different requests.
@@ -93,7 +86,9 @@ CONTINUE = "100-continue"
 
 @dataclass(frozen=True)
 class ParseRules:
-    """The settings the parser obeys, read from the config once and normalised."""
+    """The settings the parser obeys, as one value: read from the live config for
+    each request (:meth:`from_config`), with gunicorn's readings applied (a limit of
+    0 means the ceiling), so the phases below never read ``cfg`` themselves."""
 
     limit_request_line: int
     limit_request_body: int
@@ -250,7 +245,7 @@ class Request:
         if not values:
             return None
         value = values[0]
-        if not (value.isascii() and value.isdigit()):
+        if not is_content_length(value):
             raise InvalidHeader(f"CONTENT-LENGTH: {value}")
         if len(value) > MAX_CONTENT_LENGTH_DIGITS:
             raise InvalidHeader(f"CONTENT-LENGTH too long: {value}")

@@ -31,6 +31,7 @@ from minigun import SERVER_SOFTWARE
 from minigun.config import Config
 from minigun.http.errors import ConfigurationProblem, InvalidHeader, InvalidResponse
 from minigun.http.exchange import Close, Exchange
+from minigun.http.grammar import HOST_RE, TOKEN_TEXT_RE, is_content_length
 from minigun.http.message import HTTP_1_1, Request
 from minigun.sock import SocketAddress
 from minigun.util import http_date, is_hoppish
@@ -57,15 +58,8 @@ FIRST_FINAL_STATUS = 200
 #: wrongly does it on every request, and one line says it.
 WARNED: set[str] = set()
 
-# RFC 9110 section 7.2: Host = uri-host [ ":" port ]
-HOST_RE = re.compile(
-    r"(\[[0-9A-Fa-f:.]+\]|[-\w.~%!$&'()*+,;=]*)"  # IP-literal or reg-name
-    r"(?::([0-9]*))?",  # port
-    re.ASCII,
-)
 # PEP 3333: a status is a three-digit code, a space and a reason phrase.
 STATUS_RE = re.compile(r"([1-5][0-9][0-9]) [^\x00-\x08\x0a-\x1f\x7f]*")
-TOKEN_RE = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 VALUE_FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -436,7 +430,7 @@ def check_header(name: str, value: str) -> None:
     """A header name is a token; a value has no CR, LF, NUL or other control byte."""
     if not isinstance(name, str) or not isinstance(value, str):
         raise InvalidResponse(f"header {name!r}: names and values must be str")
-    if not TOKEN_RE.fullmatch(name):
+    if not TOKEN_TEXT_RE.fullmatch(name):
         raise InvalidResponse(f"header name {name!r}")
     if VALUE_FORBIDDEN_RE.search(value) or not is_latin1(value):
         raise InvalidResponse(f"header {name}: value {value!r}")
@@ -453,7 +447,7 @@ def is_latin1(text: str) -> bool:
 
 def parse_content_length(value: str) -> int:
     """The application's Content-Length, checked as strictly as a client's."""
-    if not (value.isascii() and value.isdigit()):
+    if not is_content_length(value):
         raise InvalidResponse(f"Content-Length {value!r}")
     return int(value)
 

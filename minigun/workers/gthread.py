@@ -61,9 +61,9 @@ from minigun.glogging import Logger
 from minigun.sock import BaseSocket, SocketAddress
 from minigun.workers import base
 from minigun.workers.handler import open_exchange
+from minigun.workers.throttle import AcceptThrottle
 
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # accept fails, the client waits
-ACCEPT_DELAY = 0.05  # seconds a worker with no free thread leaves new clients to others
 
 
 class Connection:
@@ -122,11 +122,12 @@ class ThreadWorker(base.Worker):
         self.idle: dict[Connection, None] = {}  # idle ones, oldest first
         self.busy: set[Connection] = set()  # the ones a pool thread is serving
         self.watching_listeners = False
-        self.deferred_until: float | None = None  # no thread free: accept after this
-        self.busy_accepts_left = 0  # then this many clients more,
-        self.busy_accepts_until = 0.0  # until this time
+        self.throttle = AcceptThrottle(time.monotonic, self.cfg.threads)
         self.making_room = False  # full, with clients waiting in the backlog
-        # guards connections, idle, busy, making_room and the selector's table
+        # Held for every change to connections, idle, busy and the selector's table,
+        # and to claim making_room: the main thread and the pool threads change
+        # them. Their sizes are read without it (len() is atomic; a stale answer
+        # only waits for the next turn).
         self.lock = threading.Lock()
 
     def init_process(self) -> None:
@@ -155,16 +156,18 @@ class ThreadWorker(base.Worker):
         # end-exercise: worker-run
 
     def run_once(self) -> None:
-        """One turn of the loop: heartbeat, wait for events, tidy up connections."""
+        """One turn of the loop: heartbeat, wait for events, tidy up connections,
+        then look at where accepting stands for the next turn."""
         assert self.poller is not None
         self.beat_heartbeat()
         for key, _mask in self.poller.select(self.select_timeout()):
             key.data()
         self.close_idle_connections()
+        self.observe_accepting()
 
     def select_timeout(self) -> float:
         """Sleep no longer than the heartbeat allows, nor past the accept delay."""
-        delay = self.accept_delay_left() if self.has_room() else 0.0
+        delay = self.throttle.delay_left() if self.has_room() else 0.0
         return min(self.poll_interval(), delay) if delay > 0 else self.poll_interval()
 
     def beat_heartbeat(self) -> None:
@@ -181,13 +184,16 @@ class ThreadWorker(base.Worker):
 
     # Accepting: when to take a new client, and when to leave it to the others.
 
+    def observe_accepting(self) -> None:
+        """Bring the accepting state up to date: the throttle, and whether a full
+        worker must make room for clients waiting in the backlog. The questions
+        below (:meth:`wants_connections`) only read it."""
+        self.throttle.observe(self.has_free_thread(), len(self.connections))
+        self.making_room = not self.has_room() and self.has_clients_waiting()
+
     def wants_connections(self) -> bool:
         """Whether to watch the listeners this turn (see the module's rules)."""
-        if not self.has_room():
-            self.making_room = self.has_clients_waiting()
-            return False
-        self.making_room = False
-        return self.accept_delay_left() == 0.0
+        return self.has_room() and self.throttle.delay_left() == 0.0
 
     def has_room(self) -> bool:
         # No lock: len() is atomic, and a stale answer only waits for the next turn.
@@ -200,25 +206,6 @@ class ThreadWorker(base.Worker):
         thread, so a freshly accepted connection takes a thread at once.
         """
         return len(self.busy) < self.cfg.threads
-
-    def accept_delay_left(self) -> float:
-        """Seconds this worker still leaves new clients to the others; 0 when it
-        should accept now (see the module's rules)."""
-        if self.has_free_thread():
-            self.deferred_until = None
-            self.busy_accepts_left = 0
-            return 0.0
-        now = time.monotonic()
-        if self.busy_accepts_left > 0 and now < self.busy_accepts_until:
-            return 0.0
-        if self.deferred_until is None:  # the last free thread was just taken
-            self.deferred_until = now + ACCEPT_DELAY
-        if now < self.deferred_until:
-            return self.deferred_until - now
-        self.deferred_until = None  # nobody took them: take a share, then wait again
-        self.busy_accepts_left = max(self.cfg.threads, len(self.connections))
-        self.busy_accepts_until = now + ACCEPT_DELAY
-        return 0.0
 
     def has_clients_waiting(self) -> bool:
         """Whether a client is queued on a listener (a full worker does not watch
@@ -252,12 +239,14 @@ class ThreadWorker(base.Worker):
         leaves the rest to the others. Nothing is taken once we stopped (a pool
         thread may have counted our last request in the meantime).
         """
+        self.observe_accepting()
         while self.alive and self.wants_connections():
             threads_were_busy = not self.has_free_thread()
             if not self.accept_and_serve(listener):
                 return
             if threads_were_busy:
-                self.busy_accepts_left -= 1
+                self.throttle.took_one()
+            self.observe_accepting()
 
     def accept_and_serve(self, listener: BaseSocket) -> bool:
         """Accept one queued connection and hand it to the pool to serve; ``False``

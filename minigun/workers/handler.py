@@ -32,6 +32,7 @@ from minigun.http import errors as http_errors
 from minigun.http import wsgi
 from minigun.http.exchange import Close, Exchange, Failure, Fault, State
 from minigun.http.message import Request
+from minigun.http.unreader import SocketUnreader
 from minigun.sock import BaseSocket, SocketAddress
 
 if TYPE_CHECKING:  # the worker imports this module: a run-time import would be a cycle
@@ -47,7 +48,7 @@ def open_exchange(
     heartbeat whenever body bytes arrive, since a body has no total deadline."""
     return Exchange(
         worker.cfg,
-        sock,
+        SocketUnreader(sock),
         peer_addr,
         send=sock.sendall,
         wait_limit=worker.client_wait_limit(),
