@@ -5,8 +5,10 @@ Usage (``make bench`` runs it)::
     .venv/bin/python bench/run.py [--rounds 5] [--seconds 2] [--connections 16]
 
 It installs gunicorn into its own virtualenv (``bench/.venv``), then for each worker
-set-up (sync with 2 workers; gthread with 2 workers of 4 threads) and each
-application (``hello``; ``sleep50``, which sleeps 50 ms) it starts both servers on
+set-up (sync with 2 workers; gthread with 2 workers of 4 threads; asgi with 2
+workers, minigun's beside gunicorn's own ASGI worker) and each application
+(``hello``; ``sleep50``, which sleeps 50 ms; their ASGI twins for asgi) it starts
+both servers on
 127.0.0.1 and loads them in turns, minigun then gunicorn, round after round: the
 machine is shared, and interleaving keeps the ratio fair when its load changes.
 The load comes from ``wrk`` if it is installed, from a small Python client if not.
@@ -68,8 +70,12 @@ SETUPS = {
         "--threads",
         "4",
     ),
+    "asgi, 2 workers": ("--workers", "2", "--worker-class", "asgi"),
 }
 APPS = {"hello": "bench.apps:hello", "sleep 50 ms": "bench.apps:sleep50"}
+# The same two applications in ASGI, for the asgi set-up: minigun's worker beside
+# gunicorn's own (``gunicorn -k asgi``, gunicorn >= 24).
+ASGI_APPS = {"hello": "bench.apps:asgi_hello", "sleep 50 ms": "bench.apps:asgi_sleep50"}
 # The rows under load: 2,000 kept-alive clients on 2 x 8 threads, and how 20
 # kept-alive clients of the 50 ms app spread over 2 x 4 threads (ideal: 8 threads
 # x 20 requests/s = 160 requests/s).
@@ -285,11 +291,17 @@ def measure_spread(options, pythons, logdir) -> dict[str, Measured]:
     return measure_plan(SPREAD_SETUP, APPS["sleep 50 ms"], plan, pythons, logdir)
 
 
+def apps_for(setup: tuple[str, ...]) -> dict[str, str]:
+    """The applications a set-up serves: WSGI, or ASGI for the asgi worker."""
+    return ASGI_APPS if "asgi" in setup else APPS
+
+
 def measure_hup(setup, options, pythons, logdir) -> dict[str, int]:
     """Requests lost while the master reloads its workers (HUP) under load."""
     lost = {}
+    hello = apps_for(setup)["hello"]
     for name in SERVERS:
-        with running(name, pythons[name], setup, APPS["hello"], logdir) as server:
+        with running(name, pythons[name], setup, hello, logdir) as server:
             lost[name] = hup_under_load(server, options)
     return lost
 
@@ -486,7 +498,7 @@ def measure_standard(options, pythons, logdir) -> tuple[dict, dict, dict, dict]:
     results, startups, memory, hup = {}, {}, {}, {}
     for label in options.setup or SETUPS:
         setup = SETUPS[label]
-        for app_label, app in APPS.items():
+        for app_label, app in apps_for(setup).items():
             print(f"measuring {label}, {app_label} ...", file=sys.stderr)
             results[label, app_label] = measure_pair(
                 setup, app, options, pythons, logdir

@@ -27,8 +27,6 @@ Rules of this module (ASGI 3.0, HTTP spec 2.4):
   ``root_path`` setting, else ``SCRIPT_NAME``.
 """
 
-from __future__ import annotations
-
 import asyncio
 import errno
 from collections.abc import Awaitable, Callable, MutableMapping

@@ -54,6 +54,7 @@ from minigun.workers import base
 from minigun.workers.handler import RequestHandler, log_socket_error
 from minigun.workers.lifespan import Lifespan
 
+#: What a parser step returns (a request, a piece of body, nothing).
 T = TypeVar("T")
 #: A heartbeat this much later than planned means the loop was blocked: log it.
 LOOP_LAG_WARNING = 1.0
