@@ -17,7 +17,9 @@ from minigun.workers.asgi import ASGIWorker
 TIMEOUT = 0.2  # the worker's timeout: it beats every 0.1 s (half of it)
 LAG_WARNING = 0.3  # the tests' threshold for a blocked loop (the module's is 1 s)
 WAIT = 5.0  # the longest a test waits for the heartbeat to do something
-BLOCKED = re.compile(re.escape(asgi.BLOCKED_LOOP).replace(r"%\.1f", r"([0-9.]+)").replace("%s", r"(\S+)"))
+BLOCKED = re.compile(
+    re.escape(asgi.BLOCKED_LOOP).replace(r"%\.1f", r"([0-9.]+)").replace("%s", r"(\S+)")
+)
 
 
 def test_minigun_is_the_work_copy(work_copy: Path):
@@ -60,19 +62,24 @@ def worker(monkeypatch):
 
 
 def run_beating(worker: ASGIWorker, scenario) -> None:
-    """Run the heartbeat task beside ``scenario(watched)`` in a fresh loop."""
+    """Run the heartbeat task beside ``scenario(watched)`` in a fresh loop; an
+    error of the heartbeat's own is raised as it is."""
 
     async def main() -> None:
         worker.stop_requested = asyncio.Event()
         watched = Watched(worker)
         beating = asyncio.ensure_future(worker.beat_heartbeat())
-        try:
-            await scenario(watched)
-        finally:
-            beating.cancel()
-            await asyncio.gather(beating, return_exceptions=True)
-        if beating.done() and not beating.cancelled() and beating.exception():
-            raise beating.exception()
+        acting = asyncio.ensure_future(scenario(watched))
+        done, _ = await asyncio.wait(
+            {beating, acting}, return_when=asyncio.FIRST_COMPLETED
+        )
+        stopping = acting if beating in done else beating
+        stopping.cancel()
+        await asyncio.gather(stopping, return_exceptions=True)
+        if beating in done:
+            beating.result()  # the heartbeat's own error, if it raised
+            pytest.fail("beat_heartbeat() returned: it must beat for the worker's life")
+        acting.result()
 
     asyncio.run(main())
 
