@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,49 @@ def test_a_large_upload_streams_into_the_app(asgi):
             "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
         }
+
+
+def read_response(client: socket.socket, ending: bytes) -> bytes:
+    """Read from ``client`` until what came ends with ``ending``."""
+    received = b""
+    while not received.endswith(ending):
+        data = client.recv(65536)
+        assert data, f"closed after {received!r}"
+        received += data
+    return received
+
+
+def test_a_head_and_a_chunked_body_that_arrive_in_pieces(asgi):
+    """Each piece is a separate read: the parser step that needs the next one is
+    run again when it comes (the head from its start, the body where it stopped)."""
+    server = asgi()
+    request = (
+        b"POST /upload HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(request), 7):
+            client.sendall(request[start : start + 7])
+            time.sleep(0.01)  # no condition to await: only that the pieces go apart
+        response = read_response(client, b"}")
+    digest = hashlib.sha256(b"hello world").hexdigest()
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert response.endswith(b'{"bytes":11,"sha256":"%s"}' % digest.encode())
+
+
+def test_pipelined_requests_are_answered_in_order(asgi):
+    server = asgi()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+        client.sendall(
+            b"GET /stream HTTP/1.1\r\nHost: test\r\n\r\n"
+            b"GET /pid HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+        )
+        response = read_response(client, b"}")
+    first, second = response.split(b"HTTP/1.1 200 OK", 2)[1:]
+    assert b"piece 4\n" in first
+    assert b'{"pid":%d}' % server.booted_pids()[0] in second
+    assert b"Connection: close" in second
 
 
 def test_a_background_task_runs_after_the_response(asgi, events):
