@@ -18,9 +18,10 @@ each promise:
   it must interrupt a blocked loop, which would never run a loop callback.
 - The requests are read by the same exchange and parser as in the other workers,
   over asyncio streams (:mod:`minigun.http.asgi`).
-- Graceful shutdown: stop accepting, accept what is already queued, close idle
-  kept-alive connections, let the requests in flight finish within
-  ``graceful_timeout``, then the lifespan's ``shutdown``.
+- Graceful shutdown: stop accepting, let the requests in flight finish within
+  ``graceful_timeout`` (a kept-alive client's next request is answered with
+  ``Connection: close``), serve what queued meanwhile, then the lifespan's
+  ``shutdown``.
 """
 
 from __future__ import annotations
@@ -202,7 +203,8 @@ class ASGIWorker(base.Worker):
             return False
         assert self.loop is not None
         task = self.loop.create_task(self.serve_connection(listener, sock, peer_addr))
-        self.connections[task] = Connection(self, listener, peer_addr)
+        server_addr = listener.getsockname()  # the listener may close before it is used
+        self.connections[task] = Connection(self, server_addr, peer_addr)
         task.add_done_callback(self.connection_ended)
         return True
 
@@ -251,26 +253,29 @@ class ASGIWorker(base.Worker):
     # Stopping.
 
     async def stop_gracefully(self) -> None:
-        """Stop watching the listeners and close idle connections; let the requests
-        in flight finish, then serve what queued meanwhile, as the sync worker
-        does (:meth:`~minigun.workers.base.Worker.drain_backlog`), until the
-        queue is empty or the stop deadline (``graceful_timeout``) has passed."""
+        """Stop watching the listeners; let the requests in flight finish, then
+        accept what queued meanwhile, as the sync worker does
+        (:meth:`~minigun.workers.base.Worker.drain_backlog`), close the listeners
+        at once and serve those too, all within the stop deadline
+        (``graceful_timeout``).
+
+        The listeners are closed right after the last ``accept``, not when the
+        worker leaves: under steady load the queue never empties, and whatever
+        is queued when the last copy of a listener closes is reset.
+
+        An idle kept-alive connection is not closed under its client, who may be
+        sending the next request at that very moment: it gets the rest of its
+        ``keepalive`` wait, and a request that comes is answered with
+        ``Connection: close``."""
         if self.accepting:
             self.stop_accepting()
         if self.stop_deadline is None:  # max_requests, or the master is gone
             self.stop_deadline = time.monotonic() + self.cfg.graceful_timeout
-        for task, conn in list(self.connections.items()):
-            if conn.idle:
-                task.cancel()
-        while True:
-            await self.wait_for_connections(self.stop_deadline)
-            if not self.has_time_to_drain():
-                break
-            self.drain_backlog()
-            if not self.connections:
-                break
+        await self.wait_for_connections(self.stop_deadline)
+        self.drain_backlog()  # what queued meanwhile is accepted, so ours to serve
         for listener in self.sockets:
-            listener.close()  # the last holder's close refuses, rather than queues
+            listener.close()  # at once: the last holder's close refuses later clients
+        await self.wait_for_connections(self.stop_deadline)
 
     async def wait_for_connections(self, deadline: float) -> None:
         """Wait for every connection to end; cancel those still open at
@@ -291,14 +296,13 @@ class Connection:
     """One client connection of the ASGI worker: its exchange, driven by awaits."""
 
     def __init__(
-        self, worker: ASGIWorker, listener: BaseSocket, peer_addr: SocketAddress
+        self, worker: ASGIWorker, server_addr: SocketAddress, peer_addr: SocketAddress
     ) -> None:
         self.worker = worker
         self.cfg = worker.cfg
         self.log = worker.log
-        self.listener = listener
+        self.server_addr = server_addr
         self.peer_addr = peer_addr
-        self.idle = False  # between two requests: a stop may close it
 
     async def serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -327,13 +331,10 @@ class Connection:
         """Wait up to ``keepalive`` seconds for the client's next request."""
         if self.unreader.buffer:
             return True
-        self.idle = True
         try:
             await self.unreader.receive_more(self.cfg.keepalive)
         except TimeoutError:
             return False
-        finally:
-            self.idle = False
         return bool(self.unreader.buffer)
 
     async def serve_one(self) -> None:
@@ -358,7 +359,7 @@ class Connection:
         body read continues where it stopped."""
         deadline = None
         while True:
-            before = bytes(self.unreader.buffer)
+            before = bytes(self.unreader.buffer) if rewind else b""
             count = self.exchange.parser.req_count
             try:
                 return step()
@@ -384,12 +385,11 @@ class Connection:
         try:
             worker.call_hook_or_raise("pre_request", self.cfg.pre_request, worker, req)
             started = datetime.datetime.now()
-            server_addr = self.listener.getsockname()
             resp, environ = wsgi.create(
                 req,
                 self.sock,  # type: ignore[arg-type]  # a socket's sendall is all it uses
                 self.peer_addr,
-                server_addr,
+                self.server_addr,
                 self.cfg,
                 exchange,
             )
