@@ -116,9 +116,8 @@ class ASGIWorker(base.Worker):
         assert self.wsgi is not None
         self.lifespan = Lifespan(self.wsgi, self.cfg.asgi_lifespan, self.log)  # type: ignore[arg-type]
         if not await self.lifespan.startup():
-            raise SystemExit(
-                WORKER_BOOT_ERROR
-            )  # reported as a boot error: the master halts
+            # Reported as a boot error, as a failed import is: the master halts.
+            raise SystemExit(WORKER_BOOT_ERROR)
         self.start_accepting()
         await self.stop_requested.wait()
         await self.stop_gracefully()
@@ -318,13 +317,13 @@ class Connection:
             send=writer.write,
             wait_limit=self.worker.client_wait_limit(),
         )
-        served = 0
-        while self.worker.alive or served == 0:
-            if served and not await self.wait_for_next_request():
-                return
+        # A stopping worker's responses say Connection: close (keeps_connection_open),
+        # so the exchange, not the worker's state, ends the loop.
+        while True:
             await self.serve_one()
-            served += 1
             if self.exchange.state is not State.IDLE:
+                return
+            if not await self.wait_for_next_request():
                 return
 
     async def wait_for_next_request(self) -> bool:
