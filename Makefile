@@ -8,7 +8,7 @@ PORT ?= 8000
 
 .PHONY: venv run test lint format html html-student html-instructor html-zh gettext
 .PHONY: update-po serve doctest bench html-zh-student html-zh-instructor
-.PHONY: exercise hint watch reset solution check-exercises list grade
+.PHONY: check-exercises grade student-kit check-kit
 
 venv: $(STAMP)
 
@@ -89,29 +89,22 @@ serve: venv  ## rebuild the book on save and serve it on http://127.0.0.1:8001
 doctest: venv  ## run the book's {doctest} blocks against the real package
 	$(SPHINX) -b doctest $(BOOK_FLAGS) _build/doctest
 
-# The class exercises (exercises/README.md). EX names one: an id, a number or a folder.
+# The class exercises (exercises/README.md). Students solve them in the student kit,
+# which `make student-kit` builds; this repository holds the reference they are cut from.
 EXERCISES := $(PY) -m exercises.tool
+KIT := _build/student-kit
+KIT_BOOKS := --book en=_build/html-student --book zh_CN=_build/html-zh-student
 
-exercise: venv  ## the next unsolved exercise (or EX=...): what to edit, what fails, a hint
-	@$(EXERCISES) exercise $(EX)
+student-kit: html-student html-zh-student  ## the repository to hand out: _build/student-kit
+	$(PY) -m exercises.tool.kit $(KIT) $(KIT_BOOKS)
 
-hint: venv  ## the next hint for EX (or for the next unsolved exercise)
-	@$(EXERCISES) hint $(EX)
+check-kit: html-student html-zh-student  ## build the kit elsewhere, prove it has no answer and works
+	$(PY) -m exercises.tool.kitcheck $(KIT_BOOKS)
 
-watch: venv  ## run the exercise's tests again on every save
-	@$(EXERCISES) watch $(EX)
-
-reset: venv  ## start EX again from a fresh starter (asks first, keeps a backup)
-	@$(EXERCISES) reset $(EX) $(if $(YES),--yes)
-
-list: venv  ## every exercise with its chapter and status
-	@$(EXERCISES) list
-
-grade: venv  ## the teacher's report: _build/grade/report.json and junit.xml
-	@$(EXERCISES) grade
-
-solution: venv  ## compare your solution of EX with the reference, once it passes
-	@$(EXERCISES) solution $(EX)
+# SUBMISSIONS: one student kit per folder (a Classroom roster's clones); EX: some only.
+grade: venv  ## grade a class with your tests: make grade SUBMISSIONS=DIR -> _build/grade/
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR [EX=ids]"; exit 2; }
+	$(PY) -m exercises.tool.grade "$(SUBMISSIONS)" $(if $(EX),--exercises "$(EX)")
 
 check-exercises: venv  ## every exercise fails as shipped and passes with the reference
 	$(EXERCISES) check

@@ -131,7 +131,8 @@ if STUDENT_EDITION and INSTRUCTOR_EDITION:
     raise ValueError("build one edition at a time: -t student or -t instructor")
 EVERY_EDITION = tags.has("every_edition")  # type: ignore[name-defined]  # noqa: F821
 if not (INSTRUCTOR_EDITION or EVERY_EDITION):  # make gettext extracts every edition
-    exclude_patterns.append("syllabus.md")  # only the instructor's toctree lists it
+    # Only the instructor's toctree lists them.
+    exclude_patterns += ["syllabus.md", "classroom.md"]
 if STUDENT_EDITION:
     # Nothing a solution could be read from: no highlighted module source (viewcode),
     # no copy of the page sources, so the only code is the listings, holes cut.

@@ -16,6 +16,14 @@ says what was called, what was expected and what happened.
   a process: the tests put it in a real ``WorkerRecord``, the master's record.
 - :class:`FakeApp` is the application object the arbiter and the workers are
   handed (the project's tests in ``tests/`` use it too).
+- :func:`never_retire` keeps the workers a test builds from drawing their request
+  limit, which is exercise 10's hole.
+- :func:`trust_no_proxy` answers "no" for every peer a request asks about, which
+  is exercise 23's question.
+- :func:`settings` makes a real ``Config`` holding the values a test names, and
+  :class:`SettingsAsGiven` stands in for ``Config.set`` in the tests of code that
+  calls it. ``Config.set`` is exercise 6: every other exercise's tests must run
+  while it is still a hole, so no test but exercise 6's goes through it.
 """
 
 import signal
@@ -181,6 +189,14 @@ class FakeProcesses:
     def signals_to(self, pid: int) -> list[str]:
         return [sig.name for sent_pid, sig in self.sent if sent_pid == pid]
 
+    def forget_exited(self, table: dict[int, Any]) -> None:
+        """Stands in for ``Arbiter.reap_workers`` (exercise 9) in the tests of the
+        code that calls it: drops from ``table`` every pid whose exit has come."""
+        for pid, (when, _status) in list(self.exits_at.items()):
+            if when <= self.clock.now:
+                del self.exits_at[pid]
+                table.pop(pid, None)
+
 
 class FakeApp:
     """The application a master or a worker is handed: a ``cfg``, a ``wsgi()`` and
@@ -193,7 +209,7 @@ class FakeApp:
 
     The project's own tests use this one too (``tests/fake_app.py`` imports it).
     The dependency runs from ``tests/`` to ``exercises/`` and never back: an
-    exercise folder runs against a student's work copy and must not need the
+    exercise folder runs against a student's own package and must not need the
     project's test suite.
     """
 
@@ -222,3 +238,82 @@ class FakeApp:
 def hello_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"hello\n"]
+
+
+def settings(**values: Any) -> Any:
+    """A new ``Config``: its defaults, and each of ``values`` stored as given.
+
+    Not validated: give each value in the form minigun reads (an ``int`` for
+    ``workers``, a list for ``bind``, a function for a hook).
+    """
+    from minigun.config import Config  # the copy under test
+
+    return store(Config(), **values)
+
+
+def store(cfg: Any, **values: Any) -> Any:
+    """Puts ``values`` in ``cfg`` as given; a name that is no setting is a test bug."""
+    unknown = sorted(set(values) - set(cfg.values))
+    assert not unknown, f"no such settings: {unknown}"
+    cfg.values.update(values)
+    return cfg
+
+
+class SettingsAsGiven:
+    """``Config.set`` for the tests of the code that calls it: store and record.
+
+    ``SettingsAsGiven().install(monkeypatch)`` puts it in place for one test. Each
+    call is recorded as ``(name, value)`` and the value stored as given, unconverted
+    (a command line's ``"7"`` stays a string). A value in ``refused`` is a
+    ``ConfigError``, the real method's answer to a bad value.
+    """
+
+    def __init__(self, refused: tuple[object, ...] = ()) -> None:
+        self.refused = refused
+        self.calls: list[tuple[str, object]] = []
+
+    def install(self, monkeypatch: Any) -> "SettingsAsGiven":
+        """Replaces ``Config.set`` until the test ends; returns this recorder."""
+        from minigun.config import Config  # the copy under test
+
+        def set_as_given(cfg: Any, name: str, value: object) -> None:
+            self.set_on(cfg, name, value)
+
+        monkeypatch.setattr(Config, "set", set_as_given)
+        return self
+
+    def set_on(self, cfg: Any, name: str, value: object) -> None:
+        from minigun.errors import ConfigError  # the copy under test
+
+        self.calls.append((name, value))
+        if any(value is bad for bad in self.refused):
+            raise ConfigError(f"{name}: {value!r} is refused by the test")
+        store(cfg, **{name: value})
+
+
+def never_retire(monkeypatch: Any) -> None:
+    """Workers built in this test never retire after a number of requests.
+
+    A worker draws its limit when it is built, with
+    ``Worker.requests_before_retiring``: that is exercise 10, and the tests of the
+    other exercises build workers while it may still be a hole.
+    """
+    from minigun.workers.base import UNLIMITED_REQUESTS, Worker
+
+    no_limit = staticmethod(lambda cfg: UNLIMITED_REQUESTS)
+    monkeypatch.setattr(Worker, "requests_before_retiring", no_limit)
+
+
+def trust_no_proxy(monkeypatch: Any) -> None:
+    """No TCP peer is a trusted proxy in this test.
+
+    Every request asks, as it is built, whether its peer may set the forwarded
+    headers: ``minigun.http.proxy.host_allowed``, exercise 23. The tests of the
+    other exercises parse requests while it may still be a hole.
+    """
+    from minigun.http import proxy  # the copy under test
+
+    def trusted(host: str, allowed: tuple[str, ...]) -> bool:
+        return False
+
+    monkeypatch.setattr(proxy, "host_allowed", trusted)

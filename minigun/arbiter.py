@@ -187,6 +187,9 @@ class Arbiter:
         self.worker_class: type[Worker] = self.cfg.worker_class
         self.timeout = self.cfg.timeout
         self.proc_name = self.cfg.proc_name
+        # raw_env in the master's own environment, before a preloaded app reads it
+        # at import (the workers inherit it; they set it again, for a HUP's new one)
+        os.environ.update(self.cfg.env)
         if self.cfg.preload_app:
             self.app.wsgi()
 
@@ -419,7 +422,12 @@ class Arbiter:
         INT or QUIT arriving during a graceful wait turns it quick.
         """
         self.stopping = True
-        keep_unix_files = bool(self.reexec_pid or self.master_pid or self.systemd)
+        # The socket file is not ours to remove when another master will serve
+        # on it (USR2, either side), when systemd owns it, or when, with
+        # reuse_port, another server may have bound the same path.
+        keep_unix_files = bool(
+            self.reexec_pid or self.master_pid or self.systemd or self.cfg.reuse_port
+        )
         sock.close_sockets(self.listeners, unlink=not keep_unix_files)
         self.listeners = []
         # exercise: graceful-stop

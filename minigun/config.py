@@ -66,10 +66,10 @@ from minigun.validators import (
     validate_post_request,
     validate_proxy_protocol,
     validate_raw_env,
-    validate_reload,
     validate_seconds,
     validate_sendfile,
     validate_string,
+    validate_string_list,
     validate_umask,
     validate_user,
     validate_worker_class,
@@ -117,7 +117,6 @@ GUNICORN_ONLY_SETTINGS = frozenset(
         "initgroups",
         "logger_class",
         "reload_engine",
-        "reload_extra_files",
         "spew",
         "ssl_version",
         "statsd_host",
@@ -301,10 +300,23 @@ class Setting:
     default_doc: str | None = None
 
     def initial_value(self) -> object:
-        """The raw default for a new Config (validated by ``Config.set``)."""
-        if self.default_factory is not None:
-            return self.default_factory()
-        return copy.deepcopy(self.default)
+        """The default for a new Config, validated: the value minigun reads.
+
+        A default written in the table is the project's own: a validator that fails on
+        it is a bug, and keeps its traceback. One that ``default_factory`` reads from
+        the environment is the user's and may be anything, so a bad one is a
+        ConfigError that says where it came from.
+        """
+        if self.default_factory is None:
+            return self.validator(copy.deepcopy(self.default))
+        raw = self.default_factory()
+        try:
+            return self.validator(raw)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(
+                f"Invalid value for {self.name}: {describe(raw)}: {error} "
+                "(a default read from the environment)"
+            ) from None
 
     def default_text(self) -> str:
         """The default as the book shows it: source code for a hook, else a repr."""
@@ -748,13 +760,27 @@ SETTINGS: list[Setting] = [
     Setting(
         "reload",
         SERVER_MECHANICS,
-        "Restart workers when code changes (not implemented).",
-        "Accepted so that gunicorn config files load; setting it true only prints a "
-        "warning. Send HUP to reload by hand.",
-        validator=validate_reload,
+        "Restart workers when a source file changes (for development).",
+        "Each worker polls the files of the modules it imported, once a second. An "
+        "application that fails to load is answered 500 until a file changes, "
+        "rather than stopping the server. A preloaded app is the master's and is "
+        "not reloaded.",
+        validator=validate_bool,
         default=False,
         cli=("--reload",),
         action="store_true",
+    ),
+    Setting(
+        "reload_extra_files",
+        SERVER_MECHANICS,
+        "More files whose change restarts the workers (with reload).",
+        "Templates, data files: anything the application reads that is not a "
+        "module. Repeat the flag for several files.",
+        validator=validate_string_list,
+        default=[],
+        cli=("--reload-extra-file",),
+        meta="FILE",
+        action="append",
     ),
     Setting(
         "chdir",
@@ -790,7 +816,8 @@ SETTINGS: list[Setting] = [
         "raw_env",
         SERVER_MECHANICS,
         "Set an environment variable in the workers: KEY=VALUE.",
-        "Repeat the flag for several variables.",
+        "Repeat the flag for several variables. The master sets them too, before "
+        "it imports a preloaded app.",
         validator=validate_raw_env,
         default=[],
         cli=("-e", "--env"),
@@ -1222,21 +1249,14 @@ class Config:
 
     def __init__(self, usage: str | None = None, prog: str | None = None) -> None:
         self.usage = usage
-        self.prog = prog or os.path.basename(sys.argv[0])
+        # An embedding interpreter (a test runner, mod_wsgi) may leave sys.argv
+        # empty; the config file must still be found and read.
+        self.prog = prog or os.path.basename(sys.argv[0] if sys.argv else "minigun")
         self.settings: dict[str, Setting] = {s.name: s for s in SETTINGS}
         # Any: each setting has its own type (int, str, a hook...), known only by name
-        self.values: dict[str, Any] = {}
-        for setting in SETTINGS:
-            self.set_default(setting)
-
-    def set_default(self, setting: Setting) -> None:
-        """Set the default; one read from the environment may be bad, so say so."""
-        try:
-            self.set(setting.name, setting.initial_value())
-        except ConfigError as error:
-            raise ConfigError(
-                f"{error} (a default read from the environment)"
-            ) from None
+        # Not through set(): that is the door for a value someone gives. A default
+        # comes from the table, and initial_value() has validated it already.
+        self.values: dict[str, Any] = {s.name: s.initial_value() for s in SETTINGS}
 
     def __getattr__(self, name: str) -> Any:
         """``cfg.<name>``: the resolved value of the setting ``name``."""

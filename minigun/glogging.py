@@ -12,7 +12,13 @@ Rules of this module:
   no ``accesslog`` means no access log at all.
 - The access log line is ``access_log_format`` filled from a table of *atoms*
   (``h`` remote address, ``s`` status, ``{user-agent}i`` a request header, ...).
-  An atom with no value renders as ``-``.
+  An atom with no value renders as ``-``. Every text value is escaped
+  (:func:`escape_value`): a request's bytes never reach the log file raw, so a
+  control byte cannot rewrite the operator's terminal or forge a line. The sizes
+  and durations (``B``, ``T``, ``D``, ``M``) are integers, so ``%(B)d`` works.
+- The access log reads the environ once, by copying it (:meth:`Logger.atoms`):
+  an application may still change the environ while its values are turned to text
+  (Bottle caches parsed values in it when asked for its ``repr``).
 - The two loggers are named ``minigun.error`` and ``minigun.access``. A
   ``logconfig_dict``, ``logconfig_json`` or ``logconfig`` (ini) file is applied on top
   of minigun's own set-up, in the master; the workers it forks inherit the result. A
@@ -27,11 +33,13 @@ from __future__ import annotations
 import base64
 import binascii
 import configparser
+import contextlib
 import datetime
 import json
 import logging
 import logging.config
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -69,11 +77,32 @@ class _LocalTimeFormatter(logging.Formatter):
         return stamp.strftime(datefmt or ERROR_DATE_FORMAT)
 
 
-class _Atoms(dict[str, str]):
-    """The access log's values; a missing atom (``%(x)s``) renders as ``-``."""
+# Characters never written to the log as they are: the C0 and C1 controls, DEL,
+# the quote that delimits fields in the default format and the escape character
+# itself, and (as lone surrogates) the bytes that are not UTF-8.
+UNSAFE_IN_LOG_RE = re.compile(r'[\x00-\x1f\x7f-\x9f"\\\udc80-\udcff]')
+SURROGATE_BASE = 0xDC00  # surrogateescape maps byte 0xNN to U+DCNN
+
+
+class _Atoms(dict[str, object]):
+    """The access log's values; a missing atom (``%(x)s``) renders as ``-``.
+
+    An environ atom (``%({wsgi.url_scheme}e)s``) is turned to text only when the
+    format names it: ``str()`` of an application's object may be costly, and runs
+    its code.
+    """
+
+    def __init__(
+        self, values: dict[str, object], environ: Mapping[str, object]
+    ) -> None:
+        super().__init__(values)
+        self.environ = {key.lower(): value for key, value in environ.items()}
 
     def __missing__(self, key: str) -> str:
-        return "-"
+        name = key[1:-2] if key.startswith("{") and key.endswith("}e") else None
+        if name is None or name not in self.environ:
+            return "-"
+        return escape_value(self.environ[name])
 
 
 class LoggedResponse(Protocol):
@@ -228,7 +257,7 @@ class Logger:
     def access(
         self,
         resp: LoggedResponse,
-        req: message.Request,
+        req: message.Request | None,
         environ: wsgi.Environ,
         request_time: datetime.timedelta,
     ) -> None:
@@ -247,39 +276,44 @@ class Logger:
     def atoms(
         self,
         resp: LoggedResponse,
-        req: message.Request,
+        req: message.Request | None,
         environ: wsgi.Environ,
         request_time: datetime.timedelta,
-    ) -> dict[str, str]:
-        """The values ``access_log_format`` can name, as gunicorn defines them."""
-        status = str(getattr(resp, "status", None) or resp.status_code)
+    ) -> dict[str, object]:
+        """The values ``access_log_format`` can name, as gunicorn defines them.
+
+        Text is escaped (:func:`escape_value`); ``B``, ``T``, ``D`` and ``M`` are
+        integers. The environ is copied first (a C-level copy, which runs no
+        application code): turning a value to text may run the application's
+        code, which may add keys to the live environ while it is being read.
+        """
+        environ = dict(environ)
         sent = getattr(resp, "sent", 0) or 0
-        query = environ.get("QUERY_STRING", "")
+        status = str(getattr(resp, "status", None) or resp.status_code)
         path = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
+        text = {
+            "h": environ.get("REMOTE_ADDR", "-"),
+            "l": "-",
+            "u": _basic_auth_user(environ),
+            "t": time.strftime(ACCESS_DATE_FORMAT),
+            "r": _request_line(environ, path),
+            "m": environ.get("REQUEST_METHOD", "-"),
+            "U": environ.get("PATH_INFO", "-"),
+            "q": environ.get("QUERY_STRING", ""),
+            "H": environ.get("SERVER_PROTOCOL", "-"),
+            "s": status.split(None, 1)[0],
+            "b": str(sent),
+            "f": environ.get("HTTP_REFERER", "-"),
+            "a": environ.get("HTTP_USER_AGENT", "-"),
+            "L": f"{request_time.total_seconds():.6f}",
+            "p": f"<{os.getpid()}>",
+        }
+        text.update(_header_atoms(getattr(req, "headers", []), "i"))
+        text.update(_header_atoms(getattr(resp, "headers", []), "o"))
         atoms = _Atoms(
-            h=environ.get("REMOTE_ADDR", "-"),
-            l="-",
-            u=_basic_auth_user(environ),
-            t=time.strftime(ACCESS_DATE_FORMAT),
-            r=_request_line(environ, path),
-            m=environ.get("REQUEST_METHOD", "-"),
-            U=environ.get("PATH_INFO", "-"),
-            q=query,
-            H=environ.get("SERVER_PROTOCOL", "-"),
-            s=status.split(None, 1)[0],
-            B=str(sent),
-            b=str(sent) if sent else "-",
-            f=environ.get("HTTP_REFERER", "-"),
-            a=environ.get("HTTP_USER_AGENT", "-"),
-            T=str(request_time.seconds),
-            D=str(request_time.seconds * MICROSECONDS + request_time.microseconds),
-            M=str(request_time.seconds * 1000 + request_time.microseconds // 1000),
-            L=f"{request_time.total_seconds():.6f}",
-            p=f"<{os.getpid()}>",
+            {name: escape_value(value) for name, value in text.items()}, environ
         )
-        atoms.update(_header_atoms(getattr(req, "headers", []), "i"))
-        atoms.update(_header_atoms(getattr(resp, "headers", []), "o"))
-        atoms.update({f"{{{k.lower()}}}e": str(v) for k, v in environ.items()})
+        atoms.update(_duration_atoms(sent, request_time))
         return atoms
 
     def reopen_files(self) -> None:
@@ -297,6 +331,44 @@ class Logger:
             for handler in log.handlers:
                 if isinstance(handler, logging.FileHandler) and handler.stream:
                     os.set_inheritable(handler.stream.fileno(), False)
+
+
+class WSGIErrors:
+    """``wsgi.errors`` (PEP 3333): what an application writes there goes to the
+    error log's file, where the operator reads (``--error-logfile``), not to the
+    process's standard error, which a daemon or a service manager may discard.
+
+    The text is written as it is, a traceback keeps its lines; the stream is
+    looked up at every write, so a log rotation (``USR1``) is followed, and the
+    handler's lock keeps a gthread worker's threads from interleaving halfway
+    through a line. A logging configuration without a stream handler (syslog,
+    say) gets each write as one error record instead.
+    """
+
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
+
+    def write(self, text: str) -> int:
+        streams = [h for h in self.log.handlers if isinstance(h, logging.StreamHandler)]
+        for handler in streams:
+            with handler.lock or contextlib.nullcontext():
+                handler.stream.write(text)
+                handler.stream.flush()
+        if not streams and text.strip():
+            self.log.error("%s", text.rstrip("\n"))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Every write is flushed already: nothing waits in a buffer."""
+
+
+WSGI_ERRORS = WSGIErrors(logging.getLogger(ERROR_LOGGER))
+"""The one ``wsgi.errors`` of the process: the error log's logger, whatever its
+handlers are now."""
 
 
 def _replace_handler(log: logging.Logger, target: str, std_stream: TextIO) -> None:
@@ -334,6 +406,35 @@ def _header_atoms(
     if isinstance(headers, Mapping):
         headers = headers.items()
     return {f"{{{name.lower()}}}{suffix}": str(value) for name, value in headers or []}
+
+
+def _duration_atoms(sent: int, request_time: datetime.timedelta) -> dict[str, int]:
+    """The numeric atoms: body size (``B``) and the request's duration in seconds,
+    microseconds and milliseconds (``T``, ``D``, ``M``)."""
+    micros = request_time // datetime.timedelta(microseconds=1)
+    return {"B": sent, "T": micros // MICROSECONDS, "D": micros, "M": micros // 1000}
+
+
+def escape_value(value: object) -> str:
+    """``value`` as text that is safe to write in a log line.
+
+    A request's values are latin-1 strings holding its raw bytes (PEP 3333). They
+    are read back as UTF-8 where they are UTF-8, so a user agent in any script
+    stays readable; every other byte, and every control character, the quote and
+    the backslash, become ``\\xHH`` (as nginx writes them).
+    """
+    text = str(value)
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:  # not bytes in disguise: an application's own str
+        raw = text.encode("utf-8", "surrogateescape")
+    decoded = raw.decode("utf-8", "surrogateescape")
+    return UNSAFE_IN_LOG_RE.sub(_hex_escape, decoded)
+
+
+def _hex_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code - SURROGATE_BASE if code >= SURROGATE_BASE else code:02x}"
 
 
 def _basic_auth_user(environ: wsgi.Environ) -> str:

@@ -53,7 +53,13 @@ class BaseSocket:
     family: socket.AddressFamily = socket.AF_INET
 
     def __init__(self, address: Address, cfg: Config) -> None:
-        """Bind ``address``; a descriptor (``fd://N``, or inherited) is adopted."""
+        """Bind ``address``; a descriptor (``fd://N``, or inherited) is adopted.
+
+        An adopted socket that already listens is not given to ``listen()`` again:
+        whoever made it chose its backlog, and a security policy (SELinux) may
+        allow this process to accept on it but not to listen. One that is only
+        bound (``fd://N`` from a process manager that leaves that to us) is.
+        """
         self.cfg = cfg
         if isinstance(address, int):
             self.sock = socket.socket(fileno=address)
@@ -61,7 +67,8 @@ class BaseSocket:
             self.sock = socket.socket(self.family, socket.SOCK_STREAM)
             self.set_options(self.sock)
             self.bind(self.sock, address)
-        self.sock.listen(cfg.backlog)
+        if not self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            self.sock.listen(cfg.backlog)
 
     def set_options(self, sock: socket.socket) -> None:
         """Allow a restart to bind while old connections sit in TIME_WAIT."""
@@ -115,9 +122,20 @@ class TCP6Socket(TCPSocket):
 
 
 class UnixSocket(BaseSocket):
-    """A Unix domain socket; a stale socket file left by a dead server is removed."""
+    """A Unix domain socket; a stale socket file left by a dead server is removed.
+
+    The socket file is given to ``user`` and ``group``: a front proxy that runs
+    as that user (nginx's ``user www-data``) must be able to connect, and the
+    master, which bound it, may be root.
+    """
 
     family = socket.AF_UNIX
+
+    def set_options(self, sock: socket.socket) -> None:
+        """None: a path has no TIME_WAIT, and Linux refuses ``SO_REUSEPORT`` on a
+        Unix socket. With ``reuse_port`` a second server takes the path over (its
+        bind replaces the file), which is why a server then leaves the file in
+        place when it stops (:meth:`~minigun.arbiter.Arbiter.stop`)."""
 
     def bind(self, sock: socket.socket, address: tuple[str, int] | str) -> None:
         assert isinstance(address, str)  # socket_class chose this class for a path
@@ -130,6 +148,7 @@ class UnixSocket(BaseSocket):
             sock.bind(address)
         finally:
             os.umask(old_umask)
+        os.chown(address, self.cfg.uid, self.cfg.gid)
 
     def __str__(self) -> str:
         return f"unix:{self.sock.getsockname()}"

@@ -80,12 +80,18 @@ def validate_positive_int(value: object) -> int:
 
 
 def _to_int(value: object) -> int:
+    """An int, or text in any base Python writes (``0xFF``, ``0o17``, ``0b11``),
+    as gunicorn reads it; ``010`` is ten (Python's own rule would refuse it)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError("expected a whole number")
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError("expected a whole number") from None
+    if isinstance(value, int):
+        return value
+    for base in (0, 10):
+        try:
+            return int(value, base)
+        except ValueError:
+            continue
+    raise ValueError("expected a whole number")
 
 
 def validate_seconds(value: object) -> float:
@@ -131,16 +137,25 @@ def validate_bind(value: object) -> list[str]:
 
 
 def validate_ip_list(value: object) -> list[str]:
-    """Comma-separated addresses or networks (``10.0.0.0/8``), or ``*`` for any."""
+    """Comma-separated addresses or networks (``10.0.0.0/8``), or ``*`` for any;
+    ``None`` trusts nobody.
+
+    A network with host bits set (``100.64.0.0/1``) is refused, as gunicorn
+    refuses it: it is almost always a typo (of ``/10`` here), and read as the
+    network it falls in it would trust half the address space.
+    """
     addresses = validate_comma_list(value)
     for address in addresses:
         if address != "*":
-            ipaddress.ip_network(address, strict=False)
+            ipaddress.ip_network(address, strict=True)
     return addresses
 
 
 def validate_comma_list(value: object) -> list[str]:
-    """``"A,B"`` or ``["A", "B"]`` as a list of stripped, non-empty names."""
+    """``"A,B"`` or ``["A", "B"]`` as a list of stripped, non-empty names;
+    ``None`` (gunicorn's way to say "none") is the empty list."""
+    if value is None:
+        return []
     items = value.split(",") if isinstance(value, str) else validate_string_list(value)
     return [item.strip() for item in items if item.strip()]
 
@@ -248,14 +263,6 @@ def validate_worker_class(value: object) -> str | type:
         warn(f"worker_class {name!r} is a gunicorn worker minigun lacks; using 'sync'")
         return "sync"
     return name
-
-
-def validate_reload(value: object) -> bool:
-    """``reload`` is accepted so gunicorn config files load, but does nothing."""
-    enabled = validate_bool(value)
-    if enabled:
-        warn("reload is not implemented in minigun; restart or send HUP instead")
-    return enabled
 
 
 def resolve_callable(value: object) -> Hook:

@@ -8,7 +8,7 @@ arbiter or a worker asks of its application is made in one place. ``FakeClock`` 
 time that moves only when a test says so (its ``monotonic`` is a clock to pass).
 
 It is defined in ``exercises/fakes.py``, which the exercise tests import: a
-student's exercise folder runs on its own, against a work copy of minigun, and
+student's exercise folder runs on its own, in the student kit (which has no tests/), and
 must not import from the project's test suite, while the test suite may import
 from the exercises (as ``tests/test_exercises_tool.py`` does).
 """

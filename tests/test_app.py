@@ -143,6 +143,19 @@ def test_wsgi_app_setting_when_no_positional(tmp_path):
     assert app.cfg.proc_name == "greeter:app"
 
 
+def test_the_default_config_file_is_read_when_sys_argv_is_empty(tmp_path, monkeypatch):
+    """An embedding interpreter may leave ``sys.argv`` empty (gunicorn reads the
+    file then too); runpy would have failed setting ``sys.argv[0]``."""
+    (tmp_path / "minigun.conf.py").write_text(
+        "wsgi_app = 'greeter:app'\nworkers = '0x3'\nforwarded_allow_ips = None\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [])
+    app = WSGIApplication()
+    assert (app.app_uri, app.cfg.workers) == ("greeter:app", 3)
+    assert app.cfg.forwarded_allow_ips == []
+
+
 def test_no_app_at_all_is_a_config_error():
     with pytest.raises(ConfigError, match="No application given"):
         WSGIApplication(argv=[])

@@ -181,9 +181,12 @@ def test_setting_an_unknown_name_is_an_error():
         Config().set("syslog_addr", "udp://localhost:514")
 
 
-def test_reload_true_warns_that_it_is_not_implemented(capsys):
-    Config().set("reload", True)
-    assert "reload is not implemented" in capsys.readouterr().err
+def test_reload_and_its_extra_files(capsys):
+    cfg = Config()
+    cfg.set("reload", "true")
+    cfg.set("reload_extra_files", "templates/index.html")
+    assert (cfg.reload, cfg.reload_extra_files) == (True, ["templates/index.html"])
+    assert capsys.readouterr().err == ""
 
 
 # --- hooks ---------------------------------------------------------------------------

@@ -8,23 +8,37 @@ searched for in every file of the student edition: the pages, the search index, 
 whatever source copies a builder might leave (``_sources``, ``_modules``). A single
 hit fails. The same lines must all be found in the instructor edition, which proves
 the search itself would have seen them.
+
+The student editions are also held to the student kit: every numbered listing of a
+package file shows, at each number, the line the kit's file (every hole cut) has
+there; no line of a reference answer, by the kit contract's definition, appears in
+either language; and each chapter names, before its exercises, every helper,
+attribute and constant of the package that its exercise's answer uses. The
+instructor's side is checked from the sources: each syllabus session fits its 90
+minutes with the notes' minutes, and every discussion question has a model answer.
 """
 
+import ast
 import html
 import itertools
 import json
+import keyword
 import re
+import socket
 import subprocess
 import sys
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import browser
 import pytest
+from docutils.nodes import make_id
 from sphinx.search.en import SearchEnglish
 
 from exercises.tool.catalogue import Exercise, load_catalogue
 from exercises.tool.layout import Layout
-from exercises.tool.regions import ANY_MARKER, scan_package
+from exercises.tool.regions import ANY_MARKER, cut_regions, scan_package
 from exercises.tool.workcopy import starter_message
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +52,7 @@ LINE_NUMBER = re.compile(r'<span class="linenos">[^<]*</span>')
 # region is not distinctive. The instructor notes and wrong answers are left out:
 # they appear only in the instructor edition, which is the point.
 SEARCHED_SOURCES = ("minigun", "tests", "examples", "book", "pyproject.toml")
-INSTRUCTOR_ONLY = ("book/instructor", "book/syllabus.md")
+INSTRUCTOR_ONLY = ("book/instructor", "book/syllabus.md", "book/classroom.md")
 STORY_CHAPTERS = sorted({exercise.chapter for exercise in EXERCISES})
 
 
@@ -208,6 +222,95 @@ def test_no_reference_line_reaches_the_chinese_student_edition(
     )
 
 
+# The kit contract's definition of a reference line (KIT-CONTRACT in issue 23): a line
+# of a region, stripped, unless it is generic: part of the package's own code outside
+# every region (the kit ships that code, so showing it gives nothing away), or free of
+# any identifier longer than three characters besides keywords (``return True``).
+IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def folded(text: str) -> str:
+    return " ".join(text.split())
+
+
+def package_code_outside_regions() -> str:
+    """The package's lines outside every region, folded, one a line."""
+    scan = scan_package(LAYOUT.package)
+    inside = {
+        (region.path, number)
+        for region in scan.regions
+        for number in range(region.begin, region.end + 1)
+    }
+    return "\n".join(
+        folded(line)
+        for path in sorted(LAYOUT.package.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if (path, number) not in inside
+    )
+
+
+def reference_lines() -> dict[str, str]:
+    """Each reference line (folded) with the exercise whose region holds it."""
+    outside = package_code_outside_regions()
+    by_region = {exercise.region: exercise.id for exercise in EXERCISES}
+    found: dict[str, str] = {}
+    for region in scan_package(LAYOUT.package).regions:
+        body = region.path.read_text(encoding="utf-8").splitlines()
+        for line in map(folded, body[region.begin : region.end - 1]):
+            names = [w for w in IDENTIFIER.findall(line) if not keyword.iskeyword(w)]
+            if line in outside or not any(len(name) > 3 for name in names):
+                continue
+            found.setdefault(line, by_region[region.name])
+    return found
+
+
+REFERENCE_LINES = reference_lines()
+
+
+def quoted_reference_lines(build: Path) -> list[tuple[str, str, str]]:
+    """Every reference line found in a file of ``build``: in a line of its text or of
+    its visible text, or across the lines of a page (a quote wrapped in a paragraph)."""
+    found = []
+    for path in built_files(build):
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        texts = [raw, visible_text(path)] if path.suffix == ".html" else [raw]
+        lines = {folded(line) for text in texts for line in text.splitlines()}
+        lines |= {folded(text) for text in texts}
+        found += [
+            (exercise, line, str(path.relative_to(build)))
+            for line, exercise in REFERENCE_LINES.items()
+            if any(line in text for text in lines)
+        ]
+    return found
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_the_instructor_edition_quotes_every_reference_line(instructor: Path) -> None:
+    """Guard: the search below finds every reference line where it is shown."""
+    found = {line for _, line, _ in quoted_reference_lines(instructor)}
+    missed = [
+        f"{exercise}: {line!r}"
+        for line, exercise in REFERENCE_LINES.items()
+        if line not in found
+    ]
+    assert len(REFERENCE_LINES) > len(EXERCISES), "guard: too few reference lines"
+    assert not missed, "not found in the instructor edition:\n" + "\n".join(missed)
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_the_student_editions_quote_no_reference_line(
+    student: Path, chinese_student: Path
+) -> None:
+    """Prose, task text, captions, diagrams, the search index: nothing of the
+    student's editions, English or Chinese, holds a line of a reference answer."""
+    found = [
+        f"{exercise}: {line!r} in {edition.name}/{page}"
+        for edition in (student, chinese_student)
+        for exercise, line, page in quoted_reference_lines(edition)
+    ]
+    assert not found, "reference lines in the student editions:\n" + "\n".join(found)
+
+
 @pytest.mark.timeout(2 * BUILD_TIMEOUT)
 def test_the_student_edition_copies_no_source(student: Path) -> None:
     assert not (student / "_modules").exists(), "viewcode pages in the student edition"
@@ -268,7 +371,189 @@ def test_every_chapter_has_instructor_notes_and_a_syllabus(instructor: Path) -> 
     )
 
 
+# The student edition's listings are the kit's files
+
+LISTING = re.compile(
+    r'<div class="(?P<classes>[^"]*\bhighlight-\w+ notranslate\b[^"]*)">'
+    r'<div class="highlight"><pre>(?P<code>.*?)</pre>',
+    re.DOTALL,
+)
+NUMBERED_LINE = re.compile(
+    r'^<span class="linenos">\s*(?P<number>\d+)</span>(?P<line>.*)$'
+)
+
+
+def kit_package_text() -> dict[str, list[str]]:
+    """Each package file as the kit ships it: every region cut at once."""
+    messages = {e.region: starter_message(LAYOUT, e) for e in EXERCISES}
+    return {
+        path.relative_to(ROOT).as_posix(): cut_regions(
+            path.read_text(encoding="utf-8"), messages
+        ).splitlines()
+        for path in sorted(LAYOUT.package.rglob("*.py"))
+    }
+
+
+KIT_FILES = kit_package_text()
+FILE_OF_CLASS = {"listing-" + make_id(name): name for name in KIT_FILES}
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One listing of a built page: the file it names, and its lines by number."""
+
+    page: str
+    file: str | None  # a package file, or None for a file the kit does not hold
+    marked: bool  # the extension named its file (every literalinclude is named)
+    lines: dict[int, str]  # empty when the listing shows no line numbers
+
+
+def listings(build: Path) -> list[Listing]:
+    found = []
+    for page in sorted(build.glob("*.html")):
+        for block in LISTING.finditer(page.read_text(encoding="utf-8")):
+            classes = block["classes"].split()
+            names = [FILE_OF_CLASS[c] for c in classes if c in FILE_OF_CLASS]
+            marked = any(c.startswith("listing-") for c in classes)
+            lines = dict(numbered_lines(block["code"]))
+            found.append(Listing(page.name, next(iter(names), None), marked, lines))
+    return found
+
+
+def numbered_lines(code: str) -> list[tuple[int, str]]:
+    """A highlighted listing's lines as text, each with the number printed beside it."""
+    lines = []
+    for html_line in code.split("\n"):
+        numbered = NUMBERED_LINE.match(html_line)
+        if numbered:
+            text = html.unescape(TAG.sub("", numbered["line"]))
+            lines.append((int(numbered["number"]), text))
+    return lines
+
+
+def differences_from_the_kit(build: Path) -> list[str]:
+    """Every listed line that differs from the kit's file at the same number."""
+    package_listings = [listing for listing in listings(build) if listing.file]
+    assert len(package_listings) > len(EXERCISES), "guard: no package listing found"
+    problems = [
+        f"{listing.page}: a listing of {listing.file} shows no line numbers"
+        for listing in package_listings
+        if not listing.lines
+    ]
+    for listing in package_listings:
+        kit = KIT_FILES[str(listing.file)]
+        problems += [
+            f"{listing.page}: {listing.file}:{number} shows {text!r}, the kit has "
+            + repr(kit[number - 1] if number <= len(kit) else "(no such line)")
+            for number, text in listing.lines.items()
+            if number > len(kit) or text.rstrip() != kit[number - 1].rstrip()
+        ]
+    return problems
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_student_listings_are_the_kits_files_line_for_line(student: Path) -> None:
+    """A student who opens the kit's file at the number the book prints sees the
+    line the book shows: the listings are cut as the kit is, every hole at once."""
+    problems = differences_from_the_kit(student)
+    assert not problems, "\n".join(problems[:40])
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_every_numbered_student_listing_names_its_file(student: Path) -> None:
+    """Guard for the test above: a numbered listing the extension did not name would
+    escape the comparison with the kit."""
+    unnamed = [
+        f"{listing.page}: {sorted(listing.lines.items())[:1]}"
+        for listing in listings(student)
+        if listing.lines and not listing.marked
+    ]
+    assert not unnamed, "numbered listings with no file named:\n" + "\n".join(unnamed)
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_chinese_student_listings_are_the_kits_files_line_for_line(
+    chinese_student: Path,
+) -> None:
+    problems = differences_from_the_kit(chinese_student)
+    assert not problems, "\n".join(problems[:40])
+
+
 WORD = re.compile(r"\w+")
+
+
+# Each chapter teaches what its exercise needs
+
+PYTHONS_OWN = {  # methods of Python's own types: the chapter need not teach them
+    name
+    for kind in (str, bytes, dict, list, set, socket.socket, BaseException)
+    for name in dir(kind)
+}
+
+
+def names_the_package_defines() -> set[str]:
+    """Functions, classes, attributes and constants defined anywhere in minigun."""
+    names: set[str] = set()
+    for path in LAYOUT.package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names - PYTHONS_OWN
+
+
+def names_the_answer_uses(exercise: Exercise) -> set[str]:
+    """The package's names the reference region reads or calls (not its locals)."""
+    (region,) = scan_package(LAYOUT.package).named(exercise.region)
+    body = region.path.read_text(encoding="utf-8").splitlines()
+    code = textwrap.dedent("\n".join(body[region.begin : region.end - 1]))
+    tree = ast.parse("def region():\n" + textwrap.indent(code, "    "))
+    local = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }
+    used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    used |= {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id not in local
+    }
+    return used & DEFINED
+
+
+DEFINED = names_the_package_defines()
+
+
+def teaching_text(build: Path, chapter: str) -> set[str]:
+    """The words of a chapter before its exercises: what it shows and explains."""
+    page = visible_text(build / f"{chapter}.html")
+    first = min(
+        page.index(f"Exercise {exercise.number}:")
+        for exercise in EXERCISES
+        if exercise.chapter == chapter
+    )
+    return set(WORD.findall(page[:first]))
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT)
+def test_each_chapter_shows_what_its_exercise_calls(student: Path) -> None:
+    """Every helper, attribute and constant of the package that a reference answer
+    uses is named in the teaching part of its chapter in the student edition (a
+    listing or the prose), so the chapter and the task alone are enough."""
+    used = {exercise.id: names_the_answer_uses(exercise) for exercise in EXERCISES}
+    assert sum(map(len, used.values())) > len(EXERCISES), "guard: too few names"
+    missing = [
+        f"exercise {exercise.number} ({exercise.id}), {exercise.chapter}.html: {name}"
+        for exercise in EXERCISES
+        for name in sorted(used[exercise.id] - teaching_text(student, exercise.chapter))
+    ]
+    assert not missing, "names the answers use that their chapter never shows:\n" + (
+        "\n".join(missing)
+    )
 
 
 def answer_only_words() -> dict[str, set[str]]:
@@ -390,3 +675,83 @@ def test_each_chinese_classroom_edition_finds_chinese_words(
     for words in ("信号", "主进程", "心跳"):
         results = browser.search_results(built, words)
         assert results, f"searching {built.name} for {words!r} lists nothing"
+
+
+# The instructor's side: a syllabus that fits, questions with answers
+
+SESSION_MINUTES = 90
+SESSION = re.compile(r"^## Session (\d+):.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+PLANNED = re.compile(r"(\d+) `([a-z-]+)`\s+\((\d+) min")
+BUDGET = re.compile(r"^- Time: (?P<parts>.*): (?P<total>\d+) of (?P<of>\d+) minutes\.$")
+NOTED = re.compile(r"Exercise (\d+) \(`([a-z-]+)`\): about (\d+) minutes")
+BOOK = ROOT / "book"
+
+
+def minutes_in_the_notes() -> dict[str, int]:
+    """Each exercise's minutes as its chapter's instructor notes give them."""
+    return {
+        found[2]: int(found[3])
+        for path in sorted((BOOK / "instructor").glob("*.md"))
+        for found in NOTED.finditer(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_every_session_of_the_syllabus_fits_its_time() -> None:
+    """The exercises a session plans (minutes from the instructor notes), its talk
+    and its discussion add up to what the session says, within 90 minutes; every
+    exercise is planned once, in class or as homework."""
+    noted = minutes_in_the_notes()
+    assert set(noted) == {exercise.id for exercise in EXERCISES}, "notes lack minutes"
+    syllabus = (BOOK / "syllabus.md").read_text(encoding="utf-8")
+    planned: list[str] = []
+    sessions = list(SESSION.finditer(syllabus))
+    assert len(sessions) == 6, "the syllabus should have six sessions"
+    for session in sessions:
+        text = session[0]
+        lines = [line for line in text.split("\n- ") if line.startswith("Exercises:")]
+        in_class = [m for line in lines for m in PLANNED.finditer(line)]
+        planned += [m[2] for m in PLANNED.finditer(text)]
+        for found in PLANNED.finditer(text):
+            assert int(found[3]) == noted[found[2]], (
+                f"session {session[1]}: {found[2]} planned for {found[3]} minutes, "
+                f"its chapter's notes say {noted[found[2]]}"
+            )
+        (budget,) = [
+            BUDGET.match(line) for line in text.splitlines() if "Time:" in line
+        ]
+        assert budget, f"session {session[1]}: no '- Time: ...: N of 90 minutes.' line"
+        parts = dict(
+            (name, int(minutes))
+            for name, minutes in (p.rsplit(" ", 1) for p in budget["parts"].split(", "))
+        )
+        exercises = sum(int(found[3]) for found in in_class)
+        assert parts.get("exercises") == exercises, (
+            f"session {session[1]}: the exercises take {exercises} minutes, the "
+            f"budget says {parts.get('exercises')}"
+        )
+        assert sum(parts.values()) == int(budget["total"]), f"session {session[1]}"
+        assert int(budget["of"]) == SESSION_MINUTES, f"session {session[1]}"
+        assert int(budget["total"]) <= SESSION_MINUTES, (
+            f"session {session[1]} needs {budget['total']} of {SESSION_MINUTES} minutes"
+        )
+    assert sorted(planned) == sorted(e.id for e in EXERCISES), (
+        f"each exercise once in the syllabus: {sorted(planned)}"
+    )
+
+
+DISCUSSION = re.compile(
+    r"```\{rubric\} Discussion questions\n```\n(?P<body>.*?)^:::", re.M | re.S
+)
+QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
+ANSWER = "*Model answer.*"
+
+
+@pytest.mark.parametrize("chapter", STORY_CHAPTERS)
+def test_every_discussion_question_has_a_model_answer(chapter: str) -> None:
+    """The instructor notes (instructor edition only) answer each of their questions."""
+    notes = (BOOK / "instructor" / f"{chapter}.md").read_text(encoding="utf-8")
+    (discussion,) = DISCUSSION.finditer(notes)
+    items = QUESTION.split(discussion["body"])[1:]
+    assert items, f"{chapter}: no discussion question"
+    unanswered = [item.splitlines()[0] for item in items if ANSWER not in item]
+    assert not unanswered, f"{chapter}: questions without a model answer: {unanswered}"

@@ -1,33 +1,32 @@
 """The exercise tool, proved on a tiny fixture project in a temporary folder.
 
-The fixture has the real layout (``minigun/``, ``exercises/``, ``book/``) with a
-two-function package, so every command runs for real: copies are cut, pytest runs in
-a subprocess, the check reads its reports. The real exercise set is proved by
-``make check-exercises``, not here.
+The fixture has the instructor's layout (``minigun/`` with region markers,
+``exercises/``, ``book/``) with a two-function package: the teacher's check runs on it
+as it is. The student's commands run where a student meets them, in a kit built from
+that fixture by the real kit builder (with two tiny stand-in pages for the built
+book): the holes are cut, pytest runs in a subprocess, the runner reads its report.
+The real exercise set is proved by ``make check-exercises`` and ``make check-kit``, not
+here.
 """
 
 import ast
 import io
-import json
-import os
 import re
 import shutil
 import string
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 
-from exercises.tool import commands, messages
+from exercises.tool import commands, messages, results
 from exercises.tool.__main__ import main
 from exercises.tool.book import Book
 from exercises.tool.catalogue import CatalogueError, find_exercise, load_catalogue
 from exercises.tool.check import CONFTEST_TEMPLATE, check, static_problems
-from exercises.tool.grade import grade
+from exercises.tool.kit import build_kit
 from exercises.tool.layout import Layout
 from exercises.tool.regions import (
     cut,
@@ -100,6 +99,7 @@ chapter = "calc"
 region = "add"
 file = "minigun/calc.py"
 tests = "test_add.py"
+points = 2
 hints = ["Python has an operator for it.", "Return the sum."]
 
 [[exercise]]
@@ -109,6 +109,7 @@ chapter = "calc"
 region = "bump"
 file = "minigun/calc.py"
 tests = "test_bump.py"
+points = 1
 hints = ["Start from zero."]
 """
 
@@ -135,16 +136,21 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Layout:
     """A consistent fixture project: two exercises that fail as cut, pass as written."""
-    (tmp_path / "minigun").mkdir()
-    (tmp_path / "minigun" / "__init__.py").write_text('"""Fixture."""\n')
-    (tmp_path / "minigun" / "calc.py").write_text(CALC)
-    (tmp_path / "book").mkdir()
-    (tmp_path / "book" / "index.md").write_text(INDEX)
-    (tmp_path / "book" / "intro.md").write_text("# Introduction\n")
-    (tmp_path / "book" / "calc.md").write_text("# Calculating\n")
-    exercises = tmp_path / "exercises"
+    root = tmp_path / "teacher"
+    (root / "minigun").mkdir(parents=True)
+    (root / "minigun" / "__init__.py").write_text('"""Fixture."""\n')
+    (root / "minigun" / "calc.py").write_text(CALC)
+    (root / "book").mkdir()
+    (root / "book" / "index.md").write_text(INDEX)
+    (root / "book" / "intro.md").write_text("# Introduction\n")
+    (root / "book" / "calc.md").write_text("# Calculating\n")
+    (root / "examples").mkdir()
+    (root / "examples" / "__init__.py").write_text("")
+    (root / "examples" / "hello.py").write_text('"""The app `make run` serves."""\n')
+    exercises = root / "exercises"
     exercises.mkdir()
     (exercises / "catalogue.toml").write_text(CATALOGUE)
+    (exercises / "fakes.py").write_text('"""Shared fakes."""\n')
     for folder, name, text, wrong in [
         ("01-add", "test_add.py", ADD_TESTS, "return a - b\n"),
         ("02-bump", "test_bump.py", BUMP_TESTS, "self.count = 1\n"),
@@ -154,7 +160,38 @@ def project(tmp_path: Path) -> Layout:
         (exercises / folder / "wrong.txt").write_text(wrong)
         (exercises / folder / "README.md").write_text(f"# {folder}\n")
         shutil.copy(CONFTEST_TEMPLATE, exercises / folder / "conftest.py")
-    return Layout(tmp_path)
+    return Layout(root)
+
+
+# The built student edition, as far as the runner reads it: each chapter's page, and
+# the section of each exercise (the id Sphinx makes from its heading).
+FAKE_PAGES = {
+    "index.html": "<h1>The fixture book</h1>",
+    "intro.html": "<h1>Introduction</h1>",
+    "calc.html": '<section id="exercise-1-adding-two-numbers"></section>'
+    '<section id="exercise-2-counting"></section>',
+}
+
+
+def fake_books(folder: Path) -> dict[str, Path]:
+    """Tiny stand-ins for the two built student editions."""
+    books = {}
+    for language in ("en", "zh_CN"):
+        books[language] = folder / language
+        books[language].mkdir(parents=True)
+        for name, body in FAKE_PAGES.items():
+            (books[language] / name).write_text(f"<html>{body}</html>")
+    return books
+
+
+@pytest.fixture
+def kit(project: Layout, tmp_path: Path) -> Layout:
+    """The student kit built from the fixture project, as `make student-kit` does."""
+    template = tmp_path / "template"
+    template.mkdir()
+    (template / "README.md").write_text("# The fixture kit\n")
+    build_kit(project, tmp_path / "kit", fake_books(tmp_path / "books"), template)
+    return Layout(tmp_path / "kit")
 
 
 def run_check(layout: Layout) -> tuple[int, str]:
@@ -169,22 +206,28 @@ def run_command(command, layout: Layout, key: str | None = None) -> tuple[int, s
     return status, out.getvalue()
 
 
-def solve(layout: Layout, exercise_id: str) -> None:
-    """Writes the student's answer where the starter raises."""
-    exercise = find_exercise(load_catalogue(layout.catalogue), exercise_id)
-    work_file = layout.work(exercise) / exercise.file
-    lines = work_file.read_text().splitlines(keepends=True)
-    answers = {
-        "add": "return a + b",
-        "bump": 'self.count = getattr(self, "count", 0) + 1',
-    }
+ANSWERS = {
+    "add": "return a + b",
+    "bump": 'self.count = getattr(self, "count", 0) + 1',
+}
+
+
+def solve(layout: Layout, exercise_id: str, answer: str | None = None) -> None:
+    """Writes the student's answer where the kit's package raises, in place."""
+    path = layout.package / "calc.py"
+    lines = path.read_text().splitlines(keepends=True)
     solved = [
-        line.split("raise")[0] + answers[exercise_id] + "\n"
+        line.split("raise")[0] + (answer or ANSWERS[exercise_id]) + "\n"
         if f"exercise {exercise_id}:" in line
         else line
         for line in lines
     ]
-    work_file.write_text("".join(solved))
+    path.write_text("".join(solved))
+
+
+def hints_file(layout: Layout, exercise_id: str) -> Path:
+    exercise = find_exercise(load_catalogue(layout.catalogue), exercise_id)
+    return layout.hints_shown(exercise)
 
 
 # Cutting and stripping
@@ -359,57 +402,126 @@ def test_check_catches_a_region_in_the_wrong_file_and_a_stale_conftest(
     assert "exercises/01-add/conftest.py differs from" in report, report
 
 
-# The student's commands
+# The student's commands, in the kit
 
 
-def test_exercise_shows_the_first_unsolved_with_its_failure_and_a_hint(project: Layout):
-    status, shown = run_command(commands.show_exercise, project)
+def test_exercise_shows_the_first_unsolved_with_its_failure_and_a_hint(kit: Layout):
+    status, shown = run_command(commands.show_exercise, kit)
     assert status == 0, shown
     lines = shown.splitlines()
     assert lines[0] == "Exercise 1/2: adding two numbers (chapter 2)", shown
-    assert "  edit  exercises/01-add/work/minigun/calc.py:6, in add" in lines, shown
-    assert "FAILED test_add (1 of 2 fail)" in lines, shown
+    assert lines[1] == "  read  book/en/calc.html, 'Calculating'", shown
+    assert lines[2] == (
+        "  task  exercises/01-add/README.md, "
+        "or book/en/calc.html#exercise-1-adding-two-numbers"
+    ), shown
+    assert lines[3] == "  edit  minigun/calc.py:6, in add", shown
+    assert "FAILED test_add (1 of 1 fail)" in lines, "the guard is no test of add"
     assert (
         "NotImplementedError: exercise add: see chapter 2, adding two numbers" in shown
     )
     assert "Hint 1/2: Python has an operator for it." in lines, shown
     assert lines[-1] == "Progress [------------------------------] 0/2 solved", shown
+    assert hints_file(kit, "add").read_text() == "1\n", "hint 1 was shown: recorded"
 
 
-def test_progress_comes_from_running_the_work_copies(project: Layout):
-    run_command(commands.show_exercise, project)
-    solve(project, "add")
-    _, shown = run_command(commands.show_exercise, project)
+def test_the_edit_line_follows_the_function_once_the_raise_is_gone(kit: Layout):
+    solve(kit, "bump", answer="pass  # not yet")
+    _, shown = run_command(commands.show_exercise, kit, "bump")
+    assert "  edit  minigun/calc.py:10, in Counter.bump" in shown.splitlines(), shown
+
+
+def test_one_pytest_run_answers_for_every_exercise(kit: Layout, monkeypatch):
+    """``make exercise`` starts pytest once, however many exercises there are."""
+    started: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(command, *args, **kwargs):
+        started.append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(results.subprocess, "run", counting_run)
+    solve(kit, "add")
+    run_command(commands.show_exercise, kit)
+    assert len(started) == 1, f"pytest started {len(started)} times: {started}"
+    assert "exercises/01-add" in " ".join(started[0]), started[0]
+    assert "exercises/02-bump" in " ".join(started[0]), started[0]
+
+
+def test_progress_comes_from_running_the_tests_in_place(kit: Layout):
+    solve(kit, "add")
+    _, shown = run_command(commands.show_exercise, kit)
+    assert shown.startswith("PASSED exercise 1 (adding two numbers): all 1 tests pass.")
     assert "\nExercise 2/2: counting (chapter 2)\n" in shown, shown
     assert shown.splitlines()[-1].endswith("] 1/2 solved"), shown
-    solve(project, "bump")
-    _, shown = run_command(commands.show_exercise, project)
+    solve(kit, "bump")
+    _, shown = run_command(commands.show_exercise, kit)
     assert shown == "All 2 exercises are solved. Well done!\n", shown
 
 
-def test_hints_cycle_and_survive_a_corrupt_counter(project: Layout):
-    shown = [run_command(commands.show_hint, project, "add")[1] for _ in range(3)]
-    numbers = [text.splitlines()[1].split(":")[0] for text in shown]
-    assert numbers == ["Hint 2/2", "Hint 1/2", "Hint 2/2"], shown
-    exercise = find_exercise(load_catalogue(project.catalogue), "add")
-    (project.work(exercise) / ".last-hint").write_text("garbage")
-    _, text = run_command(commands.show_hint, project, "add")
+def test_an_exercise_needs_only_its_own_hole_and_nothing_left_means_nothing_left(
+    kit: Layout,
+):
+    solve(kit, "bump")
+    _, shown = run_command(commands.show_exercise, kit, "bump")
+    assert "PASSED exercise 2 (counting): all 1 tests pass." in shown, shown
+    assert "Next: exercise 1, adding two numbers (`make exercise EX=add`)" in shown, (
+        f"exercise 1 is still open, so something is left:\n{shown}"
+    )
+    assert "nothing left" not in shown, shown
+
+
+def test_list_counts_no_guard_and_tells_untouched_from_failing(kit: Layout):
+    solve(kit, "add", answer="return a - b")
+    _, text = run_command(commands.list_exercises, kit)
+    lines = text.splitlines()
+    assert lines[0].endswith(" calc             failing (0 of 1 pass)"), lines
+    assert lines[1].split() == ["2", "bump", "ch.", "2", "calc", "not", "started"]
+    calc = kit.package / "calc.py"
+    calc.write_text(calc.read_text().replace("return a - b", "return a + b"))
+    _, text = run_command(commands.list_exercises, kit)
+    assert text.splitlines()[0].split()[-1] == "solved", text
+    assert text.splitlines()[2].endswith("] 1/2 solved"), text
+
+
+def test_a_package_that_does_not_import_is_no_failing_exercise(kit: Layout):
+    solve(kit, "add")
+    (kit.package / "__init__.py").write_text('"""Half written."""\nimport (\n')
+    _, text = run_command(commands.list_exercises, kit)
+    first = text.splitlines()[0]
+    assert first.endswith(
+        "not running (interrupted, usually by an error while collecting the tests)"
+    ), text
+    _, shown = run_command(commands.show_exercise, kit)
+    assert "ERROR: the tests could not start" in shown, shown
+    assert "SyntaxError" in shown, shown
+
+
+def test_hints_come_one_more_each_time_then_all_again(kit: Layout):
+    run_command(commands.show_exercise, kit)
+    _, text = run_command(commands.show_hint, kit, "add")
+    assert text.splitlines() == [
+        "Exercise 1: adding two numbers",
+        "Hint 2/2: Return the sum.",
+    ], text
+    assert hints_file(kit, "add").read_text() == "2\n"
+    _, text = run_command(commands.show_exercise, kit)
+    assert "Hint 2/2: Return the sum." in text, "exercise shows the latest hint"
+    _, text = run_command(commands.show_hint, kit, "add")
+    assert "Every hint has been shown" in text, text
+    assert "Hint 1/2: Python has an operator for it." in text, text
     assert "Hint 2/2: Return the sum." in text, text
+    assert hints_file(kit, "add").read_text() == "2\n", "the count never goes past 2"
 
 
-def test_solution_opens_only_once_the_exercise_passes(project: Layout):
-    status, text = run_command(commands.show_solution, project, "add")
-    assert status == 1, text
-    assert "not solved yet" in text, text
-    solve(project, "add")
-    status, text = run_command(commands.show_solution, project, "add")
-    assert status == 0, text
-    assert '-    raise NotImplementedError("exercise add: see chapter 2' in text, text
-    assert "+    total = a + b" in text, text
-    assert "Your file against the reference:" in text, text
+def test_an_unreadable_hint_count_costs_nothing(kit: Layout):
+    hints_file(kit, "add").write_text("garbage")
+    _, text = run_command(commands.show_hint, kit, "add")
+    assert "Hint 1/2: Python has an operator for it." in text, text
+    assert hints_file(kit, "add").read_text() == "1\n"
 
 
-def reset_answering(project: Layout, key: str, answer: str | None) -> tuple[int, str]:
+def reset_answering(kit: Layout, key: str, answer: str | None) -> tuple[int, str]:
     out = io.StringIO()
     questions: list[str] = []
 
@@ -419,111 +531,78 @@ def reset_answering(project: Layout, key: str, answer: str | None) -> tuple[int,
             raise EOFError
         return answer
 
-    status = commands.reset(project, key, out, ask)
+    status = commands.reset(kit, key, out, ask)
     assert len(questions) == 1, f"reset asked {questions}; expected one question"
     return status, out.getvalue()
 
 
-def test_reset_asks_then_keeps_a_backup_and_brings_back_the_starter(project: Layout):
-    run_command(commands.show_exercise, project)
-    solve(project, "add")
-    exercise = find_exercise(load_catalogue(project.catalogue), "add")
-    work_file = project.work(exercise) / exercise.file
-    solved = work_file.read_text()
-    status, text = reset_answering(project, "1", "y")
+def test_reset_puts_back_one_function_and_keeps_the_students_version(kit: Layout):
+    shipped = (kit.package / "calc.py").read_text()
+    solve(kit, "add")
+    solve(kit, "bump")
+    solved = (kit.package / "calc.py").read_text()
+    status, text = reset_answering(kit, "1", "y")
     assert status == 0, text
-    work = work_file.read_text()
-    assert "raise NotImplementedError" in work, f"after reset the work file is:\n{work}"
-    (backup,) = (project.folder(exercise) / "backups").iterdir()
-    assert (backup / exercise.file).read_text() == solved, "the backup lost the work"
-    assert f"Your work is saved in {project.relative(backup)}" in text, text
-    assert run_command(commands.reset, project)[0] == 2, "reset without EX must refuse"
+    now = (kit.package / "calc.py").read_text()
+    assert now.split("class Counter")[0] == shipped.split("class Counter")[0], now
+    assert ANSWERS["bump"] in now, "resetting add must keep the answer to bump"
+    exercise = find_exercise(load_catalogue(kit.catalogue), "add")
+    (backup,) = (kit.folder(exercise) / "backups").iterdir()
+    assert (backup / "minigun" / "calc.py").read_text() == solved, "the backup lost it"
+    assert f"Your work is saved in {kit.relative(backup)}" in text, text
+    assert "add in minigun/calc.py is back as shipped" in text, text
+    assert run_command(commands.reset, kit)[0] == 2, "reset without EX must refuse"
 
 
 @pytest.mark.parametrize("answer", ["", "n", None])
 def test_reset_changes_nothing_unless_the_student_says_yes(
-    project: Layout, answer: str | None
+    kit: Layout, answer: str | None
 ):
-    run_command(commands.show_exercise, project)
-    solve(project, "add")
-    exercise = find_exercise(load_catalogue(project.catalogue), "add")
-    before = (project.work(exercise) / exercise.file).read_text()
-    status, text = reset_answering(project, "add", answer)
+    solve(kit, "add")
+    before = (kit.package / "calc.py").read_text()
+    status, text = reset_answering(kit, "add", answer)
     expected = 1 if answer is None else 0  # 1: nobody could be asked
     assert status == expected and "Nothing was changed." in text, (status, text)
-    assert (project.work(exercise) / exercise.file).read_text() == before
-    assert not (project.folder(exercise) / "backups").exists()
+    assert (kit.package / "calc.py").read_text() == before
+    assert not (kit.exercises / "01-add" / "backups").exists()
 
 
-def test_without_a_terminal_reset_refuses(project: Layout):
-    run_command(commands.show_exercise, project)
-    status, text = run_command(commands.reset, project, "add")
+def test_reset_says_why_it_cannot_and_when_there_is_nothing_to_do(kit: Layout):
+    status, text = run_command(commands.reset, kit, "add")
+    assert status == 0 and "already as shipped" in text, text
+    (kit.package / "calc.py").write_text("def add(a, b):\n    return (\n")
+    status, text = run_command(commands.reset, kit, "add")
+    assert status == 1, text
+    assert "minigun/calc.py does not parse (line 2)" in text, text
+    assert "Nothing was changed." in text, text
+
+
+def test_without_a_terminal_reset_refuses(kit: Layout):
+    solve(kit, "add")
+    status, text = run_command(commands.reset, kit, "add")
     assert status == 1 and "Nothing was changed." in text, text
 
 
-def test_list_shows_every_exercise_with_chapter_and_status(project: Layout):
-    run_command(commands.show_exercise, project)
-    solve(project, "add")
-    status, text = run_command(commands.list_exercises, project)
-    assert status == 0, text
-    lines = text.splitlines()
-    assert lines[0].split() == ["1", "add", "ch.", "2", "calc", "solved"], lines
-    assert lines[1].split() == ["2", "bump", "ch.", "2", "calc", "not", "started"]
-    assert lines[2].endswith("] 1/2 solved"), lines
+def test_holes_lists_the_open_exercises_until_none_is_left(kit: Layout):
+    status, text = run_command(commands.show_open_holes, kit)
+    assert status == 1, text
+    assert "2 exercise(s) still open" in text, text
+    assert "  exercise 2 (bump): minigun/calc.py:12" in text.splitlines(), text
+    solve(kit, "add")
+    solve(kit, "bump")
+    assert run_command(commands.show_open_holes, kit) == (0, "Every hole is filled.\n")
 
 
-def test_a_solved_exercise_says_so_then_names_the_next(project: Layout):
-    run_command(commands.show_exercise, project)
-    solve(project, "add")
-    _, shown = run_command(commands.show_exercise, project, "add")
-    assert "PASSED exercise 1 (adding two numbers): all 2 tests pass." in shown, shown
-    assert "Next: exercise 2, counting (`make exercise EX=bump`)" in shown, shown
-    _, shown = run_command(commands.show_exercise, project)
-    assert shown.startswith("PASSED exercise 1 (adding two numbers)"), shown
-    assert "Exercise 2/2: counting" in shown, shown
+@pytest.mark.parametrize(
+    "command",
+    [commands.show_exercise, commands.show_hint, commands.list_exercises],
+)
+def test_the_instructors_repository_is_not_a_kit(project: Layout, command):
+    with pytest.raises(CatalogueError, match="run in the student kit"):
+        run_command(command, project)
 
 
-def file_contents(folder: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def test_grade_reports_every_exercise_and_changes_no_work_copy(project: Layout):
-    run_command(commands.show_exercise, project)
-    solve(project, "add")
-    before = file_contents(project.exercises)
-    status, text = run_command(lambda layout, key, out: grade(layout, out), project)
-    assert status == 0, text
-    assert file_contents(project.exercises) == before, "grade changed exercises/"
-    report = json.loads((project.root / "_build/grade/report.json").read_text())
-    entries = {entry["id"]: entry for entry in report["exercises"]}
-    assert (report["solved"], report["total"]) == (1, 2), report
-    add, bump = entries["add"], entries["bump"]
-    assert (add["status"], add["passed"], add["total"]) == ("solved", 2, 2), add
-    assert (add["chapter"], add["chapter_number"], add["first_failure"]) == (
-        "calc",
-        2,
-        None,
-    ), add
-    assert (bump["status"], bump["passed"], bump["total"]) == ("not started", 0, 2)
-    assert bump["first_failure"].startswith("not started"), bump
-    junit = ElementTree.parse(project.root / "_build/grade/junit.xml").getroot()
-    suites = {suite.get("name"): suite for suite in junit.iter("testsuite")}
-    assert sorted(suites) == ["01-add", "02-bump"], sorted(suites)
-    assert suites["01-add"].get("failures") == "0", ElementTree.tostring(junit)
-    cases = suites["02-bump"].findall("testcase")
-    assert len(cases) == 2 and all(c.find("failure") is not None for c in cases)
-
-
-def test_grade_reports_a_failing_exercise_with_its_first_failure(project: Layout):
-    run_command(commands.show_exercise, project)
-    run_command(lambda layout, key, out: grade(layout, out), project)
-    report = json.loads((project.root / "_build/grade/report.json").read_text())
-    add = report["exercises"][0]
-    assert (add["status"], add["passed"], add["total"]) == ("failing", 1, 2), add
-    assert "NotImplementedError: exercise add" in add["first_failure"], add
-
-
-def test_watch_runs_the_tests_again_after_a_save(project: Layout):
+def test_watch_runs_the_tests_again_after_a_save(kit: Layout):
     out = io.StringIO()
     watching_ended = threading.Event()
 
@@ -533,19 +612,20 @@ def test_watch_runs_the_tests_again_after_a_save(project: Layout):
             if watching_ended.wait(0.05):
                 return
         while not watching_ended.is_set():
-            solve(project, "add")
+            solve(kit, "add")
+            (kit.package / "calc.py").touch()
             watching_ended.wait(0.3)
 
     saver = threading.Thread(target=keep_saving_while_watched, daemon=True)
     saver.start()
     try:
-        commands.watch(project, "add", out, poll_seconds=0.05, rounds=2)
+        commands.watch(kit, "add", out, poll_seconds=0.05, rounds=2)
     finally:
         watching_ended.set()
         saver.join(timeout=5)
     text = out.getvalue()
-    assert "FAILED test_add" in text, f"the first round shows the starter:\n{text}"
-    assert "PASSED exercise 1 (adding two numbers): all 2 tests pass." in text, (
+    assert "FAILED test_add" in text, f"the first round shows the hole:\n{text}"
+    assert "PASSED exercise 1 (adding two numbers): all 1 tests pass." in text, (
         f"the save was not picked up:\n{text}"
     )
     assert "a file changed, running the tests again" in text, (
@@ -561,11 +641,17 @@ def test_wait_for_change_gives_up_at_its_timeout(tmp_path: Path):
     assert time.monotonic() - started < 5
 
 
-def test_the_command_line_names_the_known_exercises_for_an_unknown_one(capsys):
-    status = main(["exercise", "no-such-exercise"])
+def test_an_unknown_exercise_is_answered_with_the_known_ones(kit: Layout):
+    with pytest.raises(CatalogueError, match=r"no exercise 'nope'; known: add, bump"):
+        run_command(commands.show_exercise, kit, "nope")
+
+
+def test_the_command_line_sends_the_instructor_to_the_kit(capsys):
+    status = main(["exercise"])
     error = capsys.readouterr().err
-    assert status == 2, f"exit status {status} for an unknown exercise, expected 2"
-    assert "no exercise 'no-such-exercise'; known: accept-in-child," in error, error
+    assert status == 2, f"exit status {status} in the instructor's repository"
+    assert "exercises/chapters.json is missing" in error, error
+    assert "`make student-kit`" in error, error
 
 
 # The runner in Chinese
@@ -583,9 +669,9 @@ msgstr "计算"
 
 
 @pytest.fixture
-def chinese(project: Layout, monkeypatch: pytest.MonkeyPatch) -> Layout:
-    """The fixture project with Chinese hints, tasks and a chapter catalog, and a
-    Chinese locale."""
+def chinese(project: Layout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Layout:
+    """The kit of a fixture project with Chinese hints, tasks and a chapter catalog,
+    and a Chinese locale."""
     text = project.catalogue.read_text()
     for english_line, chinese_line in CHINESE_CATALOGUE_LINES.items():
         text = text.replace(english_line, english_line + chinese_line)
@@ -596,8 +682,11 @@ def chinese(project: Layout, monkeypatch: pytest.MonkeyPatch) -> Layout:
     catalogs = project.book / "locale" / "zh_CN" / "LC_MESSAGES"
     catalogs.mkdir(parents=True)
     (catalogs / "calc.po").write_text(CHINESE_CALC_CATALOG, encoding="utf-8")
+    template = tmp_path / "template"
+    template.mkdir()
+    build_kit(project, tmp_path / "kit", fake_books(tmp_path / "books"), template)
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    return project
+    return Layout(tmp_path / "kit")
 
 
 @pytest.mark.parametrize(
@@ -634,19 +723,22 @@ def test_a_chinese_student_sees_the_exercise_in_chinese(chinese: Layout):
     assert status == 0, shown
     lines = shown.splitlines()
     assert lines[0] == "练习 1/2：两数相加（第 2 章）", shown
-    assert "  任务  exercises/01-add/README.zh_CN.md" in lines, shown
-    assert "  阅读  book/calc.md，《计算》" in lines, shown
-    assert "  修改  exercises/01-add/work/minigun/calc.py:6，在 add 中" in lines, shown
-    assert "未通过 test_add（2 个测试中有 1 个失败）" in lines, shown
+    assert lines[1] == "  阅读  book/zh_CN/calc.html，《计算》", shown
+    assert lines[2] == (
+        "  任务  exercises/01-add/README.zh_CN.md，"
+        "或 book/zh_CN/calc.html#exercise-1-adding-two-numbers"
+    ), shown
+    assert "  修改  minigun/calc.py:6，在 add 中" in lines, shown
+    assert "未通过 test_add（1 个测试中有 1 个失败）" in lines, shown
     assert "提示 1/2：Python 有一个运算符可以做这件事。" in lines, shown
     assert lines[-1] == "进度 [------------------------------] 已完成 0/2", shown
     assert_no_english_sentence(shown)
 
 
 def test_a_chinese_student_gets_chinese_hints_and_list(chinese: Layout):
+    run_command(commands.show_exercise, chinese)
     _, hint = run_command(commands.show_hint, chinese, "add")
     assert hint.splitlines() == ["练习 1：两数相加", "提示 2/2：返回它们的和。"], hint
-    run_command(commands.show_exercise, chinese)
     solve(chinese, "add")
     _, listed = run_command(commands.list_exercises, chinese)
     rows = listed.splitlines()
@@ -655,20 +747,9 @@ def test_a_chinese_student_gets_chinese_hints_and_list(chinese: Layout):
     assert_no_english_sentence(hint + listed)
 
 
-def test_a_chinese_grade_prints_chinese_and_keeps_the_report_english(chinese: Layout):
-    status, text = run_command(lambda layout, key, out: grade(layout, out), chinese)
-    assert status == 0, text
-    assert text.splitlines()[-1] == "已完成 0/2；报告在 _build/grade/", text
-    assert "未开始" in text, text
-    report = json.loads((chinese.root / "_build/grade/report.json").read_text())
-    statuses = [entry["status"] for entry in report["exercises"]]
-    assert statuses == ["not started", "not started"], "the report is for programs"
-    assert_no_english_sentence(text)
-
-
-def test_english_stays_when_the_translation_is_missing(project: Layout, monkeypatch):
+def test_english_stays_when_the_translation_is_missing(kit: Layout, monkeypatch):
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-    _, shown = run_command(commands.show_exercise, project)
+    _, shown = run_command(commands.show_exercise, kit)
     assert "  任务  exercises/01-add/README.md" in shown, shown
     assert "提示 1/2：Python has an operator for it." in shown, shown
     assert shown.splitlines()[0] == "练习 1/2：adding two numbers（第 2 章）", shown
@@ -685,23 +766,6 @@ def test_the_real_catalogue_has_every_hint_in_chinese():
     for exercise in load_catalogue(Path("exercises/catalogue.toml")):
         assert len(exercise.hints_zh_CN) == len(exercise.hints), exercise.id
         assert all(CJK.search(hint) for hint in exercise.hints_zh_CN), exercise.id
-
-
-def test_the_real_runner_lists_in_chinese_under_a_chinese_locale():
-    env = {**os.environ, "LANG": "zh_CN.UTF-8"}
-    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        env.pop(variable, None)
-    listed = subprocess.run(
-        [sys.executable, "-m", "exercises.tool", "list"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    ).stdout
-    assert "第 1 章 prefork" in listed, listed
-    assert listed.splitlines()[-1].startswith("进度 ["), listed
-    assert_no_english_sentence(listed)
 
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

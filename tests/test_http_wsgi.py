@@ -11,6 +11,7 @@ from wsgiref.validate import validator
 import pytest
 
 from minigun.config import Config
+from minigun.glogging import WSGI_ERRORS
 from minigun.http import errors, wsgi
 from minigun.http import exchange as http_exchange
 from minigun.http.errors import status_for
@@ -146,7 +147,7 @@ def test_the_environ_has_every_key_pep_3333_requires() -> None:
     assert (environ["REMOTE_ADDR"], environ["REMOTE_PORT"]) == ("192.0.2.7", "51000")
     assert environ["wsgi.version"] == (1, 0)
     assert environ["wsgi.url_scheme"] == "http"
-    assert environ["wsgi.errors"] is sys.stderr
+    assert environ["wsgi.errors"] is WSGI_ERRORS
     assert environ["wsgi.multithread"] is False
     assert environ["wsgi.multiprocess"] is False
     assert environ["wsgi.run_once"] is False
@@ -338,7 +339,8 @@ def test_hop_by_hop_headers_from_the_app_are_dropped() -> None:
     ("status", "headers"),
     [
         ("200 OK\r\nX-Injected: 1", []),
-        ("200", []),
+        ("2000", []),
+        ("200OK", []),
         ("OK 200", []),
         ("200 OK", [("X-A", "1\r\nX-Injected: 1")]),
         ("200 OK", [("X-A", "a\nb")]),
@@ -355,6 +357,26 @@ def test_injection_in_status_or_headers_is_a_500(status: str, headers: list) -> 
         ex.resp.start_response(status, headers)
     assert status_for(caught.value) == 500
     assert ex.received() == b"", "nothing may reach the client"
+
+
+def test_an_invalid_header_value_stays_out_of_the_error_text() -> None:
+    """The value may be a secret, and the message goes to the error log."""
+    ex = Exchange(GET)
+    with pytest.raises(errors.InvalidResponse) as caught:
+        ex.resp.start_response("200 OK", [("Set-Cookie", "session=s3cr3t\r\n")])
+    assert "s3cr3t" not in str(caught.value)
+    assert "Set-Cookie" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "status_line"),
+    [("200", b"HTTP/1.1 200 OK\r\n"), ("299", b"HTTP/1.1 299 \r\n")],
+)
+def test_a_status_without_a_reason_phrase_is_sent_with_the_usual_one(
+    status: str, status_line: bytes
+) -> None:
+    sent = exchange(GET, app_returning([b"hi"], status=status))
+    assert sent.startswith(status_line)
 
 
 def test_start_response_twice_without_exc_info_is_an_error() -> None:

@@ -45,3 +45,22 @@ def test_a_hook_with_too_few_parameters_is_refused_with_its_signature():
     validate = validators.validate_hook("server", "worker")
     with pytest.raises(TypeError, match=r"accept 2 parameters \(server, worker\)"):
         validate(lambda server: None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"),
+    [("0xFF", 255), ("0o17", 15), ("0b11", 3), ("010", 10), (" 42 ", 42), (7, 7)],
+)
+def test_a_whole_number_in_any_base_python_writes(raw, number):
+    assert validators.validate_non_negative_int(raw) == number
+
+
+def test_none_is_an_empty_allow_list_and_no_forwarder_headers():
+    assert validators.validate_ip_list(None) == []
+    assert validators.validate_comma_list(None) == []
+
+
+@pytest.mark.parametrize("network", ["100.64.0.0/1", "10.0.0.1/8", "fd00::1/8"])
+def test_an_allowed_network_with_host_bits_set_is_refused(network):
+    with pytest.raises(ValueError, match="has host bits set"):
+        validators.validate_ip_list(f"127.0.0.1,{network}")

@@ -4,14 +4,14 @@ The book is built in three editions from one source, chosen by a Sphinx tag:
 
 * the reader's (no tag, ``make html``): every listing is the real code, an
   exercise's reference solution is folded at the end of its chapter;
-* the student's (``-t student``, ``make html-student``): every listing that overlaps
-  an exercise region shows the hole exactly as the student's work copy has it, and
-  no solution is rendered at all;
+* the student's (``-t student``, ``make html-student``): every listing of the
+  package shows it as the student kit's ``minigun/`` has it, every exercise's hole
+  cut at once (line numbers included), and no solution is rendered at all;
 * the instructor's (``-t instructor``, ``make html-instructor``): the reader's book
   plus the instructor notes (``{only} instructor`` blocks) and the syllabus.
 
 The holes are cut by the exercise tool's own code (``exercises/tool/regions.py``), so
-the student's book and the student's work copy cannot disagree.
+the student's book and the student's package cannot disagree.
 
 The directives, each small enough to read in one sitting:
 
@@ -26,15 +26,15 @@ The directives, each small enough to read in one sitting:
   real source between its ``# exercise: ID`` markers. A chapter that asks for its
   exercises and has none is a build error, so the catalogue and the book cannot drift.
 * ``literalinclude`` (replacing Sphinx's own): in the student edition, a listing of a
-  file with exercise regions is read from a copy with those regions cut.
+  package file is read from a copy of the package with every region cut.
 * ``instructor-toctree``: a ``toctree`` that exists in the instructor edition only
   (the syllabus), so the other editions have no page that points nowhere.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import tempfile
 import tomllib
 from pathlib import Path
@@ -44,7 +44,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.application import Sphinx
-from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
+from sphinx.directives.code import LiteralInclude
 from sphinx.directives.other import TocTree
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
@@ -245,7 +245,7 @@ class ExercisesDirective(SphinxDirective):
 
     @staticmethod
     def hole_markup(number: int, entry: dict[str, Any]) -> list[str]:
-        """The function holding the region, as the work copy has it (a hole)."""
+        """The function holding the region, as the kit's package has it (a hole)."""
         layout = Layout(ROOT)
         exercise = find_exercise(load_catalogue(layout.catalogue), entry["id"])
         return [
@@ -292,81 +292,76 @@ def task_text(readme: Path) -> str:
 
 
 class StudentLiteralInclude(LiteralInclude):
-    """``literalinclude``, which in the student edition shows the exercises' holes.
+    """``literalinclude``, which in the student edition shows the kit's package.
 
-    A listing of a file with exercise regions is read from a copy in which the
-    regions the listing overlaps are cut, as ``make exercise`` cuts them, and every
-    other marker is removed: the listing is then line for line (line numbers
-    included) the file in that exercise's work copy. Other files are read as usual.
+    A listing of a file of the package is read from one copy of the whole package
+    with every exercise region cut at once, as the student kit's ``minigun/`` is
+    cut: the listing is then line for line (line numbers included) the file the
+    student has open, whichever exercise they are on. Other files are read as usual.
     """
 
     def run(self) -> list[nodes.Node]:
         if is_student_edition(self):
-            self.read_from_student_copy()
+            _, filename = self.env.relfn2path(self.arguments[0])
+            listed = Path(filename).resolve()
+            self.name_the_file(listed)
+            if listed.is_relative_to(PACKAGE):
+                self.read_from_kit_copy(listed)
         return super().run()
 
-    def read_from_student_copy(self) -> None:
-        _, filename = self.env.relfn2path(self.arguments[0])
-        real = Path(filename).resolve()
-        messages = region_messages().get(real)
-        if not messages:
-            return
-        self.env.note_dependency(str(real))
-        text = real.read_text(encoding="utf-8")
-        every_hole = self.write_copy(real, cut_regions(text, messages), "all")
-        shown = self.listing_of(every_hole)
-        overlapping = {
-            name: message
-            for name, message in messages.items()
-            if json.dumps(message) in shown
-        }
-        if set(overlapping) == set(messages):
-            copy = every_hole
-        else:
-            cut = cut_regions(text, overlapping)
-            copy = self.write_copy(real, cut, "+".join(sorted(overlapping)) or "none")
+    def name_the_file(self, listed: Path) -> None:
+        """An HTML class naming the listed file, by which a test finds the file."""
+        if listed.is_relative_to(ROOT):
+            mark = listing_class(listed.relative_to(ROOT).as_posix())
+            self.options["class"] = [*self.options.get("class", []), mark]
+
+    def read_from_kit_copy(self, listed: Path) -> None:
+        self.env.note_dependency(str(listed))  # the copy is rewritten on every build
+        copy = kit_package() / listed.relative_to(ROOT)
         docdir = Path(self.env.srcdir, self.env.docname).parent
         self.arguments[0] = os.path.relpath(copy, docdir)
 
-    def listing_of(self, path: Path) -> str:
-        """What this directive's options select from ``path``."""
-        location = self.state_machine.get_source_and_line(self.lineno)
-        reader = LiteralIncludeReader(str(path), dict(self.options), self.config)
-        text, _ = reader.read(location=location)
-        return text
 
-    def write_copy(self, real: Path, text: str, variant: str) -> Path:
-        """The cut file, in a folder outside the book and outside the built pages.
-
-        Not in the output folder: a copy cut for one region still holds the answers
-        to the others, and a teacher publishes the output folder whole.
-        """
-        copy = student_listings_folder() / variant / real.relative_to(ROOT)
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        if not copy.exists() or copy.read_text(encoding="utf-8") != text:
-            copy.write_text(text, encoding="utf-8")
-        return copy
+PACKAGE = ROOT / "minigun"
 
 
-def student_listings_folder() -> Path:
-    """One temporary folder per build process, removed when the process ends."""
-    global _listings  # noqa: PLW0603  (one folder per process, made on first use)
-    if _listings is None:
-        _listings = tempfile.TemporaryDirectory(prefix="minigun-student-listings-")
-    return Path(_listings.name)
+def listing_class(path: str) -> str:
+    """The HTML class that names a listing's file (``listing-minigun-arbiter-py``)."""
+    return "listing-" + nodes.make_id(path)
 
 
-_listings: tempfile.TemporaryDirectory[str] | None = None
+def kit_package() -> Path:
+    """The folder holding the package with every region cut, written on first use.
+
+    It is outside the book and outside the built pages, in a temporary folder of
+    this build process: the pages show its files, they never copy them.
+    """
+    global _kit_copy  # noqa: PLW0603  (one copy per process, made on first use)
+    if _kit_copy is None:
+        _kit_copy = tempfile.TemporaryDirectory(prefix="minigun-student-listings-")
+        write_every_hole_cut(Path(_kit_copy.name) / PACKAGE.name)
+    return Path(_kit_copy.name)
 
 
-def region_messages() -> dict[Path, dict[str, str]]:
-    """For each file with exercise regions: region name to the starter's message."""
+_kit_copy: tempfile.TemporaryDirectory[str] | None = None
+
+
+def write_every_hole_cut(dest: Path) -> None:
+    """The package as the kit ships it: each region replaced by its starter's raise."""
+    messages = every_region_message()
+    shutil.copytree(PACKAGE, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in dest.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(cut_regions(text, messages), encoding="utf-8")
+
+
+def every_region_message() -> dict[str, str]:
+    """Each region's name, to the message its starter's ``NotImplementedError`` says."""
     layout = Layout(ROOT)
-    found: dict[Path, dict[str, str]] = {}
-    for exercise in load_catalogue(layout.catalogue):
-        path = (ROOT / exercise.file).resolve()
-        found.setdefault(path, {})[exercise.region] = starter_message(layout, exercise)
-    return found
+    return {
+        exercise.region: starter_message(layout, exercise)
+        for exercise in load_catalogue(layout.catalogue)
+    }
 
 
 EDITION_TAGS = (STUDENT, INSTRUCTOR)

@@ -53,11 +53,16 @@ class KeepAutodocInEnglish(SphinxTransform):
 
 
 def is_from_autodoc(node: nodes.Element) -> bool:
-    """A signature, or text whose source is a docstring (a module's one too)."""
+    """A signature, or text whose source is a docstring (a module's one too).
+
+    autodoc names a docstring's source ``FILE:docstring of NAME``, and a ``#:``
+    comment's, which has no file of its own, ``docstring of NAME``.
+    """
     in_signature = any(isinstance(a, addnodes.desc_signature) for a in ancestors(node))
-    # "FILE:docstring of NAME", or, for a variable's ``#:`` comment (Sphinx 8),
-    # "docstring of NAME" with no file before it.
-    return in_signature or "docstring of " in (node.source or "")
+    source = node.source or ""
+    return (
+        in_signature or source.startswith("docstring of ") or ":docstring of " in source
+    )
 
 
 def ancestors(node: nodes.Node) -> list[nodes.Node]:

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, RecordingLog
+from fakes import FakeApp, RecordingLog, never_retire
 
 import minigun
 from minigun.config import Config
@@ -54,8 +54,9 @@ class HandlerBroke(Exception):
 
 
 @pytest.fixture
-def worker():
+def worker(monkeypatch: pytest.MonkeyPatch):
     """A sync worker in the child after boot, with ``handle`` recorded."""
+    never_retire(monkeypatch)
     cfg = Config()
     sync_worker = SyncWorker(1, os.getpid(), [], FakeApp(cfg), 30, cfg, RecordingLog())
     sync_worker.handled = []

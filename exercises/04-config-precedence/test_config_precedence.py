@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes import SettingsAsGiven
 
 import minigun
 from minigun.app.base import Application
@@ -20,7 +21,13 @@ def test_minigun_is_the_work_copy(work_copy: Path):
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A clean working directory and environment; sys.path restored afterwards."""
+    """A clean working directory and environment; sys.path restored afterwards.
+
+    Config.set stores each value as given, unconverted (``--workers 7`` stays the
+    string ``"7"``): the real one is exercise 6, and these tests are about which
+    source wins, not about validation.
+    """
+    SettingsAsGiven().install(monkeypatch)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     for name in ("MINIGUN_CMD_ARGS", "WEB_CONCURRENCY", "PORT"):
@@ -48,8 +55,8 @@ def test_command_line_beats_environment_beats_file_beats_default(
         "keepalive": cfg.keepalive,
     }
     expected = {
-        "workers": 7,  # command line, over MINIGUN_CMD_ARGS's 5 and the file's 3
-        "timeout": 50,  # MINIGUN_CMD_ARGS, over the file's 40
+        "workers": "7",  # command line, over MINIGUN_CMD_ARGS's 5 and the file's 3
+        "timeout": "50",  # MINIGUN_CMD_ARGS, over the file's 40
         "graceful_timeout": 11,  # the file, over the default 30
         "keepalive": 2,  # nobody set it: the default
     }

@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import SettingsAsGiven
 
 import minigun
 from minigun.app.base import BaseApplication
@@ -53,6 +54,12 @@ class StandaloneApplication(BaseApplication):
 
 @pytest.fixture
 def embedded(monkeypatch: pytest.MonkeyPatch) -> StandaloneApplication:
+    """An embedded application on three options; a hook of no parameters is refused.
+
+    Config.set stores each option as given and refuses only that hook, as the real
+    one (exercise 6) refuses a hook whose parameters do not fit.
+    """
+    SettingsAsGiven(refused=(hook_with_no_parameters,)).install(monkeypatch)
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     options = {"bind": "127.0.0.1:8123", "workers": 3, "when_ready": first_when_ready}
     return StandaloneApplication(app, options)

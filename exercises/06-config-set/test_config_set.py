@@ -19,7 +19,7 @@ def test_minigun_is_the_work_copy(work_copy: Path):
 
 @pytest.fixture
 def cfg(monkeypatch: pytest.MonkeyPatch) -> Config:
-    """A fresh registry (its defaults, too, go through Config.set)."""
+    """A fresh registry, holding its defaults."""
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     monkeypatch.delenv("PORT", raising=False)
     return Config()

@@ -3,12 +3,18 @@
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, FakeClock, FakeProcesses, FakeWorker, RecordingLog
+from fakes import (
+    FakeApp,
+    FakeClock,
+    FakeProcesses,
+    FakeWorker,
+    RecordingLog,
+    settings,
+)
 
 import minigun
 from minigun import arbiter as arbiter_module
 from minigun.arbiter import Arbiter, WorkerRecord
-from minigun.config import Config
 
 
 def test_minigun_is_the_work_copy(work_copy: Path):
@@ -34,8 +40,7 @@ def processes(clock: FakeClock) -> FakeProcesses:
 @pytest.fixture
 def master(processes: FakeProcesses) -> Arbiter:
     """An arbiter for 3 workers whose spawn_worker records a FakeWorker, no fork."""
-    cfg = Config()
-    cfg.set("workers", 3)
+    cfg = settings(workers=3)
     arbiter = Arbiter(FakeApp(cfg))
     arbiter.log = RecordingLog()
     arbiter.kill_worker = processes.kill

@@ -12,12 +12,12 @@ from fakes import (
     RecordingLog,
     exit_status,
     killed_status,
+    settings,
 )
 
 import minigun
 from minigun import arbiter as arbiter_module
 from minigun.arbiter import Arbiter, WorkerRecord
-from minigun.config import Config
 from minigun.errors import WORKER_BOOT_ERROR, HaltServer
 
 
@@ -50,9 +50,9 @@ def child_exits() -> list[int]:
 @pytest.fixture
 def master(processes: FakeProcesses, child_exits: list[int]) -> Arbiter:
     """An arbiter with three fake workers, 101 to 103, and a fake waitpid."""
-    cfg = Config()
-    cfg.set("workers", 3)
-    cfg.set("child_exit", lambda server, worker: child_exits.append(worker.pid))
+    cfg = settings(
+        workers=3, child_exit=lambda server, worker: child_exits.append(worker.pid)
+    )
     arbiter = Arbiter(FakeApp(cfg))
     arbiter.log = RecordingLog()
     arbiter.kill_worker = processes.kill
@@ -91,15 +91,18 @@ def test_nothing_exited_means_nothing_changes(master: Arbiter, child_exits: list
     )
 
 
-def test_a_reaped_worker_is_replaced(master: Arbiter, processes: FakeProcesses):
+def test_the_replacement_is_left_to_manage_workers(
+    master: Arbiter, processes: FakeProcesses
+):
     spawned = []
     master.spawn_worker = lambda: spawned.append("spawn_worker")
     processes.exit(102, exit_status(0))
     master.reap_workers()
-    master.manage_workers()
-    assert spawned == ["spawn_worker"], (
-        f"after worker 102 was reaped, manage_workers() called {spawned}; expected "
-        "one spawn_worker to fill the gap it left in the table"
+    found = (sorted(master.workers), spawned)
+    assert found == ([101, 103], []), (
+        f"after worker 102 exited, reap_workers() left (workers, spawns) = {found}; "
+        "expected ([101, 103], []): the gap stays in the table, and the main loop's "
+        "manage_workers() fills it"
     )
 
 

@@ -6,10 +6,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from fakes import FakeApp, RecordingLog
+from fakes import FakeApp, RecordingLog, settings
 
 import minigun
-from minigun.config import Config
 from minigun.workers.base import UNLIMITED_REQUESTS, Worker
 from minigun.workers.sync import SyncWorker
 
@@ -58,8 +57,7 @@ def test_jitter_spreads_limits_over_the_whole_range():
 @pytest.fixture
 def worker():
     """A sync worker whose limit is 2 requests; its heartbeat file is removed after."""
-    cfg = Config()
-    cfg.set("max_requests", 2)
+    cfg = settings(max_requests=2)
     app = FakeApp(cfg)
     sync_worker = SyncWorker(1, os.getpid(), [], app, 30, cfg, RecordingLog())
     yield sync_worker

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import FakeApp, RecordingLog
+from fakes import FakeApp, RecordingLog, never_retire
 
 import minigun
 from minigun.config import Config
@@ -37,7 +37,8 @@ class FakeResponse:
 
     def start_response(self, status: str, headers: list, exc_info: Any = None) -> Any:
         self.events.append(("start_response", status))
-        return self.write
+        write = self.write  # PEP 3333: start_response hands back a write callable
+        return write
 
     def write(self, data: bytes) -> None:
         self.events.append(("write", data))
@@ -65,7 +66,8 @@ class ClosingBody:
 
 
 @pytest.fixture
-def worker():
+def worker(monkeypatch: pytest.MonkeyPatch):
+    never_retire(monkeypatch)
     cfg = Config()
     sync_worker = SyncWorker(1, os.getpid(), [], FakeApp(cfg), 30, cfg, RecordingLog())
     yield sync_worker
@@ -106,8 +108,8 @@ def test_each_chunk_is_written_in_order_then_the_response_closed(worker):
 def test_the_bodys_close_is_called_after_the_response(worker):
     resp = serve(worker, lambda events: ClosingBody(events, [b"x"]))
     assert resp.events[-2:] == [("close", None), ("body.close", None)], (
-        f"the response saw {resp.events}; expected resp.close() and then the body's "
-        "own close()"
+        f"the response saw {resp.events}; expected the response's close() and then "
+        "the body's own close()"
     )
 
 
@@ -124,8 +126,8 @@ def test_the_bodys_close_is_called_even_when_iterating_fails(worker):
         "close() anyway (PEP 3333: frameworks release resources there)"
     )
     assert ("close", None) not in resp.events, (
-        "iterating the body raised, yet resp.close() was called: a response cut short "
-        "must not be finished as if it were whole"
+        "iterating the body raised, yet the response's close() was called: a response "
+        "cut short must not be finished as if it were whole"
     )
 
 

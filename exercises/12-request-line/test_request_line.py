@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from fakes import trust_no_proxy
 
 import minigun
 from minigun.config import Config
@@ -19,6 +20,11 @@ def test_minigun_is_the_work_copy(work_copy: Path):
     assert where.is_relative_to(work_copy.resolve()), (
         f"import minigun loaded {where}, expected the work copy under {work_copy}"
     )
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    trust_no_proxy(monkeypatch)
 
 
 def parse(line: bytes) -> Request:

@@ -1,16 +1,18 @@
 """Exercise 13: ChunkedReader decodes a chunked body and stops at its last byte."""
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import minigun
 from minigun.config import Config
+from minigun.http.body import Body, ChunkedReader
 from minigun.http.errors import ChunkMissingTerminator, HTTPError, NoMoreData
-from minigun.http.parser import RequestParser
+from minigun.http.fields import FieldRules, read_trailers
+from minigun.http.unreader import SocketUnreader
 
-HEAD = b"POST /upload HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n"
 CHUNKS = b"4\r\nWiki\r\n6\r\npedia \r\nB\r\nin chunks.\n\r\n0\r\n\r\n"
 BODY = b"Wikipedia in chunks.\n"
 NEXT = b"GET /next HTTP/1.1\r\nHost: example\r\n\r\n"
@@ -33,12 +35,32 @@ def connection():
     server.close()
 
 
-def requests_after_sending(connection, data: bytes) -> RequestParser:
-    """The client sends ``data`` and closes its side; the server parses."""
+@dataclass
+class Received:
+    """The server's side: the body the application reads, its reader, the wire."""
+
+    body: Body
+    reader: ChunkedReader
+    wire: SocketUnreader
+
+    def rest_of_the_connection(self) -> bytes:
+        """Whatever the body left unread on the connection, up to the client's close."""
+        rest = b""
+        while data := self.wire.read():
+            rest += data
+        return rest
+
+
+def chunked_body_after_sending(connection, data: bytes) -> Received:
+    """The client sends ``data`` and closes its side; the server reads it as the
+    chunked body of a request whose head it has just read, as the parser does."""
     client, server = connection
     client.sendall(data)
     client.shutdown(socket.SHUT_WR)
-    return RequestParser(Config(), server, ("127.0.0.1", 50000))
+    wire = SocketUnreader(server)
+    rules = FieldRules.from_config(Config(), trusted=False)
+    reader = ChunkedReader(wire, lambda unreader: read_trailers(unreader, rules))
+    return Received(Body(reader), reader, wire)
 
 
 def read_whole(body, sent: bytes) -> bytes:
@@ -50,21 +72,21 @@ def read_whole(body, sent: bytes) -> bytes:
 
 
 def test_chunks_are_joined_and_the_next_request_is_intact(connection):
-    parser = requests_after_sending(connection, HEAD + CHUNKS + NEXT)
-    body = read_whole(next(parser).body, CHUNKS)
+    received = chunked_body_after_sending(connection, CHUNKS + NEXT)
+    body = read_whole(received.body, CHUNKS)
     assert body == BODY, (
         f"reading the body of {CHUNKS!r} gave {body!r}, expected {BODY!r}"
     )
-    following = next(parser, None)
-    path = following.path if following else None
-    assert path == "/next", (
-        f"the request after the chunked body has path {path!r}, expected '/next': "
-        "the reader must stop right after the last chunk's empty line"
+    following = received.rest_of_the_connection()
+    assert following == NEXT, (
+        f"after the chunked body the connection holds {following!r}, expected the "
+        f"next request {NEXT!r}: the reader must stop right after the last chunk's "
+        "empty line"
     )
 
 
 def test_small_reads_return_at_most_what_was_asked(connection):
-    body = next(requests_after_sending(connection, HEAD + CHUNKS)).body
+    body = chunked_body_after_sending(connection, CHUNKS).body
     pieces = []
     try:
         while piece := body.read(3):
@@ -80,16 +102,17 @@ def test_small_reads_return_at_most_what_was_asked(connection):
 
 def test_trailers_are_read_after_the_last_chunk(connection):
     trailer = b"4\r\nWiki\r\n0\r\nX-Checksum: 1234\r\n\r\n"
-    request = next(requests_after_sending(connection, HEAD + trailer))
-    body = read_whole(request.body, trailer)
-    assert (body, request.trailers) == (b"Wiki", [("X-CHECKSUM", "1234")]), (
-        f"a body {trailer!r} gave {body!r} with trailers {request.trailers}; "
+    received = chunked_body_after_sending(connection, trailer)
+    body = read_whole(received.body, trailer)
+    trailers = received.reader.trailers
+    assert (body, trailers) == (b"Wiki", [("X-CHECKSUM", "1234")]), (
+        f"a body {trailer!r} gave {body!r} with trailers {trailers}; "
         "expected b'Wiki' and [('X-CHECKSUM', '1234')]"
     )
 
 
 def test_a_connection_closed_mid_chunk_is_an_error(connection):
-    body = next(requests_after_sending(connection, HEAD + b"A\r\nonly six")).body
+    body = chunked_body_after_sending(connection, b"A\r\nonly six").body
     with pytest.raises(NoMoreData):
         short = body.read()
         pytest.fail(
@@ -99,7 +122,7 @@ def test_a_connection_closed_mid_chunk_is_an_error(connection):
 
 
 def test_a_chunk_without_its_crlf_is_an_error(connection):
-    body = next(requests_after_sending(connection, HEAD + b"4\r\nWikiXX0\r\n\r\n")).body
+    body = chunked_body_after_sending(connection, b"4\r\nWikiXX0\r\n\r\n").body
     with pytest.raises(ChunkMissingTerminator):
         wrong = body.read()
         pytest.fail(

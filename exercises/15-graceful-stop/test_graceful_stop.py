@@ -4,12 +4,18 @@ import signal
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, FakeClock, FakeProcesses, FakeWorker, RecordingLog
+from fakes import (
+    FakeApp,
+    FakeClock,
+    FakeProcesses,
+    FakeWorker,
+    RecordingLog,
+    settings,
+)
 
 import minigun
 from minigun import arbiter as arbiter_module
 from minigun.arbiter import STOP_POLL, Arbiter, WorkerRecord
-from minigun.config import Config
 
 GRACEFUL_TIMEOUT = 10
 WORKERS = (101, 102, 103)
@@ -43,13 +49,16 @@ def processes(clock: FakeClock, exit_after: dict[int, float]) -> FakeProcesses:
 
 @pytest.fixture
 def master(processes: FakeProcesses) -> Arbiter:
-    """An arbiter with three fake workers and graceful_timeout = 10 s."""
-    cfg = Config()
-    cfg.set("graceful_timeout", GRACEFUL_TIMEOUT)
+    """An arbiter with three fake workers and graceful_timeout = 10 s.
+
+    Reaping forgets each worker once its fake process has exited (the real
+    reap_workers is exercise 9).
+    """
+    cfg = settings(graceful_timeout=GRACEFUL_TIMEOUT)
     arbiter = Arbiter(FakeApp(cfg))
     arbiter.log = RecordingLog()
     arbiter.kill_worker = processes.kill
-    arbiter.wait_child = processes.wait_child
+    arbiter.reap_workers = lambda: processes.forget_exited(arbiter.workers)
     for age, pid in enumerate(WORKERS, 1):
         arbiter.workers[pid] = WorkerRecord(pid, FakeWorker(pid, age), 0, 0.0)
     return arbiter

@@ -2,20 +2,17 @@
 
 import os
 import signal
-import socket
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, FakeClock, RecordingLog
+from fakes import FakeApp, FakeClock, RecordingLog, never_retire, settings
 
 import minigun
-from minigun.config import Config
 from minigun.wakepipe import WakePipe
 from minigun.workers import base as base_module
 from minigun.workers.sync import SyncWorker
 
 GRACEFUL_TIMEOUT = 7
-REQUEST = b"GET / HTTP/1.1\r\nHost: example\r\n\r\n"
 
 
 def test_minigun_is_the_work_copy(work_copy: Path):
@@ -26,13 +23,6 @@ def test_minigun_is_the_work_copy(work_copy: Path):
     )
 
 
-class FakeListener:
-    """The listening socket, as far as a request handler needs one."""
-
-    def getsockname(self) -> tuple[str, int]:
-        return ("127.0.0.1", 8000)
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
@@ -41,10 +31,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def worker(clock: FakeClock):
+def worker(clock: FakeClock, monkeypatch: pytest.MonkeyPatch):
     """A sync worker as it is after booting: wake-up pipe made, no fork, no signals."""
-    cfg = Config()
-    cfg.set("graceful_timeout", GRACEFUL_TIMEOUT)
+    never_retire(monkeypatch)
+    cfg = settings(graceful_timeout=GRACEFUL_TIMEOUT)
     sync_worker = SyncWorker(1, os.getpid(), [], FakeApp(cfg), 30, cfg, RecordingLog())
     sync_worker.wake_pipe = WakePipe()
     yield sync_worker
@@ -81,32 +71,4 @@ def test_term_ends_the_loop_without_exiting(worker: SyncWorker, clock: FakeClock
     assert woken, (
         "after handle_exit(SIGTERM) the wake-up pipe is empty: a loop asleep in "
         "select() would not notice for up to a second"
-    )
-
-
-def test_the_request_in_hand_finishes(worker: SyncWorker):
-    body = [b"first half, ", b"second half"]
-    length = str(sum(map(len, body)))
-
-    def app(environ, start_response):
-        start_response("200 OK", [("Content-Length", length)])
-        yield body[0]
-        term(worker)  # TERM arrives half-way through the response
-        yield body[1]
-
-    worker.wsgi = app
-    client, server = socket.socketpair()
-    try:
-        client.settimeout(5)
-        client.sendall(REQUEST)
-        worker.handle(FakeListener(), server, ("127.0.0.1", 50000))
-        server.close()
-        response = b"".join(iter(lambda: client.recv(65536), b""))
-    finally:
-        client.close()
-        server.close()
-    whole = b"".join(body)
-    assert response.startswith(b"HTTP/1.1 200") and response.endswith(whole), (
-        f"with TERM arriving mid-response the client received {response!r}; "
-        f"expected a 200 response ending with the whole body {whole!r}"
     )

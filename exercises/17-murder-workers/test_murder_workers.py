@@ -10,12 +10,12 @@ from fakes import (
     FakeProcesses,
     FakeWorker,
     RecordingLog,
+    settings,
 )
 
 import minigun
 from minigun import arbiter as arbiter_module
 from minigun.arbiter import Arbiter, WorkerRecord
-from minigun.config import Config
 
 TIMEOUT = 30
 
@@ -41,8 +41,7 @@ def processes(clock: FakeClock) -> FakeProcesses:
 
 
 def make_master(processes: FakeProcesses, timeout: int = TIMEOUT) -> Arbiter:
-    cfg = Config()
-    cfg.set("timeout", timeout)
+    cfg = settings(timeout=timeout)
     arbiter = Arbiter(FakeApp(cfg))
     arbiter.log = RecordingLog()
     arbiter.kill_worker = processes.kill

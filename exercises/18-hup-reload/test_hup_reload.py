@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, RecordingLog
+from fakes import FakeApp, RecordingLog, settings, store
 
 import minigun
 from minigun import arbiter as arbiter_module
@@ -25,17 +25,10 @@ def keep_the_process_title(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(arbiter_module.setproctitle, "setproctitle", lambda title: None)
 
 
-def config(**settings) -> Config:
-    cfg = Config()
-    for name, value in settings.items():
-        cfg.set(name, value)
-    return cfg
-
-
 def master_reloading_into(new_cfg: Config, calls: list[str]) -> Arbiter:
     """An arbiter on 2 workers whose app's reload() brings in ``new_cfg``."""
-    old_cfg = config(workers=2, bind=["127.0.0.1:8000"])
-    new_cfg.set("on_reload", lambda server: calls.append("on_reload"))
+    old_cfg = settings(workers=2, bind=["127.0.0.1:8000"])
+    store(new_cfg, on_reload=lambda server: calls.append("on_reload"))
     arbiter = Arbiter(FakeApp(old_cfg, next_cfg=new_cfg))
     arbiter.log = RecordingLog()
     arbiter.manage_workers = lambda: calls.append("manage_workers")
@@ -45,7 +38,7 @@ def master_reloading_into(new_cfg: Config, calls: list[str]) -> Arbiter:
 
 def test_reload_runs_the_new_settings_in_a_new_generation():
     calls: list[str] = []
-    new_cfg = config(workers=4, bind=["127.0.0.1:8000"], timeout=45)
+    new_cfg = settings(workers=4, bind=["127.0.0.1:8000"], timeout=45)
     master = master_reloading_into(new_cfg, calls)
     master.reload()
     found = {
@@ -76,7 +69,7 @@ def test_reload_runs_the_new_settings_in_a_new_generation():
 
 def test_a_new_address_is_bound():
     calls: list[str] = []
-    master = master_reloading_into(config(bind=["127.0.0.1:9000"]), calls)
+    master = master_reloading_into(settings(bind=["127.0.0.1:9000"]), calls)
     master.reload()
     assert calls == ["rebind", "on_reload", "manage_workers"], (
         f"reload() moving the bind from 127.0.0.1:8000 to :9000 called {calls}; "

@@ -4,11 +4,10 @@ import os
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, RecordingLog
+from fakes import FakeApp, RecordingLog, never_retire, settings, store
 
 import minigun
 from minigun.arbiter import Arbiter
-from minigun.config import Config
 from minigun.errors import HaltServer
 
 CHILD_PID = 4242
@@ -36,12 +35,12 @@ def events(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 
 
 @pytest.fixture
-def master(events: list[tuple]):
-    cfg = Config()
-    cfg.set(
-        "pre_fork", lambda server, worker: events.append(("pre_fork", server, worker))
+def master(events: list[tuple], monkeypatch: pytest.MonkeyPatch):
+    never_retire(monkeypatch)
+    cfg = settings(
+        pre_fork=lambda server, worker: events.append(("pre_fork", server, worker)),
+        post_fork=lambda server, worker: events.append(("post_fork",)),
     )
-    cfg.set("post_fork", lambda server, worker: events.append(("post_fork",)))
     arbiter = Arbiter(FakeApp(cfg))
     arbiter.log = RecordingLog()
     yield arbiter
@@ -96,7 +95,7 @@ def test_a_failing_pre_fork_prevents_the_fork(master: Arbiter, events: list[tupl
     def refuse(server, worker):
         raise Refused("not now")
 
-    master.cfg.set("pre_fork", refuse)
+    store(master.cfg, pre_fork=refuse)
     master.log = log = ToleratingLog()
     with pytest.raises(HaltServer) as halted:
         master.spawn_worker()

@@ -5,7 +5,7 @@ import selectors
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, RecordingLog
+from fakes import FakeApp, RecordingLog, never_retire
 
 import minigun
 from minigun.config import Config
@@ -86,7 +86,8 @@ class Scripted:
 
 
 @pytest.fixture
-def make_worker():
+def make_worker(monkeypatch: pytest.MonkeyPatch):
+    never_retire(monkeypatch)
     made: list[ThreadWorker] = []
 
     def make(turns: int, ending: str) -> tuple[ThreadWorker, Scripted]:

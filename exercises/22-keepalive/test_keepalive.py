@@ -5,7 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from fakes import FakeApp, FakeClock, RecordingLog
+from fakes import FakeApp, FakeClock, RecordingLog, never_retire
 
 import minigun
 from minigun.config import Config
@@ -60,7 +60,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def worker():
+def worker(monkeypatch: pytest.MonkeyPatch):
+    never_retire(monkeypatch)
     cfg = Config()
     thread_worker = ThreadWorker(
         1, os.getpid(), [], FakeApp(cfg), 30, cfg, RecordingLog()

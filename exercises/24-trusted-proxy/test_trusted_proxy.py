@@ -5,10 +5,7 @@ from pathlib import Path
 import pytest
 
 import minigun
-from minigun.config import Config
-from minigun.http.message import Request
-from minigun.http.proxy import host_allowed
-from minigun.http.unreader import IterUnreader
+from minigun.http.proxy import host_allowed, ip_allowed
 
 NGINX_SUBNET = ("10.0.0.0/8",)
 LOOPBACK = ("127.0.0.1", "::1")
@@ -47,11 +44,12 @@ def test_an_address_outside_the_network_is_not_trusted():
     assert not host_allowed("11.0.0.1", NGINX_SUBNET), "11.0.0.1 is outside 10.0.0.0/8"
 
 
-def test_a_network_written_with_host_bits_still_counts():
-    """Operators write ``192.168.1.7/24`` meaning the /24 it sits in."""
-    assert host_allowed("192.168.1.200", ("192.168.1.7/24",)), (
-        "'192.168.1.7/24' means 192.168.1.0/24 (ip_network(..., strict=False))"
-    )
+def test_a_list_may_mix_addresses_and_networks():
+    """The list as the setting hands it over: addresses and networks side by side."""
+    mixed = ("192.168.1.5", "10.0.0.0/8")
+    assert host_allowed("192.168.1.5", mixed), "192.168.1.5 is listed as an address"
+    assert host_allowed("10.9.8.7", mixed), "10.9.8.7 is inside the listed 10.0.0.0/8"
+    assert not host_allowed("192.168.1.6", mixed), "192.168.1.6 is in neither entry"
 
 
 def test_addresses_are_compared_as_addresses_not_as_text():
@@ -71,14 +69,13 @@ def test_a_peer_that_is_no_address_is_refused_without_an_error():
     assert not host_allowed("localhost", LOOPBACK), "'localhost' is not an address"
 
 
-def test_the_request_believes_a_proxy_only_from_a_trusted_peer():
-    """The whole path: ``X-Forwarded-Proto`` sets the scheme only from the proxy."""
-    cfg = Config()
-    cfg.set("forwarded_allow_ips", "10.0.0.0/8")
-    raw = b"GET / HTTP/1.1\r\nHost: example\r\nX-Forwarded-Proto: https\r\n\r\n"
-    from_proxy = Request(cfg, IterUnreader([raw]), ("10.0.0.7", 40000))
-    from_stranger = Request(cfg, IterUnreader([raw]), ("198.51.100.4", 40000))
-    assert from_proxy.scheme == "https", "the proxy at 10.0.0.7 is trusted: https"
-    assert from_stranger.scheme == "http", (
+def test_a_request_asks_about_its_peers_address_whatever_the_port():
+    """What each request asks as it is built (``ip_allowed``, with the peer's
+    ``(ip, port)``): only the proxy's ``X-Forwarded-Proto`` may set the scheme."""
+    allowed = ["10.0.0.0/8"]
+    assert ip_allowed(("10.0.0.7", 40000), allowed), (
+        "the proxy at 10.0.0.7, port 40000, is inside 10.0.0.0/8: trusted"
+    )
+    assert not ip_allowed(("198.51.100.4", 40000), allowed), (
         "198.51.100.4 is not a trusted proxy: its X-Forwarded-Proto must be ignored"
     )

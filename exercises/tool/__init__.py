@@ -1,7 +1,12 @@
-"""The exercise tool: generator, runner and teacher's check for the class exercises.
+"""The exercise tool: the student's runner, and the teacher's check and kit builder.
 
-Run it from the repository root as ``python -m exercises.tool COMMAND``; the Makefile's
-``exercise``, ``hint``, ``watch``, ``reset``, ``solution`` and ``check-exercises``
-targets do. Everything here is plain Python and the standard library, plus pytest to
-run the tests.
+Run it from a repository's root as ``python -m exercises.tool COMMAND``. In the student
+kit the Makefile's ``exercise``, ``hint``, ``watch``, ``list``, ``reset`` and ``run``
+targets do; in the instructor's repository ``check-exercises``, ``student-kit``
+(``python -m exercises.tool.kit``) and ``check-kit`` (``python -m
+exercises.tool.kitcheck``). ``make grade`` runs ``python -m exercises.tool.grade``,
+which grades a class's kits (``grade``, ``gradebook``, ``similarity``), and
+``autograding`` writes the kit's Classroom configuration: the teacher's modules, never
+in the kit. Everything here is plain Python and the standard library, plus pytest to
+run the tests (and babel, on the teacher's side, for the book's titles).
 """

@@ -42,15 +42,19 @@ class Book:
         return None
 
     def title(self, stem: str) -> str:
-        """The chapter's first heading, or an empty string before it is written."""
+        """The chapter's first heading in the student's language ("" if unwritten)."""
+        title = self.heading(stem)
+        return self.translated(stem, title) if title and is_chinese() else title
+
+    def heading(self, stem: str) -> str:
+        """The chapter's first heading as written (English), or an empty string."""
         try:
             text = (self.folder / f"{stem}.md").read_text(encoding="utf-8")
         except OSError:
             return ""
         for line in text.splitlines():
             if line.startswith("# "):
-                title = line.removeprefix("# ").strip()
-                return self.translated(stem, title) if is_chinese() else title
+                return line.removeprefix("# ").strip()
         return ""
 
     def translated(self, stem: str, text: str) -> str:

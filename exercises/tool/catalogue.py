@@ -10,7 +10,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-FIELDS = ("id", "title", "chapter", "region", "file", "tests", "hints")
+FIELDS = ("id", "title", "chapter", "region", "file", "tests", "points", "hints")
+NOT_STRINGS = ("points", "hints")
 OPTIONAL_FIELDS = ("hints_zh_CN",)  # the hints in Chinese, one for one
 CHAPTER_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -31,6 +32,7 @@ class Exercise:
         region: the marker name in the reference (``# exercise: REGION``).
         file: the reference file holding the region, relative to the repository root.
         tests: the test file inside the exercise folder.
+        points: what solving it is worth in the gradebook and the autograding.
         hints: progressive hints, the gentlest first.
         hints_zh_CN: the same hints in Chinese, or empty before they are written.
     """
@@ -42,6 +44,7 @@ class Exercise:
     region: str
     file: str
     tests: str
+    points: int
     hints: tuple[str, ...]
     hints_zh_CN: tuple[str, ...] = ()
 
@@ -73,9 +76,12 @@ def parse_entry(number: int, entry: dict[str, object]) -> Exercise:
     unknown = sorted(set(entry) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if missing or unknown:
         raise CatalogueError(f"{where}: missing {missing}, unknown {unknown}")
-    strings = {name: entry[name] for name in FIELDS if name != "hints"}
+    strings = {name: entry[name] for name in FIELDS if name not in NOT_STRINGS}
     if not all(isinstance(value, str) for value in strings.values()):
-        raise CatalogueError(f"{where}: every field but hints must be a string")
+        raise CatalogueError(f"{where}: every field but hints and points is a string")
+    points = entry["points"]
+    if not isinstance(points, int) or isinstance(points, bool) or points < 1:
+        raise CatalogueError(f"{where}: points must be a whole number, at least 1")
     hints = string_list(where, entry, "hints")
     hints_zh_cn = string_list(where, entry, "hints_zh_CN")
     if hints_zh_cn and len(hints_zh_cn) != len(hints):
@@ -92,6 +98,7 @@ def parse_entry(number: int, entry: dict[str, object]) -> Exercise:
         region=str(entry["region"]),
         file=str(entry["file"]),
         tests=str(entry["tests"]),
+        points=points,
         hints=tuple(hints),
         hints_zh_CN=tuple(hints_zh_cn),
     )

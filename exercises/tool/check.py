@@ -16,7 +16,7 @@
    exits 1: at least one test catches the mistake, with an assertion of its own
    rather than the starter's ``NotImplementedError``.
 
-The copies live in a temporary folder: the check never touches a student's work copy.
+The copies live in a temporary folder: the check never touches the package in place.
 """
 
 import os

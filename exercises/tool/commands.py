@@ -1,36 +1,34 @@
-"""The student's commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``solution``,
-``list``.
+"""The student's commands: ``exercise``, ``hint``, ``watch``, ``reset``, ``list``,
+``holes``.
 
 Each takes the project's :class:`Layout`, the exercise asked for (an id, a number, or
 None for "the first unsolved one") and the stream to write to, and returns an exit
-status. No progress file exists: the first unsolved exercise is found by running the
-tests of every work copy, and an exercise without a work copy is simply not started.
+status. They run in the student kit, where the student fills the holes of ``minigun/``
+in place, one package for every exercise. No progress file exists: the first unsolved
+exercise is found by running every exercise's tests (one pytest run, see
+:func:`~.results.run_exercises`), so nothing can get out of step with the code.
 """
 
 import datetime
-import difflib
-import os
 import re
-import shutil
 import time
 import unicodedata
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
-from .book import Book
-from .catalogue import Exercise, find_exercise, load_catalogue
-from .layout import Layout
+from .catalogue import CatalogueError, Exercise, find_exercise, load_catalogue
+from .chapters import Chapters
+from .hints import hints_shown, record_hint
+from .holes import ResetError, edit_place, load_holes, open_holes, restore
+from .layout import BACKUPS, Layout
 from .messages import is_chinese, say
-from .regions import cut, strip_markers
-from .results import EXIT_INTERRUPTED, Failure, Outcome, run_tests
-from .workcopy import (
-    edit_place,
-    ensure_work_copy,
-    next_hint,
-    reset_work_copy,
-    starter_message,
+from .results import (
+    EXIT_INTERRUPTED,
+    EXIT_TESTS_FAILED,
+    Failure,
+    Outcome,
+    run_exercises,
 )
 
 PROGRESS_WIDTH = 30
@@ -50,6 +48,7 @@ def show_exercise(layout: Layout, key: str | None, out: TextIO) -> int:
 
 def present(layout: Layout, key: str | None, out: TextIO) -> Exercise | None:
     """Shows one exercise (the first unsolved one unless ``key`` names one)."""
+    require_kit(layout)
     exercises = load_catalogue(layout.catalogue)
     named = find_exercise(exercises, key) if key else None
     outcomes = survey(layout, exercises)
@@ -59,13 +58,25 @@ def present(layout: Layout, key: str | None, out: TextIO) -> Exercise | None:
         return None
     if named is None:
         out.write(just_solved_line(layout, exercises, outcomes, exercise))
-    if ensure_work_copy(layout, exercise) or exercise.number not in outcomes:
-        outcomes[exercise.number] = run_tests(layout, exercise, layout.work(exercise))
-    out.write(describe(layout, exercise, len(exercises), outcomes[exercise.number]))
-    if outcomes[exercise.number].solved:
+    outcome = outcomes[exercise.number]
+    out.write(describe(layout, exercise, len(exercises), outcome))
+    if outcome.solved:
         out.write(next_line(layout, exercises, outcomes, exercise))
     out.write(progress_bar(len(exercises), outcomes))
     return exercise
+
+
+def require_kit(layout: Layout) -> None:
+    """The student's commands need the kit's tables; the instructor's repository,
+    whose package is the reference, has none, and every exercise there would pass."""
+    for table in (layout.chapters, layout.holes):
+        if not table.is_file():
+            raise CatalogueError(say("not_a_kit", path=layout.relative(table)))
+
+
+def survey(layout: Layout, exercises: list[Exercise]) -> dict[int, Outcome]:
+    """Every exercise's outcome against the package the student edits."""
+    return run_exercises(layout, exercises)
 
 
 def just_solved_line(
@@ -76,7 +87,7 @@ def just_solved_line(
 ) -> str:
     """The success line for the exercise just before the one shown, if it passes."""
     before = [e for e in exercises if e.number < shown.number]
-    if not before or not outcomes.get(before[-1].number, Outcome(1)).solved:
+    if not before or not outcomes[before[-1].number].solved:
         return ""
     done = before[-1]
     return passed_line(layout, done, outcomes[done.number]) + "\n\n"
@@ -88,55 +99,42 @@ def next_line(
     outcomes: dict[int, Outcome],
     solved: Exercise,
 ) -> str:
-    """After a solved exercise: which one comes next."""
-    later = [e for e in exercises if e.number > solved.number]
-    upcoming = first_unsolved(later, outcomes)
+    """After a solved exercise: the first unsolved one, before or after it."""
+    upcoming = first_unsolved([e for e in exercises if e != solved], outcomes)
     if upcoming is None:
         return say("nothing_next") + "\n\n"
     title = title_of(layout, upcoming)
     return say("next", number=upcoming.number, title=title, id=upcoming.id) + "\n\n"
 
 
-def survey(layout: Layout, exercises: list[Exercise]) -> dict[int, Outcome]:
-    """Runs the tests of every exercise that has a work copy, a few at a time."""
-    started = [e for e in exercises if (layout.work(e) / layout.package_name).is_dir()]
-
-    def run(exercise: Exercise) -> Outcome:
-        return run_tests(layout, exercise, layout.work(exercise))
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        outcomes = list(pool.map(run, started))
-    return {e.number: outcome for e, outcome in zip(started, outcomes, strict=True)}
-
-
 def first_unsolved(
     exercises: list[Exercise], outcomes: dict[int, Outcome]
 ) -> Exercise | None:
-    """The first exercise whose work copy is missing or fails its tests."""
-    for exercise in exercises:
-        outcome = outcomes.get(exercise.number)
-        if outcome is None or not outcome.solved:
-            return exercise
-    return None
+    """The first exercise, in book order, whose tests do not all pass."""
+    return next((e for e in exercises if not outcomes[e.number].solved), None)
 
 
 def describe(layout: Layout, exercise: Exercise, total: int, outcome: Outcome) -> str:
     """The heading, the places to read and edit, then the verdict and a hint."""
-    book = Book(layout.book)
-    number = book.number(exercise.chapter)
-    chapter = (
-        say("chapter_number", number=number)
-        if number
-        else f"book/{exercise.chapter}.md"
-    )
-    place = edit_place(layout, exercise)
+    chapters = Chapters.load(layout.chapters)
+    number = chapters.number(exercise.chapter)
+    chapter = say("chapter_number", number=number) if number else exercise.chapter
+    place = edit_place(layout, exercise, load_holes(layout.holes)[exercise.id])
     title = title_of(layout, exercise)
     lines = [
         say(
             "heading", number=exercise.number, total=total, title=title, chapter=chapter
         ),
-        say("task", path=layout.relative(task_file(layout, exercise))),
-        say("read", reference=chapter_reference(book, exercise.chapter)),
+        say(
+            "read",
+            page=chapters.page(exercise.chapter),
+            title=chapters.title(exercise.chapter),
+        ),
+        say(
+            "task",
+            path=layout.relative(task_file(layout, exercise)),
+            page=chapters.exercise_page(exercise.id),
+        ),
         say(
             "edit",
             path=layout.relative(place.path),
@@ -146,11 +144,14 @@ def describe(layout: Layout, exercise: Exercise, total: int, outcome: Outcome) -
         "",
     ]
     if outcome.solved:
-        lines += solved_lines(layout, exercise, outcome)
+        lines.append(passed_line(layout, exercise, outcome))
     else:
+        shown = max(hints_shown(layout, exercise), 1)
+        record_hint(layout, exercise, shown)
         lines += failure_lines(outcome)
-        lines += ["", hint_text(exercise, 1)]
-        lines += [say("next_hint", id=exercise.id)]
+        lines += ["", hint_text(exercise, shown)]
+        if shown < len(exercise.hints):
+            lines += [say("next_hint", id=exercise.id)]
     return "\n".join(lines) + "\n\n"
 
 
@@ -189,23 +190,10 @@ def hints_of(exercise: Exercise) -> tuple[str, ...]:
     return exercise.hints
 
 
-def chapter_reference(book: Book, stem: str) -> str:
-    title = book.title(stem)
-    path = f"book/{stem}.md"
-    return say("chapter_reference", path=path, title=title) if title else path
-
-
 def passed_line(layout: Layout, exercise: Exercise, outcome: Outcome) -> str:
     title = title_of(layout, exercise)
-    passed = len(outcome.passed)
+    passed = len(outcome.checks_passed)
     return say("passed", number=exercise.number, title=title, passed=passed)
-
-
-def solved_lines(layout: Layout, exercise: Exercise, outcome: Outcome) -> list[str]:
-    return [
-        passed_line(layout, exercise, outcome),
-        say("solution_offer", id=exercise.id),
-    ]
 
 
 def failure_lines(outcome: Outcome) -> list[str]:
@@ -214,12 +202,11 @@ def failure_lines(outcome: Outcome) -> list[str]:
         tail = outcome.output.strip().splitlines()[-TRACEBACK_LINES:]
         return [say("did_not_run", meaning=outcome.meaning), *tail]
     first: Failure = outcome.failures[0]
-    failing = len(outcome.failures)
     if outcome.exit_code == EXIT_INTERRUPTED:
         lines = [say("could_not_start", meaning=outcome.meaning)]
     else:
-        count = failing + len(outcome.passed)
-        lines = [say("failed", test=first.test, failing=failing, count=count)]
+        failing = len(outcome.failures)
+        lines = [say("failed", test=first.test, failing=failing, count=outcome.checks)]
     traceback = first.details.strip().splitlines()[-TRACEBACK_LINES:]
     return lines + [f"  {line}" for line in traceback]
 
@@ -232,20 +219,27 @@ def progress_bar(total: int, outcomes: dict[int, Outcome]) -> str:
 
 
 def show_hint(layout: Layout, key: str | None, out: TextIO) -> int:
-    """``make hint [EX=...]``: the next hint each time, cycling back to the first."""
+    """``make hint [EX=...]``: one more hint each time; then every hint, again."""
+    require_kit(layout)
     exercises = load_catalogue(layout.catalogue)
-    if key:
-        exercise = find_exercise(exercises, key)
-    else:
-        exercise = first_unsolved(exercises, survey(layout, exercises))
+    exercise: Exercise | None = (
+        find_exercise(exercises, key)
+        if key
+        else first_unsolved(exercises, survey(layout, exercises))
+    )
     if exercise is None:
         out.write(say("no_hint_needed") + "\n")
         return 0
-    ensure_work_copy(layout, exercise)
-    number = next_hint(layout, exercise)
     title = title_of(layout, exercise)
     out.write(say("hint_heading", number=exercise.number, title=title) + "\n")
-    out.write(hint_text(exercise, number) + "\n")
+    shown, total = hints_shown(layout, exercise), len(exercise.hints)
+    if shown < total:
+        record_hint(layout, exercise, shown + 1)
+        out.write(hint_text(exercise, shown + 1) + "\n")
+        return 0
+    out.write(say("every_hint_shown") + "\n")
+    for number in range(1, total + 1):
+        out.write(hint_text(exercise, number) + "\n")
     return 0
 
 
@@ -281,7 +275,6 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-BACKUPS = "backups"
 YES = ("y", "yes")
 NOT_ASKED = 1  # the exit status when reset could not ask and was not told --yes
 
@@ -292,34 +285,54 @@ def reset(
     out: TextIO,
     ask: Callable[[str], str] | None = None,
 ) -> int:
-    """``make reset EX=...``: a fresh starter, after asking; the old copy is kept.
+    """``make reset EX=...``: puts the exercise's function back as the kit shipped it.
 
-    ``ask`` shows a question and returns the answer (``input`` when the tool runs
-    in a terminal). Without a terminal to ask in, nothing is thrown away unless the
-    student said so in advance (``make reset EX=... YES=1``), and the status is 1.
+    Only that function changes: the rest of the file and every other exercise stay as
+    the student left them, and the student's version is kept in
+    ``exercises/NN-id/backups/<date-time>/`` first. ``ask`` shows a question and
+    returns the answer (``input`` when the tool runs in a terminal). Without a terminal
+    to ask in, nothing changes unless the student said so in advance
+    (``make reset EX=... YES=1``), and the status is 1.
     """
     if not key:
         out.write(say("reset_which") + "\n")
         return 2
     exercise = find_exercise(load_catalogue(layout.catalogue), key)
-    work = layout.work(exercise)
-    if (work / layout.package_name).is_dir():
-        backup = backup_folder(layout, exercise)
-        question = say(
-            "reset_question",
-            work=layout.relative(work),
-            backup=layout.relative(backup),
-        )
-        answer = ask_once(ask, question)
-        if answer not in YES:
-            out.write(say("nothing_changed") + "\n")
-            return 0 if answer is not None else NOT_ASKED
-        shutil.copytree(work, backup)
-        out.write(say("work_saved", backup=layout.relative(backup)) + "\n")
-    reset_work_copy(layout, exercise)
-    fresh = layout.relative(work / layout.package_name)
+    hole = load_holes(layout.holes)[exercise.id]
+    path = layout.root / hole.file
+    text = path.read_text(encoding="utf-8")
+    try:
+        restored = restore(text, hole)
+    except ResetError as error:
+        out.write(f"{error}\n{say('nothing_changed')}\n")
+        return 1
+    if restored == text:
+        out.write(say("reset_already", number=exercise.number, id=exercise.id) + "\n")
+        return 0
+    backup = backup_folder(layout, exercise) / hole.file
+    question = say(
+        "reset_question",
+        function=hole.function,
+        path=hole.file,
+        backup=layout.relative(backup),
+    )
+    answer = ask_once(ask, question)
+    if answer not in YES:
+        out.write(say("nothing_changed") + "\n")
+        return 0 if answer is not None else NOT_ASKED
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    backup.write_text(text, encoding="utf-8")
+    path.write_text(restored, encoding="utf-8")
+    out.write(say("work_saved", backup=layout.relative(backup)) + "\n")
     out.write(
-        say("fresh_starter", number=exercise.number, id=exercise.id, path=fresh) + "\n"
+        say(
+            "fresh_starter",
+            number=exercise.number,
+            id=exercise.id,
+            function=hole.function,
+            path=hole.file,
+        )
+        + "\n"
     )
     return 0
 
@@ -342,70 +355,56 @@ def ask_once(ask: Callable[[str], str] | None, question: str) -> str | None:
 
 def list_exercises(layout: Layout, key: str | None, out: TextIO) -> int:
     """``make list``: every exercise, its chapter and its status, from its tests."""
+    require_kit(layout)
     exercises = load_catalogue(layout.catalogue)
     outcomes = survey(layout, exercises)
-    book = Book(layout.book)
+    chapters = Chapters.load(layout.chapters)
+    still_open = open_holes(layout.package)
     for exercise in exercises:
-        number = book.number(exercise.chapter)
+        number = chapters.number(exercise.chapter)
         chapter = (
             say("chapter_short", number=number, chapter=exercise.chapter)
             if number
             else exercise.chapter
         )
-        out.write(
-            f"{exercise.number:2d}  {exercise.id:<19} {chapter:<22} "
-            f"{status_text(outcomes.get(exercise.number))}\n"
-        )
+        outcome = outcomes[exercise.number]
+        status = status_text(outcome, exercise.id in still_open)
+        out.write(f"{exercise.number:2d}  {exercise.id:<19} {chapter:<22} {status}\n")
     out.write(progress_bar(len(exercises), outcomes))
     return 0
 
 
-def status_text(outcome: Outcome | None) -> str:
-    if outcome is None:
-        return say("not_started")
+def status_text(outcome: Outcome, hole_open: bool) -> str:
+    """Solved; not started (its ``raise`` is still there); or how far it got.
+
+    The guard test, which passes while the hole is still open, is not counted.
+    """
     if outcome.solved:
         return say("solved")
-    passed, failed = len(outcome.passed), len(outcome.failures)
-    if not failed:
+    if hole_open:
+        return say("not_started")
+    if outcome.exit_code != EXIT_TESTS_FAILED:
         return say("not_running", meaning=outcome.meaning)
-    return say("failing", passed=passed, count=passed + failed)
+    return say("failing", passed=len(outcome.checks_passed), count=outcome.checks)
 
 
-def show_solution(layout: Layout, key: str | None, out: TextIO) -> int:
-    """``make solution EX=...``: the reference's diff, once the exercise passes."""
-    if not key:
-        out.write(say("solution_which") + "\n")
-        return 2
-    exercise = find_exercise(load_catalogue(layout.catalogue), key)
-    ensure_work_copy(layout, exercise)
-    if not run_tests(layout, exercise, layout.work(exercise)).solved:
-        out.write(say("solution_locked", number=exercise.number, id=exercise.id) + "\n")
-        return 1
-    out.write(solution_diffs(layout, exercise))
-    return 0
-
-
-def solution_diffs(layout: Layout, exercise: Exercise) -> str:
-    """The reference against the starter, then the student's file against both."""
-    original = (layout.root / exercise.file).read_text(encoding="utf-8")
-    starter = cut(original, exercise.region, starter_message(layout, exercise))
-    reference = strip_markers(original)
-    yours = (layout.work(exercise) / exercise.file).read_text(encoding="utf-8")
-    parts = [say("reference_diff", file=exercise.file) + "\n"]
-    parts += unified(starter, reference, "starter", "reference")
-    if yours == reference:
-        parts.append("\n" + say("yours_is_reference") + "\n")
-    else:
-        parts.append("\n" + say("yours_against_reference") + "\n")
-        parts += unified(yours, reference, "yours", "reference")
-    return "".join(parts)
-
-
-def unified(old: str, new: str, old_name: str, new_name: str) -> list[str]:
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
-    )
-    return [line if line.endswith("\n") else line + "\n" for line in lines]
+def show_open_holes(layout: Layout, key: str | None, out: TextIO) -> int:
+    """``make run`` asks first: which holes are still open (1 if any is)."""
+    exercises = load_catalogue(layout.catalogue)
+    still_open = open_holes(layout.package)
+    if not still_open:
+        out.write(say("no_holes_open") + "\n")
+        return 0
+    out.write(say("holes_open", count=len(still_open)) + "\n")
+    for exercise in exercises:
+        place = still_open.get(exercise.id)
+        if place is not None:
+            where = f"{layout.relative(place.path)}:{place.line}"
+            out.write(
+                say("open_hole", number=exercise.number, id=exercise.id, place=where)
+                + "\n"
+            )
+    return 1
 
 
 def watch(
@@ -436,7 +435,7 @@ def watch(
         if rounds is None or shown < rounds:
             out.write(say("watching") + "\n")
             out.flush()
-            wait_for_change(layout.folder(exercise), poll_seconds)
+            wait_for_change(layout.package, poll_seconds)
     return 0
 
 

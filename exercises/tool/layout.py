@@ -1,7 +1,10 @@
-"""Where things live: the reference package, the exercise folders, the book.
+"""Where things live: the package, the exercise folders, the kit's generated tables.
 
 One small value object answers every "which path?" question, so the tool's own tests
 can point it at a fixture project in a temporary folder instead of the repository.
+The same layout serves both repositories: the instructor's (``minigun/`` is the
+reference, ``book/`` the book's sources) and the student kit (``minigun/`` has every
+hole cut, ``book/`` holds the built student edition).
 """
 
 from dataclasses import dataclass
@@ -9,8 +12,9 @@ from pathlib import Path
 
 from .catalogue import Exercise
 
-WORK_FOLDER = "work"
 README = "README.md"
+HINTS_SHOWN = "hints-shown.txt"
+BACKUPS = "backups"
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class Layout:
 
     @property
     def package(self) -> Path:
-        """The reference package the exercises are cut from."""
+        """The package the student edits in place (the reference, in the teacher's)."""
         return self.root / self.package_name
 
     @property
@@ -37,13 +41,23 @@ class Layout:
     def catalogue(self) -> Path:
         return self.exercises / "catalogue.toml"
 
+    @property
+    def chapters(self) -> Path:
+        """The kit's table of chapters and built pages (written by the kit builder)."""
+        return self.exercises / "chapters.json"
+
+    @property
+    def holes(self) -> Path:
+        """The kit's table of holes: file, function, starter (the builder writes it)."""
+        return self.exercises / "holes.json"
+
     def folder(self, exercise: Exercise) -> Path:
-        """The exercise's committed folder: its task statement, conftest and tests."""
+        """The exercise's folder: its task statement, conftest and tests."""
         return self.exercises / exercise.folder_name
 
-    def work(self, exercise: Exercise) -> Path:
-        """The student's git-ignored work copy; ``work/minigun`` is what they edit."""
-        return self.folder(exercise) / WORK_FOLDER
+    def hints_shown(self, exercise: Exercise) -> Path:
+        """One integer: the highest hint the runner has shown for this exercise."""
+        return self.folder(exercise) / HINTS_SHOWN
 
     def relative(self, path: Path) -> str:
         """A path as the student should type it: relative to the root when possible."""

@@ -5,7 +5,7 @@ the locale is Chinese (``LANG=zh_CN.UTF-8``), English otherwise. The language is
 the way gettext reads it (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), each
 time a message is made, so a test can switch it with the environment.
 
-A table rather than gettext catalogs: the runner says about forty short sentences, and
+A table rather than gettext catalogs: the runner says about fifty short sentences, and
 a reader sees each one beside its translation here, with nothing to compile. What the
 tests themselves say (assertion messages, tracebacks) stays as written, in English.
 """
@@ -64,16 +64,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "练习 {number}/{total}：{title}（{chapter}）",
     ),
     "chapter_number": ("chapter {number}", "第 {number} 章"),
-    "chapter_reference": ("{path}, {title!r}", "{path}，《{title}》"),
-    "task": ("  task  {path}", "  任务  {path}"),
-    "read": ("  read  {reference}", "  阅读  {reference}"),
+    "read": ("  read  {page}, {title!r}", "  阅读  {page}，《{title}》"),
+    "task": ("  task  {path}, or {page}", "  任务  {path}，或 {page}"),
     "edit": (
         "  edit  {path}:{line}, in {function}",
         "  修改  {path}:{line}，在 {function} 中",
-    ),
-    "solution_offer": (
-        "  `make solution EX={id}` compares your code with the reference.",
-        "  `make solution EX={id}` 会把你的代码和参考答案对比。",
     ),
     "did_not_run": ("The tests did not run: {meaning}.", "测试没有运行：{meaning}。"),
     "could_not_start": (
@@ -99,21 +94,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "hint_heading": ("Exercise {number}: {title}", "练习 {number}：{title}"),
     "hint": ("Hint {number}/{total}: {text}", "提示 {number}/{total}：{text}"),
+    "every_hint_shown": (
+        "Every hint has been shown; here they are again:",
+        "所有提示都已显示过，再列一遍：",
+    ),
     # make reset
     "reset_which": (
         "Say which exercise to reset: make reset EX=<id or number>",
         "请指明要重置哪道练习：make reset EX=<id 或编号>",
     ),
     "reset_question": (
-        "Throw away your work in {work}? A copy is kept in {backup}. [y/N] ",
-        "要丢弃 {work} 中的修改吗？副本会保存在 {backup}。[y/N] ",
+        "Put {function} in {path} back as the kit shipped it, with its hole? "
+        "Your version is kept in {backup}. [y/N] ",
+        "要把 {path} 中的 {function} 恢复成练习包发布时的样子（留着空缺）吗？"
+        "你的版本会保存在 {backup}。[y/N] ",
     ),
     "nothing_changed": ("Nothing was changed.", "什么都没有改动。"),
     "work_saved": ("Your work is saved in {backup}", "你的修改已保存在 {backup}"),
     "fresh_starter": (
-        "Exercise {number} ({id}): fresh starter in {path}",
-        "练习 {number}（{id}）：{path} 已换成全新的初始代码",
+        "Exercise {number} ({id}): {function} in {path} is back as shipped; "
+        "the rest of the file is as you left it.",
+        "练习 {number}（{id}）：{path} 中的 {function} 已恢复成发布时的样子；"
+        "文件的其余部分保持不变。",
     ),
+    "reset_already": (
+        "Exercise {number} ({id}) is already as shipped: nothing to reset.",
+        "练习 {number}（{id}）还是发布时的样子，不需要重置。",
+    ),
+    "reset_unparsable": (
+        "{file} does not parse (line {line}), so its functions cannot be found: "
+        "fix that line first.",
+        "{file} 无法解析（第 {line} 行），找不到其中的函数：请先修好那一行。",
+    ),
+    "reset_no_function": (
+        "{function} is no longer in {file}: rename it back first.",
+        "{file} 中已经没有 {function} 了：请先把名字改回来。",
+    ),
+    "not_a_kit": (
+        "{path} is missing: the student's commands run in the student kit, which "
+        "`make student-kit` builds in the instructor's repository.",
+        "缺少 {path}：学生命令要在学生练习包里运行，练习包由教师仓库中的 "
+        "`make student-kit` 生成。",
+    ),
+    # make run
+    "holes_open": (
+        "{count} exercise(s) still open; `make run` serves once every hole is filled:",
+        "还有 {count} 道练习没有完成；所有空缺都填好之后 `make run` 才能运行服务器：",
+    ),
+    "open_hole": (
+        "  exercise {number} ({id}): {place}",
+        "  练习 {number}（{id}）：{place}",
+    ),
+    "no_holes_open": ("Every hole is filled.", "所有空缺都已填好。"),
     # make list
     "chapter_short": ("ch. {number} {chapter}", "第 {number} 章 {chapter}"),
     "not_started": ("not started", "未开始"),
@@ -122,31 +154,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "failing": (
         "failing ({passed} of {count} pass)",
         "未通过（{count} 个中通过 {passed} 个）",
-    ),
-    "error": ("error", "出错"),
-    "failing_short": ("failing", "未通过"),
-    # make solution
-    "solution_which": (
-        "Say which exercise: make solution EX=<id or number>",
-        "请指明是哪道练习：make solution EX=<id 或编号>",
-    ),
-    "solution_locked": (
-        "Exercise {number} is not solved yet; the solution opens once its tests "
-        "pass. `make exercise EX={id}` shows what fails.",
-        "练习 {number} 还没有完成；测试通过之后才能查看参考答案。"
-        "`make exercise EX={id}` 会显示哪里没通过。",
-    ),
-    "reference_diff": (
-        "The reference for {file}, as a change to the starter:",
-        "{file} 的参考答案，以相对初始代码的改动显示：",
-    ),
-    "yours_is_reference": (
-        "Your file is the reference, line for line.",
-        "你的文件和参考答案逐行相同。",
-    ),
-    "yours_against_reference": (
-        "Your file against the reference:",
-        "你的文件与参考答案的对比：",
     ),
     # make watch
     "file_changed": (
@@ -157,11 +164,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Watching for saves (Ctrl-C to stop)...",
         "正在等待保存（按 Ctrl-C 停止）……",
     ),
-    # make grade
-    "grade_summary": (
-        "{solved}/{total} solved; reports in {folder}/",
-        "已完成 {solved}/{total}；报告在 {folder}/",
-    ),
     # what a pytest exit status means (results.EXIT_MEANINGS)
     "exit_0": ("all tests passed", "所有测试都通过了"),
     "exit_1": ("some tests failed", "有测试没有通过"),
@@ -171,8 +173,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "exit_3": ("pytest's own internal error", "pytest 自身的内部错误"),
     "exit_4": (
-        "a usage error, such as a missing work copy",
-        "用法错误，比如缺少工作副本",
+        "a usage error, such as a missing package",
+        "用法错误，比如缺少要测试的包",
     ),
     "exit_5": ("no tests were collected", "没有收集到任何测试"),
     "exit_timed_out": (

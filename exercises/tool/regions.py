@@ -167,7 +167,7 @@ def cut_regions(text: str, messages: dict[str, str]) -> str:
     """Every region named in ``messages`` becomes its ``raise``; other markers vanish.
 
     The student edition of the book uses this for a listing that shows more than one
-    region; with a single name it is exactly a work copy's file.
+    region; with a single name it is exactly the starter the check tests.
     """
     lines = text.splitlines(keepends=True)
     out: list[str] = []

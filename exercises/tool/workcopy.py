@@ -1,34 +1,31 @@
-"""Work copies: the package copied with one region cut out, and where to edit it.
+"""Copies of the package that the teacher's side writes: one or every hole cut, the
+reference, a wrong answer.
 
-A student's work copy is ``exercises/NN-id/work/minigun/``: the whole reference
-package with this exercise's region replaced by ``raise NotImplementedError(...)`` and
-every other marker removed. It is git-ignored and disposable: ``reset`` deletes and
-regenerates it.
-
-The work folder also holds ``.last-hint``, the number of the last hint shown. It is the
-only state the tool keeps, and it can be lost at no cost: a missing or unreadable file
-means "hint 1 was shown", which is what ``make exercise`` shows anyway.
+The student never gets a copy: they fill the holes of the kit's own ``minigun/`` in
+place. These copies are for the teacher's tools, in temporary folders: the check runs
+each exercise's tests against its starter (that exercise's region cut, the others'
+code intact), the reference and the plausible wrong answer; the kit builder writes the
+kit's package with every region cut at once (:func:`write_kit_package`), and the kit's
+check fills one hole at a time (:func:`write_one_hole_filled`).
 """
 
 import ast
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from .book import Book
-from .catalogue import Exercise
+from .catalogue import Exercise, load_catalogue
 from .layout import Layout
 from .regions import (
     cut,
+    cut_regions,
     enclosing_function,
-    functions,
     replace_region,
     scan_package,
     strip_markers,
 )
 
-HINT_FILE = ".last-hint"
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
@@ -59,6 +56,27 @@ def write_starter(layout: Layout, exercise: Exercise, dest: Path) -> None:
     copy_package(layout, dest, rewrite)
 
 
+def starter_messages(layout: Layout) -> dict[str, str]:
+    """Every region's starter message, by region name."""
+    return {
+        exercise.region: starter_message(layout, exercise)
+        for exercise in load_catalogue(layout.catalogue)
+    }
+
+
+def write_kit_package(layout: Layout, dest: Path) -> None:
+    """The kit's package: every exercise's region cut at once, every marker gone."""
+    messages = starter_messages(layout)
+    copy_package(layout, dest, lambda text: cut_regions(text, messages))
+
+
+def write_one_hole_filled(layout: Layout, exercise: Exercise, dest: Path) -> None:
+    """The kit's package with only ``exercise``'s hole filled, with the reference."""
+    messages = starter_messages(layout)
+    del messages[exercise.region]
+    copy_package(layout, dest, lambda text: cut_regions(text, messages))
+
+
 def starter_message(layout: Layout, exercise: Exercise) -> str:
     """The starter's message, naming the chapter by its number in the book."""
     return exercise.starter_message(Book(layout.book).number(exercise.chapter))
@@ -80,69 +98,9 @@ def write_reference(layout: Layout, dest: Path) -> None:
     copy_package(layout, dest, strip_markers)
 
 
-def ensure_work_copy(layout: Layout, exercise: Exercise) -> bool:
-    """Generates the student's work copy on first use; says whether it did."""
-    if (layout.work(exercise) / layout.package_name).is_dir():
-        return False
-    write_starter(layout, exercise, layout.work(exercise))
-    return True
-
-
-def reset_work_copy(layout: Layout, exercise: Exercise) -> None:
-    """Throws the student's copy away and writes a fresh starter (hints start over)."""
-    write_starter(layout, exercise, layout.work(exercise))
-
-
-def next_hint(layout: Layout, exercise: Exercise) -> int:
-    """The number (from 1) of the hint to show next, cycling; remembers it."""
-    counter = layout.work(exercise) / HINT_FILE
-    try:
-        last = int(counter.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        last = 1
-    number = last % len(exercise.hints) + 1
-    counter.write_text(f"{number}\n", encoding="utf-8")
-    return number
-
-
-@dataclass(frozen=True)
-class EditPlace:
-    """Where the student edits: a file in the work copy, a line, the function's name."""
-
-    path: Path
-    line: int
-    function: str
-
-
-def edit_place(layout: Layout, exercise: Exercise) -> EditPlace:
-    """Finds the starter's ``raise`` in the work copy, or else the function's ``def``.
-
-    The ``raise`` is gone once the student starts writing, so the function (named after
-    the reference, where the markers are) is the place that stays findable.
-    """
-    work_file = layout.work(exercise) / exercise.file
-    function = region_function(layout, exercise)
-    text = work_file.read_text(encoding="utf-8")
-    marker = f"exercise {exercise.id}:"
-    for number, line in enumerate(text.splitlines(), 1):
-        if "raise NotImplementedError" in line and marker in line:
-            return EditPlace(work_file, number, function)
-    return EditPlace(work_file, def_line(text, function), function)
-
-
 def region_function(layout: Layout, exercise: Exercise) -> str:
     """The qualified name of the reference function holding the exercise's region."""
     for region in scan_package(layout.package).named(exercise.region):
         tree = ast.parse(region.path.read_text(encoding="utf-8"))
         return enclosing_function(tree, region) or "?"
     return "?"
-
-
-def def_line(text: str, qualname: str) -> int:
-    """The line of ``def`` for ``qualname`` in ``text``; line 1 if it has gone."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return 1
-    lines = [node.lineno for name, node in functions(tree) if name == qualname]
-    return lines[0] if lines else 1

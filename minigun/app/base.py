@@ -13,6 +13,8 @@ Two classes split the answer, as in gunicorn:
 - :class:`Application` fills ``cfg`` the way the command does, from four sources,
   lowest precedence first: the defaults (which read ``PORT`` and
   ``WEB_CONCURRENCY``), the config file, ``MINIGUN_CMD_ARGS``, the command line.
+  A gunicorn user's ``./gunicorn.conf.py`` and ``GUNICORN_CMD_ARGS`` are read when
+  minigun's own are absent, and a line on standard error says so.
 
 Rules: configuration errors are raised as :class:`~minigun.errors.ConfigError`, never
 turned into an exit here; the entry point (``minigun.app.wsgiapp.run``) prints them.
@@ -24,7 +26,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import runpy
 import shlex
 import sys
 import traceback
@@ -44,7 +45,19 @@ DEFAULT_CONFIG_FILE = "minigun.conf.py"
 CMD_ARGS_ENV = "MINIGUN_CMD_ARGS"
 """Extra command-line arguments from the environment (gunicorn: GUNICORN_CMD_ARGS)."""
 
+GUNICORN_CONFIG_FILE = "gunicorn.conf.py"
+GUNICORN_CMD_ARGS_ENV = "GUNICORN_CMD_ARGS"
+"""gunicorn's names for the two, read when minigun's own are absent, so that a
+gunicorn deployment switches by changing only the command's name."""
+
 PYTHON_MODULE_PREFIX = "python:"
+FILE_PREFIX = "file:"
+"""``-c file:PATH`` (gunicorn's spelling) is ``-c PATH``."""
+
+
+def note(message: str) -> None:
+    """Say on standard error where a setting came from (no logger exists yet)."""
+    print(f"minigun: {message}", file=sys.stderr)
 
 
 class BaseApplication:
@@ -143,10 +156,12 @@ class Application(BaseApplication):
         self.chdir()
 
     def parse_environment_args(self) -> argparse.Namespace:
-        """Parse ``$MINIGUN_CMD_ARGS`` like a command line; errors say where from."""
+        """Parse ``$MINIGUN_CMD_ARGS`` (or gunicorn's ``$GUNICORN_CMD_ARGS``) like a
+        command line; errors say which variable they came from."""
+        name, value = cmd_args_from_environment()
         parser = self.cfg.parser()
-        parser.prog = f"{parser.prog} (in ${CMD_ARGS_ENV})"
-        return parser.parse_args(shlex.split(os.environ.get(CMD_ARGS_ENV, "")))
+        parser.prog = f"{parser.prog} (in ${name})"
+        return parser.parse_args(shlex.split(value))
 
     def apply_command_line(self, args: argparse.Namespace) -> None:
         """Set every option that was given; argparse left the others as ``None``."""
@@ -199,9 +214,26 @@ class Application(BaseApplication):
 
 
 def find_default_config_file() -> str | None:
-    """``./minigun.conf.py`` if it exists."""
+    """``./minigun.conf.py`` if it exists, else gunicorn's ``./gunicorn.conf.py``."""
     path = os.path.join(os.getcwd(), DEFAULT_CONFIG_FILE)
-    return path if os.path.exists(path) else None
+    if os.path.exists(path):
+        return path
+    path = os.path.join(os.getcwd(), GUNICORN_CONFIG_FILE)
+    if os.path.exists(path):
+        note(f"no {DEFAULT_CONFIG_FILE} here; reading gunicorn's {path}")
+        return path
+    return None
+
+
+def cmd_args_from_environment() -> tuple[str, str]:
+    """The variable that holds extra arguments, and its value: ``MINIGUN_CMD_ARGS``,
+    else ``GUNICORN_CMD_ARGS`` (said on standard error), else nothing."""
+    if CMD_ARGS_ENV in os.environ:
+        return CMD_ARGS_ENV, os.environ[CMD_ARGS_ENV]
+    if GUNICORN_CMD_ARGS_ENV in os.environ:
+        note(f"{CMD_ARGS_ENV} is not set; reading ${GUNICORN_CMD_ARGS_ENV}")
+        return GUNICORN_CMD_ARGS_ENV, os.environ[GUNICORN_CMD_ARGS_ENV]
+    return CMD_ARGS_ENV, ""
 
 
 def load_config_file(location: str) -> dict[str, object]:
@@ -212,15 +244,30 @@ def load_config_file(location: str) -> dict[str, object]:
     """
     if location.startswith(PYTHON_MODULE_PREFIX):
         return load_config_module(location.removeprefix(PYTHON_MODULE_PREFIX))
+    location = location.removeprefix(FILE_PREFIX)
     if not os.path.isfile(location):
         raise ConfigError(f"The config file {location!r} does not exist.")
     try:
-        return runpy.run_path(location, run_name="__config__")
+        return run_config_source(location)
     except Exception as error:
         raise ConfigError(
             f"The config file {location!r} raised {type(error).__name__}: {error}"
             f"{line_in_file(error, location)}."
         ) from error
+
+
+def run_config_source(path: str) -> dict[str, object]:
+    """Run the file at ``path`` as Python and return the names it defines.
+
+    Compiled and run here rather than by ``runpy.run_path``, which sets
+    ``sys.argv[0]`` while the file runs and fails when an embedding program left
+    ``sys.argv`` empty.
+    """
+    with open(path, "rb") as file:
+        code = compile(file.read(), path, "exec")
+    namespace: dict[str, object] = {"__file__": path, "__name__": "__config__"}
+    exec(code, namespace)
+    return namespace
 
 
 def line_in_file(error: Exception, path: str) -> str:

@@ -31,7 +31,8 @@ Rules of the exchange (RFC 9112 section 9 unless noted):
   the body later or never.
 - Whose fault: a request whose body the client broke (stalled, cut short, bad
   chunks) is the client's, whatever the application made of the error (408, 400,
-  413); any other parse error is the client's too; anything else is the
+  413); any other parse error is the client's too; the master's timeout
+  interrupting the application is the timeout's (500); anything else is the
   application's (500). Before the response's head is sent the failure is answered;
   after, the response is cut off (a chunked body without its last chunk, so the
   client can tell), and the connection closes either way.
@@ -109,7 +110,7 @@ class Close(enum.Enum):
 
     CLIENT_ASKED = "the client sent Connection: close"
     HTTP_1_0 = "an HTTP/1.0 client did not ask for keep-alive"
-    UNDECODED_BODY = "the request body has a coding minigun does not decode"
+    TUNNEL = "a CONNECT request: what follows its head is a tunnel, not a request"
     CONTINUE_NOT_SENT = "the client still waits for 100 Continue"
     WORKER = "the worker keeps no connection open now"
     APPLICATION_ASKED = "the application sent Connection: close"
@@ -182,11 +183,11 @@ class Exchange:
 
     def handle(self, event: Event) -> State:
         """The one place the state changes: look the event up in the table."""
-        allowed = TRANSITIONS[self.state]
-        if event not in allowed:
+        after = TRANSITIONS[self.state].get(event)
+        if after is None:
             raise ExchangeError(f"{event.value!r} while {self.state.value}")
-        self.state = allowed[event]
-        return self.state
+        self.state = after
+        return after
 
     # -- Requests in ------------------------------------------------------------
 
@@ -345,8 +346,8 @@ def client_close_reason(req: Request) -> Close | None:
     """What the request says of the connection (RFC 9112 section 9.3).
 
     HTTP/1.1 stays open unless a ``Connection`` field says ``close``; HTTP/1.0 closes
-    unless it says ``keep-alive``. A body in a coding minigun passes through
-    undecoded closes too: the application may not have understood that request.
+    unless it says ``keep-alive``. After a ``CONNECT`` the bytes belong to a tunnel
+    a WSGI server does not have (the parser marks it ``must_close``).
     """
     options = {
         option.strip(" \t").lower()
@@ -358,7 +359,7 @@ def client_close_reason(req: Request) -> Close | None:
     if req.version < HTTP_1_1 and "keep-alive" not in options:
         return Close.HTTP_1_0
     if req.must_close:
-        return Close.UNDECODED_BODY
+        return Close.TUNNEL
     return None
 
 

@@ -79,9 +79,8 @@ ABSOLUTE_FORM_RE = re.compile(r"([A-Za-z][-A-Za-z0-9+.]*)://([^/?#]*)(.*)", re.D
 SINGLETON_FIELDS = frozenset({"HOST", "CONTENT-LENGTH", "CONTENT-TYPE"})
 CHUNKED = "chunked"
 IDENTITY = "identity"
-#: Codings minigun passes through undecoded before ``chunked``.
-PASS_THROUGH_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "compress"})
 CONTINUE = "100-continue"
+CONNECT_METHOD = "CONNECT"
 
 
 @dataclass(frozen=True)
@@ -224,6 +223,12 @@ class Request:
         has_body = CHUNKED in codings or bool(content_length)
         self.expect_continue = self.expects_continue(has_body)
         self.scheme = self.forwarded_scheme()
+        if self.method == CONNECT_METHOD:
+            # RFC 9110 section 9.3.6: what follows a CONNECT is a tunnel's payload,
+            # for the host the client asked to reach, never a next request. A WSGI
+            # server has no tunnel to hand it to: the connection ends with the
+            # response, and the bytes after the head are never parsed.
+            self.must_close = True
         return Phase.BODY
 
     STEPS: ClassVar[dict[Phase, Callable[["Request"], Phase]]] = {
@@ -255,7 +260,12 @@ class Request:
         """The transfer codings in order, from every Transfer-Encoding field.
 
         Transfer-Encoding on HTTP/1.0 is refused: an HTTP/1.0 recipient could not
-        have understood it, so the framing is faulty (RFC 9112 section 6.1).
+        have understood it, so the framing is faulty (RFC 9112 section 6.1). A
+        coding other than ``chunked`` (and the no-op ``identity``) is answered 501
+        (RFC 9112 section 7): minigun decodes no ``gzip`` or ``deflate``, and
+        handing the still-compressed bytes to the application as the body would
+        give it content that is not the request's content. gunicorn 27 answers
+        the same.
         """
         codings = [
             coding.strip(" \t").lower()
@@ -264,14 +274,14 @@ class Request:
         ]
         if codings and self.version < HTTP_1_1:
             raise InvalidHeader("TRANSFER-ENCODING on HTTP/1.0")
-        for coding in codings:
-            if coding not in PASS_THROUGH_CODINGS | {CHUNKED, IDENTITY}:
-                raise UnsupportedTransferCoding(coding)
         if codings and codings[-1] != CHUNKED:
             # Section 6.3: chunked not last means the length cannot be known; even
             # "identity" with a Content-Length is refused, because a proxy that
             # ignores one header or the other would see a different body.
             raise InvalidHeader("TRANSFER-ENCODING without chunked last")
+        for coding in codings:
+            if coding not in (CHUNKED, IDENTITY):
+                raise UnsupportedTransferCoding(coding)
         return codings
 
     def check_chunked(self, codings: list[str], content_length: int | None) -> None:
@@ -280,10 +290,6 @@ class Request:
             raise InvalidHeader("TRANSFER-ENCODING: chunked more than once")
         if content_length is not None:
             raise InvalidHeader("CONTENT-LENGTH with TRANSFER-ENCODING")
-        if set(codings) - {CHUNKED, IDENTITY}:
-            # A compressed body reaches the application undecoded; do not let the
-            # connection outlive a request the application may not have understood.
-            self.must_close = True
 
     def read_trailers(self, unreader: Unreader) -> Fields:
         """Read the trailer section after the last chunk, with this request's rules.
@@ -374,7 +380,7 @@ def split_target(method: str, target: str) -> tuple[str, str, str]:
     ``*`` (asterisk-form, OPTIONS only) and ``host:port`` (authority-form, CONNECT
     only) name no resource: the path is the target itself.
     """
-    if method == "CONNECT":
+    if method == CONNECT_METHOD:
         if not AUTHORITY_RE.fullmatch(target) or "@" in target or ":" not in target:
             raise InvalidRequestLine(f"CONNECT needs host:port, not {target!r}")
         return target, "", ""

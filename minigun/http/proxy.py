@@ -79,7 +79,9 @@ def ip_allowed(peer_addr: SocketAddress, allowed: list[str]) -> bool:
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     """:func:`ip_allowed` for one host, remembered: a worker asks on every request,
     and parsing the addresses was a measurable part of its time (see the
-    performance appendix)."""
+    performance appendix). Every entry was checked when the setting was read
+    (:func:`minigun.validators.validate_ip_list`): an address, or a network with no
+    host bits set, so ``ip_network`` reads each one without an error."""
     # exercise: trusted-proxy
     if "*" in allowed:
         return True
@@ -87,7 +89,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return any(ip in ipaddress.ip_network(entry, strict=False) for entry in allowed)
+    return any(ip in ipaddress.ip_network(entry) for entry in allowed)
     # end-exercise: trusted-proxy
 
 

@@ -21,14 +21,15 @@ import os
 import re
 import socket
 import stat
-import sys
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
 from minigun import SERVER_SOFTWARE
 from minigun.config import Config
+from minigun.glogging import WSGI_ERRORS
 from minigun.http.errors import ConfigurationProblem, InvalidHeader, InvalidResponse
 from minigun.http.exchange import Close, Exchange
 from minigun.http.grammar import HOST_RE, TOKEN_TEXT_RE, is_content_length
@@ -58,8 +59,10 @@ FIRST_FINAL_STATUS = 200
 #: wrongly does it on every request, and one line says it.
 WARNED: set[str] = set()
 
-# PEP 3333: a status is a three-digit code, a space and a reason phrase.
-STATUS_RE = re.compile(r"([1-5][0-9][0-9]) [^\x00-\x08\x0a-\x1f\x7f]*")
+# PEP 3333: a status is a three-digit code, a space and a reason phrase. The phrase
+# is optional on the wire (RFC 9112 section 4) and gunicorn accepts "200" alone:
+# so does minigun, and it sends the code's usual phrase.
+STATUS_RE = re.compile(r"([1-5][0-9][0-9])(?: [^\x00-\x08\x0a-\x1f\x7f]*)?")
 VALUE_FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -112,7 +115,7 @@ def base_environ(cfg: Config) -> Environ:
     """The keys that are the same for every request this worker serves."""
     return {
         "wsgi.version": WSGI_VERSION,
-        "wsgi.errors": sys.stderr,
+        "wsgi.errors": WSGI_ERRORS,
         "wsgi.multithread": cfg.threads > 1,
         "wsgi.multiprocess": cfg.workers > 1,
         "wsgi.run_once": False,
@@ -423,7 +426,18 @@ def check_status(status: str) -> tuple[str, int]:
     match = STATUS_RE.fullmatch(status)
     if match is None:
         raise InvalidResponse(f"status {status!r}")
-    return status, int(match.group(1))
+    code = int(match.group(1))
+    if status == match.group(1):  # no reason phrase: the usual one, if any
+        status = f"{code} {standard_phrase(code)}"
+    return status, code
+
+
+def standard_phrase(code: int) -> str:
+    """The reason phrase RFC 9110 gives ``code``, or nothing for a code it lacks."""
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
 
 
 def check_header(name: str, value: str) -> None:
@@ -433,7 +447,11 @@ def check_header(name: str, value: str) -> None:
     if not TOKEN_TEXT_RE.fullmatch(name):
         raise InvalidResponse(f"header name {name!r}")
     if VALUE_FORBIDDEN_RE.search(value) or not is_latin1(value):
-        raise InvalidResponse(f"header {name}: value {value!r}")
+        # The value itself stays out of the message: it may be a secret (a
+        # session cookie, a token), and the message goes to the error log.
+        raise InvalidResponse(
+            f"header {name}: its value has a control character or is not latin-1"
+        )
 
 
 def is_latin1(text: str) -> bool:

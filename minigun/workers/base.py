@@ -21,7 +21,9 @@ Rules of the worker's life:
   answered 500 on the way out; ``USR1`` reopens the log files.
 - An application that fails to load exits with an app load error (4 to 6, one per
   kind of failure, :mod:`minigun.errors`): the master must not respawn a worker that
-  will fail the same way.
+  will fail the same way. Under ``reload`` it stays instead, answering 500, until
+  a file changes (:mod:`minigun.reloader`): an edit with a syntax error is then
+  reported once, not answered with a crash loop.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from minigun.glogging import Logger
 from minigun.http import wsgi
 from minigun.http.exchange import Exchange
 from minigun.http.message import Request
+from minigun.reloader import Reloader
 from minigun.sock import (
     BaseSocket,
     SocketAddress,
@@ -66,6 +69,7 @@ if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be
 
 UNLIMITED_REQUESTS = sys.maxsize
 POLL_INTERVAL = 1.0  # seconds; the longest a loop sleeps between heartbeats
+MAX_WATCHED_FROM_ERROR = 1000  # bounds the walk down a chain of causes
 # The master's signals that a worker ignores, from the fork on: only a master answers
 # them. The worker's own table (init_signals) handles USR1 and WINCH once booted.
 IGNORED_WHILE_BOOTING = {
@@ -146,6 +150,8 @@ class Worker:
         self.wake_pipe: WakePipe | None = None  # made in the child, by init_process
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         self.request_in_hand: Request | None = None  # what ABRT interrupts
+        self.reloader: Reloader | None = None  # started in the child, under reload
+        self.load_failure_files: list[str] = []  # what to watch for the fix
 
     @staticmethod
     def requests_before_retiring(cfg: Config) -> int:
@@ -248,6 +254,7 @@ class Worker:
         self.log.close_on_exec()
         self.init_signals()
         self.load_wsgi()
+        self.start_reloader()
         # Raising here is a boot failure: exit 3, and the master halts.
         self.call_hook_or_raise("post_worker_init", self.cfg.post_worker_init, self)
         self.booted = True
@@ -298,7 +305,29 @@ class Worker:
             self.log.error(
                 "Failed to load the application:\n%s", _error_paragraph(error)
             )
-            raise SystemExit(getattr(error, "exit_status", APP_LOAD_ERROR)) from error
+            if not self.cfg.reload:
+                raise SystemExit(
+                    getattr(error, "exit_status", APP_LOAD_ERROR)
+                ) from error
+            # Under reload the fix is on its way: wait for it, answering 500.
+            self.wsgi = app_that_failed_to_load
+            self.load_failure_files = _files_of(error)
+
+    def start_reloader(self) -> None:
+        """Under ``reload``, watch the source files and restart when one changes
+        (the files a failed load named among them, which are not imported)."""
+        if not self.cfg.reload:
+            return
+        extra_files = [*self.cfg.reload_extra_files, *self.load_failure_files]
+        self.reloader = Reloader(self.reload_after_change, extra_files)
+        self.reloader.start()
+
+    def reload_after_change(self, path: str) -> None:
+        """A watched file changed (the reloader's thread): finish the request in
+        hand and exit; the master forks a worker that imports the new code."""
+        self.log.info("Worker reloading: %s modified", path)
+        self.alive = False
+        self.wakeup()
 
     def init_signals(self) -> None:
         """Install the worker's own handlers.
@@ -343,8 +372,10 @@ class Worker:
         ``worker_abort`` hook, then exit 1.
 
         The ``SystemExit`` is raised wherever the application was stuck, so it
-        unwinds the application's own ``finally`` blocks on its way out; the worker
-        class answers the request 500 as it passes (:meth:`answer_timed_out`).
+        unwinds the application's own ``finally`` blocks on its way out; the request
+        path answers the request 500 as it passes, if it still can
+        (:meth:`~minigun.workers.handler.RequestHandler.handle_request`, with the
+        exchange's verdict, :meth:`~minigun.http.exchange.Exchange.time_out`).
         """
         self.alive = False
         self.aborted = True
@@ -498,6 +529,36 @@ class Worker:
         Each worker class accepts in its own way; :meth:`drain_backlog` needs it.
         """
         raise NotImplementedError("a worker class that drains implements this")
+
+
+def _files_of(error: BaseException) -> list[str]:
+    """The source files an import error points at: the file with the syntax
+    error, and every file in the traceback (a module that failed to import is not
+    in ``sys.modules``, so the reloader would not otherwise watch it)."""
+    files: list[str] = []
+    cause: BaseException | None = error
+    while cause is not None and len(files) < MAX_WATCHED_FROM_ERROR:
+        if isinstance(cause, SyntaxError) and cause.filename:
+            files.append(cause.filename)
+        files += [f.filename for f in traceback.extract_tb(cause.__traceback__)]
+        cause = cause.__cause__ or cause.__context__
+    return [path for path in dict.fromkeys(files) if os.path.isfile(path)]
+
+
+def app_that_failed_to_load(
+    environ: wsgi.Environ, start_response: wsgi.StartResponse
+) -> list[bytes]:
+    """What a worker serves under ``reload`` while its application cannot load.
+
+    The reason is in the error log, not in the response: a traceback tells a
+    client more about the server than it should know.
+    """
+    body = b"The application failed to load; the error log says why.\n"
+    start_response(
+        "500 Internal Server Error",
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
 
 
 def _error_paragraph(error: BaseException) -> str:

@@ -14,8 +14,8 @@ connections open, the hooks' ``worker`` argument, the request a timeout interrup
 Rules of the request path:
 
 - ``post_request`` runs even when the application raised.
-- A failure is logged by whose fault it was: the client's at debug (a bad request is
-  routine), the application's with its traceback.
+- A failure is logged by whose fault it was: the client's as a one-line warning that
+  names the client, the application's with its traceback.
 - A socket error means the client is gone: there is nobody to answer.
 """
 
@@ -191,17 +191,16 @@ class RequestHandler:
             self.log.debug(
                 "Could not send the error response to %s", peer_text(peer_addr)
             )
-        if req is not None:
-            log_failed_access(self.log, req, peer_addr, int(failure.status))
+        log_failed_access(self.log, req, peer_addr, int(failure.status))
 
 
 def log_client_fault(
     log: Logger, failure: Failure, req: Request | None, peer_addr: SocketAddress
 ) -> None:
-    """A bad request is routine: debug."""
+    """A bad request: a warning that names the client, as gunicorn's does."""
     when = "" if failure.answerable else " after the response started"
-    log.debug(
-        "Invalid request from %s%s: %s", peer_text(peer_addr), when, failure.error
+    log.warning(
+        "Invalid request from ip=%s%s: %s", peer_text(peer_addr), when, failure.error
     )
 
 
@@ -239,15 +238,21 @@ def log_socket_error(log: Logger, error: OSError) -> None:
 
 
 def log_failed_access(
-    log: Logger, req: Request, peer_addr: SocketAddress, status: int
+    log: Logger, req: Request | None, peer_addr: SocketAddress, status: int
 ) -> None:
-    """An access-log line for a request that ended in an error response."""
-    environ = {
-        "REMOTE_ADDR": peer_text(peer_addr),
-        "REQUEST_METHOD": req.method or "-",
-        "RAW_URI": req.uri or "-",
-        "SERVER_PROTOCOL": "HTTP/{}.{}".format(*req.version),
-    }
+    """An access-log line for a request that ended in an error response.
+
+    A request refused while it was parsed (``req`` is ``None``) gets its line too,
+    with ``-`` for what was never read: an operator counting 400s in the access log
+    must find every one.
+    """
+    environ = {"REMOTE_ADDR": peer_text(peer_addr), "RAW_URI": "-"}
+    if req is not None:
+        environ.update(
+            REQUEST_METHOD=req.method,
+            RAW_URI=req.uri,
+            SERVER_PROTOCOL="HTTP/{}.{}".format(*req.version),
+        )
     log.access(ErrorResponse(status), req, environ, datetime.timedelta(0))
 
 

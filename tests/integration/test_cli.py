@@ -28,7 +28,8 @@ def minigun(tmp_path):
     base_env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("PORT", "WEB_CONCURRENCY", "MINIGUN_CMD_ARGS")
+        if key
+        not in ("PORT", "WEB_CONCURRENCY", "MINIGUN_CMD_ARGS", "GUNICORN_CMD_ARGS")
     }
     base_env["PYTHONPATH"] = str(ROOT)
 
@@ -315,3 +316,44 @@ def test_hup_rereads_the_config_file_and_survives_a_broken_one(serve, tmp_path):
     status, body = server.request("/")
     assert status == 200
     assert body.startswith(b"Hello from minigun worker")
+
+
+def test_gunicorn_conf_py_is_read_when_there_is_no_minigun_conf_py(minigun, tmp_path):
+    (tmp_path / "gunicorn.conf.py").write_text("workers = 7\n")
+    result = minigun("--print-config", "examples.hello:app")
+    assert result.returncode == 0, result.stderr
+    assert settings(result.stdout)["workers"] == "7"
+    assert result.stderr == (
+        f"minigun: no minigun.conf.py here; reading gunicorn's "
+        f"{tmp_path / 'gunicorn.conf.py'}\n"
+    )
+    (tmp_path / "minigun.conf.py").write_text("workers = 2\n")
+    result = minigun("--print-config", "examples.hello:app")
+    assert (settings(result.stdout)["workers"], result.stderr) == ("2", "")
+
+
+def test_gunicorn_cmd_args_are_read_when_minigun_cmd_args_is_unset(minigun):
+    gunicorn_args = {"GUNICORN_CMD_ARGS": "--workers 5"}
+    result = minigun("--print-config", "examples.hello:app", env=gunicorn_args)
+    assert settings(result.stdout)["workers"] == "5"
+    assert (
+        result.stderr
+        == "minigun: MINIGUN_CMD_ARGS is not set; reading $GUNICORN_CMD_ARGS\n"
+    )
+    both = {**gunicorn_args, "MINIGUN_CMD_ARGS": "--workers 3"}
+    result = minigun("--print-config", "examples.hello:app", env=both)
+    assert (settings(result.stdout)["workers"], result.stderr) == ("3", "")
+
+
+def test_config_given_as_file_or_python_module(minigun, tmp_path):
+    (tmp_path / "conf_module.py").write_text("workers = 6\n")
+    (tmp_path / "conf_file.py").write_text("workers = 4\n")
+    by_file = minigun(
+        "-c", f"file:{tmp_path / 'conf_file.py'}", "--print-config", "x:y"
+    )
+    assert settings(by_file.stdout)["workers"] == "4", by_file.stderr
+    by_module = minigun(
+        "-c", "python:conf_module", "--print-config", "x:y",
+        env={"PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"},
+    )  # fmt: skip
+    assert settings(by_module.stdout)["workers"] == "6", by_module.stderr
