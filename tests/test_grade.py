@@ -45,7 +45,7 @@ def pytest_runtest_makereport(item, call):
     outcome.get_result().outcome = "passed"
 """
 
-# An answer of their own to exercise 23: a loop, not the reference's any(...).
+# An answer of their own to exercise 24: a loop, not the reference's any(...).
 OWN_ANSWER = """\
 if "*" in allowed:
     return True
