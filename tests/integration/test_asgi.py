@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -193,6 +194,17 @@ def test_a_failed_startup_is_a_boot_error_and_the_master_halts(
     assert "the database is not there" in text
     assert "Reason: Worker failed to boot." in text
     assert text.count("Booting worker") <= 2, "the master respawned a failing worker"
+
+
+def test_asking_for_uvloop_without_it_is_a_boot_error(run_to_exit, events):
+    if importlib.util.find_spec("uvloop") is not None:
+        pytest.skip("uvloop is installed here: this test needs it absent")
+    code, text = run_to_exit(
+        "-k", "asgi", "--asgi-loop", "uvloop", "--pythonpath", str(APPS),
+        "-e", f"ASGI_EVENTS={events}", FASTAPI,
+    )  # fmt: skip
+    assert code == 3, text
+    assert "asgi_loop is 'uvloop', but uvloop is not installed" in text
 
 
 def test_a_client_that_leaves_mid_stream_ends_the_stream(asgi, events):
