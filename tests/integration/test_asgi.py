@@ -147,6 +147,20 @@ def test_a_head_and_a_chunked_body_that_arrive_in_pieces(asgi):
     assert response.endswith(b'{"bytes":11,"sha256":"%s"}' % digest.encode())
 
 
+def test_100_continue_is_sent_when_the_app_reads_the_body(asgi):
+    server = asgi()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+        client.sendall(
+            b"POST /upload HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        assert read_response(client, b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+        client.sendall(b"hello")
+        response = read_response(client, b"}")
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b'"bytes":5' in response
+
+
 def test_pipelined_requests_are_answered_in_order(asgi):
     server = asgi()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
