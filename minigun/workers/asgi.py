@@ -57,9 +57,10 @@ from minigun.workers.lifespan import Lifespan
 
 #: What a parser step returns (a request, a piece of body, nothing).
 T = TypeVar("T")
-#: A heartbeat this much later than planned means the loop was blocked: log it.
+#: A heartbeat this much later than planned (its lag, in seconds) means the loop was
+#: blocked: log it.
 LOOP_LAG_WARNING = 1.0
-#: Logged once per blocked stretch: the app must not block the loop.
+#: The warning for a blocked loop, with the lag and the worker's pid.
 BLOCKED_LOOP = (
     "The event loop was blocked for %.1f s: a blocking call in the application "
     "stalls every connection of this worker (pid: %s)"
