@@ -127,7 +127,7 @@ def http_scope(
     port = environ["SERVER_PORT"]
     return {
         "type": "http",
-        "asgi": ASGI_VERSION,
+        "asgi": dict(ASGI_VERSION),  # the app may change its copy
         "http_version": "{}.{}".format(*req.version),
         "method": req.method,
         "scheme": environ["wsgi.url_scheme"],

@@ -46,7 +46,7 @@ class Lifespan:
         """Send ``startup``; ``False`` if the application failed to start."""
         if self.mode == "off":
             return True
-        scope = {"type": "lifespan", "asgi": ASGI_VERSION, "state": self.state}
+        scope = {"type": "lifespan", "asgi": dict(ASGI_VERSION), "state": self.state}
         self.call = asyncio.ensure_future(self.app(scope, self.receive, self.send))
         answer = await self.ask({"type": "lifespan.startup"})
         if answer is None:
