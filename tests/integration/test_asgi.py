@@ -325,7 +325,8 @@ def test_a_stalled_loop_is_killed_by_the_masters_timeout(asgi):
     stuck = Background(server.request, "/block-async?seconds=60")
     server.wait_for("WORKER TIMEOUT", timeout=20)
     server.wait_for(BOOTING, count=2, timeout=20)
-    assert isinstance(stuck.error(), OSError) or stuck.result()[0] == 500
+    # The ABRT unwinds the blocked coroutine and the loop with it: nothing answers.
+    assert isinstance(stuck.error(), OSError)
     assert get_json(server, "/pid")["pid"] == server.booted_pids()[-1]
 
 
