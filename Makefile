@@ -6,11 +6,18 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: venv run test lint format html html-student html-instructor html-zh gettext
+.PHONY: venv debian run test lint format html html-student html-instructor html-zh gettext
 .PHONY: update-po serve doctest bench html-zh-student html-zh-instructor
+.PHONY: html-en html-en-student html-en-instructor
 .PHONY: check-exercises grade student-kit check-kit
 
 venv: $(STAMP)
+
+# The Debian programs the tests and the book's recorded runs drive (nginx, Chromium,
+# curl, ps, ss, systemd-socket-activate): installed when missing, as root; otherwise
+# the script names the apt-get line to run.
+debian:
+	@bash .ci/debian-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +28,15 @@ $(STAMP): pyproject.toml
 run: venv  ## serve examples/hello.py on http://127.0.0.1:8000
 	$(VENV)/bin/minigun --bind $(HOST):$(PORT) examples.hello:app
 
-test: venv  ## the whole test suite (installs nginx and Chromium from Debian if missing)
-	@bash .ci/debian-packages
-	$(PY) -m pytest
+# The suite runs TEST_WORKERS tests at once, each in a pytest-xdist worker process; auto
+# is one per core. On two cores, four workers were no faster than two: the book builds
+# the tests read keep the cores busy. What tests share is built once per run, whichever
+# worker asks first (the book's editions: tests/conftest.py).
+# `make test TEST_WORKERS=0` runs every test in one process, one after another.
+TEST_WORKERS ?= auto
+
+test: venv debian  ## the whole test suite, TEST_WORKERS tests at a time
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 lint: venv  ## ruff, and mypy on the package's annotations
 	$(VENV)/bin/ruff check .
@@ -41,15 +54,24 @@ BOOK_FLAGS := -W -n --keep-going -c . book
 offline_check = ! grep -rEl '<(script|link)[^>]*(src|href)="(https?:)?//' $(1) --include='*.html' \
 	|| { echo "the pages above load something from the network"; exit 1; }
 
-html: venv  ## the reader's edition, strictly built into _build/html
+# Every page links to the same page in the other language (book/_ext/minigun_i18n.py),
+# so each edition is built in both languages at once: `make html` never leaves a link
+# to a folder it did not build (`make -j2 html` builds the two side by side).
+html: html-en html-zh  ## the reader's edition, English and Chinese (_build/html, _build/html-zh)
+
+html-student: html-en-student html-zh-student  ## the student's edition: exercise holes, no solutions, both languages
+
+html-instructor: html-en-instructor html-zh-instructor  ## the instructor's edition: notes and syllabus, both languages
+
+html-en: venv debian  ## the reader's edition in English only, strictly built into _build/html
 	$(SPHINX) -b html $(BOOK_FLAGS) _build/html
 	@$(call offline_check,_build/html)
 
-html-student: venv  ## the student's edition: exercise holes, no solutions (_build/html-student)
+html-en-student: venv debian  ## the student's edition in English only (_build/html-student)
 	$(SPHINX) -b html -t student -d _build/doctrees-student $(BOOK_FLAGS) _build/html-student
 	@$(call offline_check,_build/html-student)
 
-html-instructor: venv  ## the instructor's edition: notes and syllabus (_build/html-instructor)
+html-en-instructor: venv debian  ## the instructor's edition in English only (_build/html-instructor)
 	$(SPHINX) -b html -t instructor -d _build/doctrees-instructor $(BOOK_FLAGS) _build/html-instructor
 	@$(call offline_check,_build/html-instructor)
 
@@ -57,16 +79,16 @@ html-instructor: venv  ## the instructor's edition: notes and syllabus (_build/h
 LOCALES := book/locale
 POT_DIR := _build/gettext
 
-html-zh: venv  ## the Chinese edition, as strictly, into _build/html-zh
+html-zh: venv debian  ## the Chinese edition, as strictly, into _build/html-zh
 	$(SPHINX) -b html -D language=zh_CN $(BOOK_FLAGS) _build/html-zh
 	@$(call offline_check,_build/html-zh)
 
-html-zh-student: venv  ## the Chinese student's edition (_build/html-zh-student)
+html-zh-student: venv debian  ## the Chinese student's edition (_build/html-zh-student)
 	$(SPHINX) -b html -D language=zh_CN -t student -d _build/doctrees-zh-student \
 		$(BOOK_FLAGS) _build/html-zh-student
 	@$(call offline_check,_build/html-zh-student)
 
-html-zh-instructor: venv  ## the Chinese instructor's edition (_build/html-zh-instructor)
+html-zh-instructor: venv debian  ## the Chinese instructor's edition (_build/html-zh-instructor)
 	$(SPHINX) -b html -D language=zh_CN -t instructor -d _build/doctrees-zh-instructor \
 		$(BOOK_FLAGS) _build/html-zh-instructor
 	@$(call offline_check,_build/html-zh-instructor)
@@ -109,5 +131,5 @@ grade: venv  ## grade a class with your tests: make grade SUBMISSIONS=DIR -> _bu
 check-exercises: venv  ## every exercise fails as shipped and passes with the reference
 	$(EXERCISES) check
 
-bench: venv  ## minigun beside gunicorn (installs gunicorn into bench/.venv); about 3 minutes
+bench: venv  ## minigun beside gunicorn and the ceiling (bench/.venv*); about 4 minutes
 	$(PY) bench/run.py

@@ -40,6 +40,8 @@ extensions = [
     "minigun_book",
     "minigun_i18n",
     "minigun_states",
+    "minigun_runs",
+    "minigun_render",
 ]
 
 # No intersphinx: it downloads inventories at build time, and the book builds offline.

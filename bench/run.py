@@ -1,32 +1,42 @@
-"""minigun beside gunicorn: same applications, same worker counts, same run.
+"""minigun beside gunicorn and the ceiling: same applications, same workers, same run.
 
 Usage (``make bench`` runs it)::
 
     .venv/bin/python bench/run.py [--rounds 5] [--seconds 2] [--connections 16]
+        [--setup NAME] [--rows all|standard|load|start] [--no-ceiling]
 
-It installs gunicorn into its own virtualenv (``bench/.venv``), then for each worker
-set-up (sync with 2 workers; gthread with 2 workers of 4 threads; asgi with 2
-workers, minigun's beside gunicorn's own ASGI worker) and each application
+It installs gunicorn into its own virtualenv (``bench/.venv``) and minigun's
+dependencies into another (``bench/.venv-minigun``: minigun itself runs from the
+checkout, compiled to bytecode as pip would compile an installed copy). Then for
+each worker set-up (sync with 2 workers; gthread with 2 workers of 4 threads; asgi
+with 2 workers, minigun's beside gunicorn's own ASGI worker) and each application
 (``hello``; ``sleep50``, which sleeps 50 ms; their ASGI twins for asgi) it starts
-both servers on
-127.0.0.1 and loads them in turns, minigun then gunicorn, round after round: the
+both servers on 127.0.0.1 and loads them in turns, minigun then gunicorn, round
+after round: the
 machine is shared, and interleaving keeps the ratio fair when its load changes.
-The load comes from ``wrk`` if it is installed, from a small Python client if not.
+With ``hello`` a third server takes its turns too: ``bench/ceiling.py``, the
+smallest pre-fork server Python can be, so the table says how close each comes to
+what Python allows on the machine. The load comes from ``wrk`` if it is installed,
+from a small Python client if not.
 
 It prints one Markdown table: requests per second (median of the rounds, with
-min-max), p50 and p99 latency, errors, the time from start to the first 200,
-resident memory per worker, and the requests lost while the master is sent ``HUP``
-under load; each minigun figure beside gunicorn's, with the ratio. Then two rows
-under load: 2,000 kept-alive clients on 2 gthread workers of 8 threads (wrk only;
-how many responses came later than 2 s, per round), and 20 kept-alive clients of
-the 50 ms application on 2 workers of 4 threads (requests per second in every
+min-max) and its share of the ceiling's, p50 and p99 latency, errors, the time from
+start to the first 200 and the workers' resident memory at that moment (medians of
+``--rounds`` starts, in turns), resident memory per worker after the load, and the
+requests lost while the master is sent ``HUP`` under load; each minigun figure
+beside gunicorn's, with the ratio, and the ceiling's in the last column. Then two
+rows under load: 2,000 kept-alive clients on 2 gthread workers of 8 threads (wrk
+only; how many responses came later than 2 s, per round), and 20 kept-alive clients
+of the 50 ms application on 2 workers of 4 threads (requests per second in every
 round: each round opens its connections anew, and how they land on the workers
-decides the round). ``--rows load`` measures only those.
+decides the round). ``--rows load`` measures only those, ``--rows start`` only the
+start-up and memory at start.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import platform
@@ -39,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -52,7 +63,8 @@ from bench.loadgen import LoadResult, python_load, wrk_load
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_VENV = ROOT / "bench" / ".venv"
-MINIGUN_PYTHON = ROOT / ".venv" / "bin" / "python"
+MINIGUN_VENV = ROOT / "bench" / ".venv-minigun"
+MINIGUN_IMPORTS = ("setproctitle",)  # what pyproject.toml's dependencies provide
 GUNICORN_VERSION = "gunicorn==27.0.1"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -89,6 +101,8 @@ SPREAD_SETUP = SETUPS["gthread, 2 workers x 4 threads"]
 SPREAD_CLIENTS = 20
 SPREAD_IDEAL_RPS = 160.0
 SERVERS = ("minigun", "gunicorn")
+CEILING = "ceiling"  # bench/ceiling.py: the smallest pre-fork server, for hello only
+CEILING_SCRIPT = ROOT / "bench" / "ceiling.py"
 
 
 # Servers.
@@ -111,23 +125,61 @@ class Server:
         return f"http://127.0.0.1:{self.port}/"
 
 
-def ensure_gunicorn() -> Path:
-    """bench/.venv with the pinned gunicorn, made once; returns its python."""
-    python = BENCH_VENV / "bin" / "python"
+def ensure_venv(venv: Path, requirements: list[str], probe: str) -> Path:
+    """A virtualenv made once; ``requirements`` installed while ``probe`` fails.
+    Returns its python."""
+    python = venv / "bin" / "python"
     if not python.exists():
         base = getattr(sys, "_base_executable", sys.executable)
-        subprocess.run([base, "-m", "venv", str(BENCH_VENV)], check=True)
-    wanted = GUNICORN_VERSION.split("==")[1]
-    has_wanted = f"import gunicorn, sys; sys.exit(gunicorn.__version__ != {wanted!r})"
-    probe = subprocess.run(
-        [str(python), "-c", has_wanted], capture_output=True, check=False
+        subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    checked = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, check=False
     )
-    if probe.returncode != 0:
+    if checked.returncode != 0:
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", GUNICORN_VERSION],
+            [str(python), "-m", "pip", "install", "--quiet", *requirements],
             check=True,
         )
     return python
+
+
+def ensure_gunicorn() -> Path:
+    """bench/.venv with the pinned gunicorn."""
+    wanted = GUNICORN_VERSION.split("==")[1]
+    has_wanted = f"import gunicorn, sys; sys.exit(gunicorn.__version__ != {wanted!r})"
+    return ensure_venv(BENCH_VENV, [GUNICORN_VERSION], has_wanted)
+
+
+def ensure_minigun() -> Path:
+    """bench/.venv-minigun with minigun's dependencies, and not minigun itself.
+
+    The servers run with the checkout as their working directory, so ``python -m
+    minigun`` imports the checkout's code. The development .venv would do too, but
+    its editable install adds a finder that every interpreter runs at start-up
+    (pathlib, urllib.parse, re: about 30 ms on the machine of the latest run), which
+    an installed minigun does not pay and gunicorn's plain virtualenv does not either.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"]
+    probe = "; ".join(f"import {name}" for name in MINIGUN_IMPORTS)
+    python = ensure_venv(MINIGUN_VENV, requirements, probe)
+    compile_bytecode(python)
+    return python
+
+
+def compile_bytecode(python: Path) -> None:
+    """Compile the checkout's modules, as pip compiles gunicorn's when it installs it.
+
+    Otherwise, where ``PYTHONDONTWRITEBYTECODE`` is set, every start of minigun
+    compiles its sources again (about 35 ms on the machine of the latest run) and
+    gunicorn's start does not. The virtualenvs inside ``bench/`` are left out: pip
+    compiled what it installed there.
+    """
+    subprocess.run(
+        [str(python), "-m", "compileall", "-q", "-x", r"\.venv", "minigun", "bench"],
+        cwd=ROOT,
+        check=True,
+    )
 
 
 def free_port() -> int:
@@ -136,17 +188,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def server_command(name: str, python: Path, setup: tuple[str, ...], app: str):
+def server_command(
+    name: str, python: Path, setup: tuple[str, ...], app: str, port: int
+) -> list[str]:
+    """The command that starts one server on 127.0.0.1:``port``."""
+    bind = ("--bind", f"127.0.0.1:{port}")
+    if name == CEILING:
+        return [str(python), str(CEILING_SCRIPT), *bind, *ceiling_setup(setup)]
     module = "minigun" if name == "minigun" else "gunicorn"
-    return [str(python), "-m", module, *setup, app]
+    return [str(python), "-m", module, *bind, *setup, app]
+
+
+def ceiling_setup(setup: tuple[str, ...]) -> tuple[str, ...]:
+    """The ceiling's arguments for a worker set-up: as many processes; kept-alive
+    connections where the workers are threaded, as gthread keeps them."""
+    workers = setup[setup.index("--workers") + 1]
+    keep_alive = ("--keep-alive",) if "gthread" in setup else ()
+    return ("--workers", workers, *keep_alive)
 
 
 @contextmanager
 def running(name: str, python: Path, setup: tuple[str, ...], app: str, logdir: Path):
     """Start a server, wait for its first 200, and always stop it."""
     port = free_port()
-    command = server_command(name, python, setup, app)
-    command[3:3] = ["--bind", f"127.0.0.1:{port}"]
+    command = server_command(name, python, setup, app, port)
     log = (logdir / f"{name}.log").open("ab")
     started = time.monotonic()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
@@ -222,11 +287,14 @@ def choose_load(name: str | None = None) -> Callable[[str, float, int], LoadResu
 
 
 def measure_pair(setup, app, options, pythons, logdir) -> dict[str, Measured]:
-    """Both servers up at once, loaded in turns, round after round."""
+    """Both servers (and, for hello, the ceiling) up at once, loaded in turns."""
     plan = LoadPlan(
         choose_load(options.load), options.seconds, options.connections, options.rounds
     )
-    return measure_plan(setup, app, plan, pythons, logdir)
+    names = SERVERS
+    if app == APPS["hello"] and not options.no_ceiling:
+        names = (*SERVERS, CEILING)
+    return measure_plan(setup, app, plan, pythons, logdir, names)
 
 
 @dataclass(frozen=True)
@@ -239,27 +307,63 @@ class LoadPlan:
     rounds: int
 
 
-def measure_plan(setup, app, plan: LoadPlan, pythons, logdir) -> dict[str, Measured]:
-    """Both servers up at once, loaded in turns; every round opens new connections."""
-    results: dict[str, Measured] = {}
-    with (
-        running("minigun", pythons["minigun"], setup, app, logdir) as minigun,
-        running("gunicorn", pythons["gunicorn"], setup, app, logdir) as gunicorn,
-    ):
-        servers = {"minigun": minigun, "gunicorn": gunicorn}
+def measure_plan(
+    setup, app, plan: LoadPlan, pythons, logdir, names=SERVERS
+) -> dict[str, Measured]:
+    """The servers up at once, loaded in turns; every round opens new connections."""
+    with contextlib.ExitStack() as stack:
+        servers = {
+            name: stack.enter_context(running(name, pythons[name], setup, app, logdir))
+            for name in names
+        }
         for server in servers.values():
             plan.load(server.url(), WARMUP_SECONDS, plan.connections)
-        rounds: dict[str, list[LoadResult]] = {name: [] for name in SERVERS}
+        rounds: dict[str, list[LoadResult]] = {name: [] for name in names}
         for _ in range(plan.rounds):
             for name, server in servers.items():
                 rounds[name].append(
                     plan.load(server.url(), plan.seconds, plan.connections)
                 )
-        for name, server in servers.items():
-            results[name] = Measured(
-                rounds[name], server.startup, rss_per_worker_mib(server)
-            )
-    return results
+        return {
+            name: Measured(rounds[name], server.startup, rss_per_worker_mib(server))
+            for name, server in servers.items()
+        }
+
+
+@dataclass
+class Started:
+    """Start-up rounds of one server: seconds to the first 200, and its workers'
+    resident memory at that moment (before any load)."""
+
+    seconds: list[float]
+    rss_mib: list[float]
+
+
+def measure_startups(setup, options, pythons, logdir) -> dict[str, Started]:
+    """Start each server ``--rounds`` times, in turns, and stop it after its first 200.
+
+    One start is a poor sample on a shared machine; the median of several, taken in
+    turns like the load rounds, is what the table shows.
+    """
+    hello = apps_for(setup)["hello"]
+    no_ceiling = options.no_ceiling or hello != APPS["hello"]  # the ceiling is WSGI
+    names = SERVERS if no_ceiling else (*SERVERS, CEILING)
+    started = {name: Started([], []) for name in names}
+    for _ in range(options.rounds):
+        for name in names:
+            with running(name, pythons[name], setup, hello, logdir) as server:
+                wait_for_workers(server, setup)
+                started[name].seconds.append(server.startup)
+                started[name].rss_mib.append(rss_per_worker_mib(server))
+    return started
+
+
+def wait_for_workers(server: Server, setup: tuple[str, ...]) -> None:
+    """Until every worker is forked: the first 200 may come from the first of them."""
+    wanted = int(setup[setup.index("--workers") + 1])
+    deadline = time.monotonic() + START_TIMEOUT
+    while len(server.worker_pids()) < wanted and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def measure_many_clients(options, pythons, logdir) -> dict[str, Measured] | None:
@@ -344,7 +448,8 @@ def rps_cell(values: list[float]) -> str:
 
 def rows_for(label: str, app: str, pair: dict[str, Measured]) -> Iterator[str]:
     ours, theirs = pair["minigun"], pair["gunicorn"]
-    med = {name: statistics.median(pair[name].rps) for name in SERVERS}
+    ceiling = pair.get(CEILING)
+    med = {name: statistics.median(measured.rps) for name, measured in pair.items()}
 
     def p(name: str, attr: str) -> float:
         return statistics.median(getattr(r, attr) for r in pair[name].rounds)
@@ -353,32 +458,64 @@ def rows_for(label: str, app: str, pair: dict[str, Measured]) -> Iterator[str]:
         return sum(r.errors for r in measured.rounds)
 
     yield row(label, app, "requests/s, median (min-max)", rps_cell(ours.rps),
-              rps_cell(theirs.rps), ratio(med["minigun"], med["gunicorn"]))  # fmt: skip
+              rps_cell(theirs.rps), ratio(med["minigun"], med["gunicorn"]),
+              rps_cell(ceiling.rps) if ceiling else "")  # fmt: skip
+    if ceiling:
+        share = {name: f"{med[name] / med[CEILING]:.2f}" for name in SERVERS}
+        yield row(label, app, "share of the ceiling's requests/s", share["minigun"],
+                  share["gunicorn"], "", "1")  # fmt: skip
     for attr, title in (("p50_ms", "p50 latency, ms"), ("p99_ms", "p99 latency, ms")):
         mine, yours = p("minigun", attr), p("gunicorn", attr)
-        yield row(label, app, title, f"{mine:.2f}", f"{yours:.2f}", ratio(mine, yours))
-    yield row(label, app, "errors", str(errors(ours)), str(errors(theirs)), "")
+        floor = f"{p(CEILING, attr):.2f}" if ceiling else ""
+        yield row(label, app, title, f"{mine:.2f}", f"{yours:.2f}", ratio(mine, yours),
+                  floor)  # fmt: skip
+    yield row(label, app, "errors", str(errors(ours)), str(errors(theirs)), "",
+              str(errors(ceiling)) if ceiling else "")  # fmt: skip
+
+
+def start_rows(label: str, started: dict[str, Started], memory) -> Iterator[str]:
+    """Start-up (medians of the start rounds) and memory, beside the ceiling's."""
+    ceiling = started.get(CEILING)
+
+    def median_cells(attr: str, form: str) -> tuple[str, ...]:
+        mine, yours = (statistics.median(getattr(started[n], attr)) for n in SERVERS)
+        floor = (
+            form.format(statistics.median(getattr(ceiling, attr))) if ceiling else ""
+        )
+        return form.format(mine), form.format(yours), ratio(mine, yours), floor
+
+    yield row(label, "hello", "start to first 200, s, median",
+              *median_cells("seconds", "{:.2f}"))  # fmt: skip
+    yield row(label, "hello", "RSS per worker at start, MiB, median",
+              *median_cells("rss_mib", "{:.1f}"))  # fmt: skip
+    if not memory:  # --rows start: no load was run
+        return
+    mine, yours = memory["minigun"], memory["gunicorn"]
+    floor = f"{memory[CEILING]:.1f}" if CEILING in memory else ""
+    yield row(label, "hello", "RSS per worker after the load, MiB", f"{mine:.1f}",
+              f"{yours:.1f}", ratio(mine, yours), floor)  # fmt: skip
+
+
+COLUMNS = ("set-up", "app", "measure", "minigun", "gunicorn", "ratio", "ceiling")
 
 
 def row(*cells: str) -> str:
-    return "| " + " | ".join(cells) + " |"
+    """One Markdown table row; cells left out at the end are empty."""
+    padded = [*cells, *[""] * (len(COLUMNS) - len(cells))]
+    return "| " + " | ".join(padded) + " |"
 
 
 def print_table(options, results, startups, memory, hup, under_load) -> None:
     print(machine_line(options))
     print()
-    print(row("set-up", "app", "measure", "minigun", "gunicorn", "ratio"))
-    print(row(*["---"] * 6))
+    print(row(*COLUMNS))
+    print(row(*["---"] * len(COLUMNS)))
     for label in results_setups(results):
         for app in APPS:
             for line in rows_for(label, app, results[label, app]):
                 print(line)
-        mine, yours = startups[label]
-        print(row(label, "hello", "start to first 200, s", f"{mine:.2f}",
-                  f"{yours:.2f}", ratio(mine, yours)))  # fmt: skip
-        mine, yours = memory[label]
-        print(row(label, "hello", "RSS per worker, MiB", f"{mine:.1f}",
-                  f"{yours:.1f}", ratio(mine, yours)))  # fmt: skip
+        for line in start_rows(label, startups[label], memory[label]):
+            print(line)
         lost = hup[label]
         print(row(label, "hello", "requests lost on HUP under load",
                   str(lost["minigun"]), str(lost["gunicorn"]), ""))  # fmt: skip
@@ -468,21 +605,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--load", choices=sorted(LOADS), default=default_load())
     parser.add_argument("--many-clients", type=int, default=2000)
     parser.add_argument(
+        "--no-ceiling",
+        action="store_true",
+        help="leave out bench/ceiling.py, the smallest pre-fork server",
+    )
+    parser.add_argument(
         "--rows",
-        choices=("all", "standard", "load"),
+        choices=("all", "standard", "load", "start"),
         default="all",
-        help="'load': only the rows under load; 'standard': all but those",
+        help="'load': only the rows under load; 'standard': all but those; "
+        "'start': only start-up and memory at start",
     )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
     options = parse_args(argv)
-    pythons = {"minigun": MINIGUN_PYTHON, "gunicorn": ensure_gunicorn()}
-    if not MINIGUN_PYTHON.exists():
-        pythons["minigun"] = Path(sys.executable)
+    pythons = {"minigun": ensure_minigun(), "gunicorn": ensure_gunicorn()}
+    pythons[CEILING] = pythons["minigun"]  # the same interpreter, without minigun
     with tempfile.TemporaryDirectory(prefix="minigun-bench-") as tmp:
         logdir = Path(tmp)
+        if options.rows == "start":
+            print_start_table(options, measure_start_only(options, pythons, logdir))
+            return 0
         standard = ({}, {}, {}, {})
         if options.rows != "load":
             standard = measure_standard(options, pythons, logdir)
@@ -504,11 +649,31 @@ def measure_standard(options, pythons, logdir) -> tuple[dict, dict, dict, dict]:
                 setup, app, options, pythons, logdir
             )
         hello = results[label, "hello"]
-        startups[label] = (hello["minigun"].startup, hello["gunicorn"].startup)
-        memory[label] = (hello["minigun"].rss_mib, hello["gunicorn"].rss_mib)
+        memory[label] = {name: measured.rss_mib for name, measured in hello.items()}
+        print(f"start-up, {label} ...", file=sys.stderr)
+        startups[label] = measure_startups(setup, options, pythons, logdir)
         print(f"HUP under load, {label} ...", file=sys.stderr)
         hup[label] = measure_hup(setup, options, pythons, logdir)
     return results, startups, memory, hup
+
+
+def measure_start_only(options, pythons, logdir) -> dict[str, dict[str, Started]]:
+    """``--rows start``: only the start-up rounds, for each set-up."""
+    startups = {}
+    for label in options.setup or SETUPS:
+        print(f"start-up, {label} ...", file=sys.stderr)
+        startups[label] = measure_startups(SETUPS[label], options, pythons, logdir)
+    return startups
+
+
+def print_start_table(options, startups: dict[str, dict[str, Started]]) -> None:
+    print(machine_line(options))
+    print()
+    print(row(*COLUMNS))
+    print(row(*["---"] * len(COLUMNS)))
+    for label, started in startups.items():
+        for line in start_rows(label, started, {}):
+            print(line)
 
 
 def measure_under_load(options, pythons, logdir) -> tuple:

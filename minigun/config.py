@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import difflib
 import inspect
 import os
 import ssl
@@ -1311,6 +1310,8 @@ class Config:
         """
         if name.startswith("_"):
             return None
+        import difflib  # noqa: PLC0415 (only config files with unknown names need it)
+
         matches = difflib.get_close_matches(
             name, self.settings, n=1, cutoff=TYPO_SIMILARITY
         )

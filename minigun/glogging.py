@@ -32,12 +32,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import configparser
 import contextlib
 import datetime
-import json
 import logging
-import logging.config
 import os
 import re
 import sys
@@ -160,6 +157,11 @@ class Logger:
         """Apply the user's logging configuration, the first of ``logconfig_dict``,
         ``logconfig_json`` and ``logconfig`` that is set (gunicorn's order).
 
+        The modules these need (``logging.config``, which brings ``pickle``,
+        ``socketserver``, ``queue`` and ``logging.handlers``; ``json``;
+        ``configparser``) are imported where they are used: most servers set none
+        of the three, and a module imported by the master sits in every worker.
+
         Raises:
             ConfigError: naming the setting, when ``logging.config`` refuses it.
         """
@@ -187,6 +189,8 @@ class Logger:
         """``dictConfig``, keeping the loggers it does not name; returns the
         names it configures."""
         # Any: dictConfig's schema nests values of every shape (typeshed says the same)
+        import logging.config  # noqa: PLC0415 (why: apply_logconfig)
+
         try:
             logging.config.dictConfig({**DICT_CONFIG_DEFAULTS, **config})
         except (ValueError, TypeError, AttributeError, ImportError) as error:
@@ -194,6 +198,8 @@ class Logger:
         return list(config.get("loggers", {}))
 
     def _json_config(self, path: str) -> list[str]:
+        import json  # noqa: PLC0415 (why: apply_logconfig)
+
         try:
             with open(path, encoding="utf-8") as file:
                 config = json.load(file)
@@ -205,6 +211,9 @@ class Logger:
     def _file_config(path: str) -> list[str]:
         """``fileConfig`` with ``%(here)s`` and ``%(__file__)s`` defined, as
         PasteDeploy ini files expect; returns the ``qualname`` of each logger."""
+        import configparser  # noqa: PLC0415 (why: apply_logconfig)
+        import logging.config  # noqa: PLC0415 (why: apply_logconfig)
+
         defaults = {"here": os.path.dirname(os.path.abspath(path)), "__file__": path}
         parser = configparser.ConfigParser(defaults=defaults)
         try:

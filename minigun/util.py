@@ -14,12 +14,12 @@ The rest are thin wrappers around POSIX calls, each named for what the caller wa
 from __future__ import annotations
 
 import ast
-import email.utils
 import grp
 import importlib
 import os
 import pwd
 import sys
+import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -275,9 +275,23 @@ def _parse_number(text: str, what: str, netloc: str) -> int:
 # --- small POSIX and HTTP helpers ---------------------------------------------------
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
+
+
 def http_date(timestamp: float | None = None) -> str:
-    """The ``Date`` header value: ``Sun, 22 Nov 2026 01:00:00 GMT`` (RFC 9110 5.6.7)."""
-    return email.utils.formatdate(timestamp, usegmt=True)
+    """The ``Date`` header value: ``Sun, 22 Nov 2026 01:00:00 GMT`` (RFC 9110 5.6.7).
+
+    Written out rather than taken from ``email.utils.formatdate``: the email
+    package is 15 modules a worker loads for nothing else (the names are English
+    whatever the locale, as HTTP wants them).
+    """
+    t = time.gmtime(timestamp)
+    return (
+        f"{WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d} {MONTHS[t.tm_mon - 1]} {t.tm_year} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
 
 
 def is_hoppish(header_name: str) -> bool:

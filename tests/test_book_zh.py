@@ -1,7 +1,8 @@
 """The Chinese edition as its reader gets it: built pages, in Chinese, linked both ways.
 
-Both editions are built here the way `make html` and `make html-zh` build them (the
-same strict flags, side by side in one folder as in ``_build/``), then read as HTML:
+Both editions are built the way `make html` and `make html-zh` build them (the same
+strict flags, side by side in one folder as in ``_build/``; the ``book_edition``
+fixture of ``tests/conftest.py`` builds each once per run), then read as HTML:
 
 * a page whose catalog is complete reads as Chinese prose: every paragraph of the
   page's own text holds Chinese, code aside (the API appendix is left out: its
@@ -11,10 +12,10 @@ same strict flags, side by side in one folder as in ``_build/``), then read as H
   resolves to a file that links back.
 """
 
+import html
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import browser
@@ -24,35 +25,20 @@ from bs4 import BeautifulSoup, Tag
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "book" / "locale" / "zh_CN" / "LC_MESSAGES"
-BUILD_TIMEOUT = 120
-FLAGS = ["-q", "-W", "-n", "--keep-going", "-c", ".", "book"]
+BUILD_TIMEOUT = 240  # seconds for one strict build (tests/conftest.py builds them)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}")
 DOCSTRING_PAGES = {"api"}
-
-
-def start_build(out: Path, *options: str) -> subprocess.Popen[bytes]:
-    sphinx = [sys.executable, "-m", "sphinx", "-b", "html", *options]
-    return subprocess.Popen([*sphinx, *FLAGS, str(out)], cwd=ROOT)
+# Whichever test runs first waits for both builds, here or in another worker.
+pytestmark = pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A folder holding ``html`` and ``html-zh``, as ``_build`` does (built at once)."""
-    root = tmp_path_factory.mktemp("editions")
-    builds = {
-        "html": start_build(root / "html"),
-        "html-zh": start_build(root / "html-zh", "-D", "language=zh_CN"),
-    }
-    try:
-        for name, build in builds.items():
-            assert build.wait(timeout=BUILD_TIMEOUT) == 0, f"the {name} build failed"
-        yield root
-    finally:
-        for build in builds.values():
-            if build.poll() is None:
-                build.kill()
-                build.wait()
+def editions(book_edition: Callable[[str], Path]) -> Path:
+    """A folder holding ``html`` and ``html-zh`` side by side, as ``_build`` does:
+    built once per run (tests/conftest.py)."""
+    book_edition("html")
+    return book_edition("html-zh").parent
 
 
 def complete_pages() -> list[str]:
@@ -84,7 +70,6 @@ def prose_paragraphs(page: BeautifulSoup) -> list[str]:
     return texts
 
 
-@pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
 def test_translated_pages_read_as_chinese(editions: Path) -> None:
     pages = [page for page in complete_pages() if page not in DOCSTRING_PAGES]
     assert "index" in pages, "the index page's catalog must be complete"
@@ -165,3 +150,133 @@ def test_the_chinese_search_finds_the_books_terms(editions: Path, words: str) ->
 
 def test_the_english_search_still_finds_words(editions: Path) -> None:
     assert browser.search_results(editions / "html", "heartbeat")
+
+
+# The recorded runs (book/_ext/minigun_runs.py): in both languages, the same record
+# (never translated), its timeline, and a caption in the page's language.
+RUN_CHAPTERS = ["prefork", "arbiter", "worker", "shutdown", "signals", "hooks",
+                "upgrade", "deploy"]  # fmt: skip
+# For each recorded run on the page: does the transcript fit its box (its lines wrap,
+# nothing hidden), and does the timeline fit the text column and keep its labels?
+# And every listing of the page: how many pixels of it hide behind a scroll bar.
+PAGE_LAYOUT = """({
+  runs: Array.from(document.querySelectorAll('.literal-block-wrapper'))
+    .filter(w => w.querySelector('.minigun-recorded-run')).map(w => {
+      const pre = w.querySelector('pre');
+      const svg = w.nextElementSibling.querySelector('svg.minigun-timeline');
+      const column = document.querySelector('article').getBoundingClientRect();
+      const box = svg.getBoundingClientRect();
+      return {id: w.id, hidden: pre.scrollWidth - pre.clientWidth,
+              svgLeft: box.left - column.left, svgRight: column.right - box.right,
+              svgWidth: box.width, labels: svg.querySelectorAll('text').length};
+    }),
+  clipped: Array.from(document.querySelectorAll('pre'))
+    .filter(pre => pre.scrollWidth > pre.clientWidth)
+    .map(pre => (pre.closest('[id]') || {}).id + ': ' + pre.textContent.slice(0, 60))
+})"""
+
+
+@pytest.mark.parametrize("chapter", RUN_CHAPTERS)
+def test_both_editions_carry_the_recorded_run(editions: Path, chapter: str) -> None:
+    for edition in ("html", "html-zh"):
+        page = (editions / edition / f"{chapter}.html").read_text(encoding="utf-8")
+        assert '<svg class="minigun-timeline"' in page, (edition, chapter)
+        assert "Starting minigun" in page or "Listening on" in page, (edition, chapter)
+    chinese = (editions / "html-zh" / f"{chapter}.html").read_text(encoding="utf-8")
+    assert "由本书的这次构建录制" in chinese
+
+
+WIDTHS = (1280, 800)
+
+
+def layout_problems(page: Path, width: int) -> list[str]:
+    """What does not fit in ``page`` at ``width`` px, as Chromium lays it out."""
+    layout = browser.measured(page, width, PAGE_LAYOUT)
+    where = f"{page.parent.name}/{page.name} at {width} px"
+    problems = [f"{where}: clipped listing {clip}" for clip in layout["clipped"]]
+    for run in layout["runs"]:
+        if run["hidden"] > 0:
+            problems.append(f"{where}#{run['id']}: log lines hidden: {run}")
+        if run["svgLeft"] < -1 or run["svgRight"] < -1 or run["svgWidth"] < 300:
+            problems.append(f"{where}#{run['id']}: timeline outside the column: {run}")
+        if run["labels"] <= 5:
+            problems.append(f"{where}#{run['id']}: timeline without labels: {run}")
+    return problems
+
+
+@pytest.mark.timeout(900)
+def test_every_page_fits_the_screen_in_a_browser(editions: Path) -> None:
+    """In headless Chromium at 1280 and 800 px, every page of the English edition and
+    the Chinese pages with recorded runs: no listing with its end hidden behind a
+    scroll bar (the 88-column listings once were, at 1280 px), no recorded run with
+    hidden log lines, and each timeline inside the text column with its labels."""
+    pages = sorted((editions / "html").glob("*.html"))
+    pages += [editions / "html-zh" / f"{chapter}.html" for chapter in RUN_CHAPTERS]
+    with_runs = {f"{chapter}.html" for chapter in RUN_CHAPTERS}
+    jobs = [(page, width) for page in pages for width in WIDTHS]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: two browsers at once
+        results = list(pool.map(lambda job: layout_problems(*job), jobs))
+    problems = [problem for found in results for problem in found]
+    assert not problems, "\n".join(problems)
+    for page in pages:
+        if page.name in with_runs:
+            assert '<svg class="minigun-timeline"' in page.read_text(encoding="utf-8")
+
+
+CAPTION = re.compile(r'<span class="caption-text">(.*?)</span>', re.DOTALL)
+
+
+@pytest.mark.parametrize("edition", ["html", "html-zh"])
+def test_captions_keep_their_dunder_names(editions: Path, edition: str) -> None:
+    """`minigun/__init__.py` once rendered as "minigun/**init**.py": Markdown read the
+    underscores as emphasis (book/_ext/minigun_captions.py mends it)."""
+    bold = [
+        f"{page.name}: {caption}"
+        for page in sorted((editions / edition).glob("*.html"))
+        for caption in CAPTION.findall(page.read_text(encoding="utf-8"))
+        if "<strong>" in caption
+    ]
+    assert not bold, "\n".join(bold)
+    arbiter = (editions / edition / "arbiter.html").read_text(encoding="utf-8")
+    assert "Arbiter.__init__</span>" in arbiter
+
+
+def test_diagrams_show_their_words_whole(editions: Path) -> None:
+    """Every word with an underscore or a hyphen that a diagram writes is one piece
+    of text in the drawn SVG, not words joined by a stroke."""
+    from test_book import svgbob_words
+
+    texts = []
+    for svg in (editions / "html" / "_images").glob("svgbob-*.svg"):
+        drawn = re.findall(
+            r"<text[^>]*>([^<]*)</text>", svg.read_text(encoding="utf-8")
+        )
+        texts += [html.unescape(text).replace("\xa0", " ") for text in drawn]
+    words = svgbob_words()
+    assert len(words) > 20, words
+    missing = sorted(w for w in words if not any(w in text for text in texts))
+    assert not missing, f"drawn in pieces: {missing}"
+
+
+MARKER = re.compile(r"# (?:end-)?exercise: [\w-]+")
+TAG = re.compile(r"<[^>]+>")
+
+
+@pytest.mark.parametrize("edition", ["html", "html-zh"])
+def test_the_readers_listings_show_no_exercise_markers(
+    editions: Path, edition: str
+) -> None:
+    """`# exercise: ID` comments frame the student's holes; the reader's listings show
+    the code without them (book/_ext/minigun_render.py), line numbers unchanged."""
+    marked = [
+        f"{page.name}: {found}"
+        for page in sorted((editions / edition).glob("*.html"))
+        for found in MARKER.findall(TAG.sub("", page.read_text(encoding="utf-8")))
+    ]
+    assert not marked, "\n".join(marked)
+    # Arbiter.stop's marker line is there, empty, and the next line keeps its number.
+    source = (ROOT / "minigun" / "arbiter.py").read_text().splitlines()
+    marker = source.index("        # exercise: graceful-stop") + 1  # 1-based
+    shutdown = TAG.sub("", (editions / edition / "shutdown.html").read_text("utf-8"))
+    following = source[marker].strip()
+    assert re.search(rf"\n{marker}\n{marker + 1} +{re.escape(following)}", shutdown)

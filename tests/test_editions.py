@@ -1,13 +1,14 @@
 """The three editions of the book: no answer reaches the student's.
 
-Both classroom editions are built here, strictly (``-W -n``), into a temporary folder,
-exactly as ``make html-student`` and ``make html-instructor`` build them. Then, for
-every exercise in the catalogue, the reference region's distinctive lines (those that
-appear nowhere else in the code or the book, so a hit can only be the answer) are
-searched for in every file of the student edition: the pages, the search index, and
-whatever source copies a builder might leave (``_sources``, ``_modules``). A single
-hit fails. The same lines must all be found in the instructor edition, which proves
-the search itself would have seen them.
+Both classroom editions, in English and in Chinese, are built strictly (``-W -n``),
+exactly as ``make html-student`` and ``make html-instructor`` build them, once per run
+(the ``book_edition`` fixture of ``tests/conftest.py``). Then, for every exercise in
+the catalogue, the reference region's distinctive lines (those that appear nowhere
+else in the code or the book, so a hit can only be the answer) are searched for in
+every file of the student edition: the pages, the search index, and whatever source
+copies a builder might leave (``_sources``, ``_modules``). A single hit fails. The
+same lines must all be found in the instructor edition, which proves the search
+itself would have seen them.
 
 The student editions are also held to the student kit: every numbered listing of a
 package file shows, at each number, the line the kit's file (every hole cut) has
@@ -25,9 +26,8 @@ import json
 import keyword
 import re
 import socket
-import subprocess
-import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from exercises.tool.workcopy import starter_message
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUT = Layout(ROOT)
 EXERCISES = load_catalogue(LAYOUT.catalogue)
-BUILD_TIMEOUT = 240  # seconds for one strict build on a loaded two-core machine
+BUILD_TIMEOUT = 240  # seconds for one strict build (tests/conftest.py builds them)
 SHORTEST_DISTINCTIVE = 12  # characters: shorter lines (``else:``) prove nothing
 TAG = re.compile(r"<[^>]+>")
 LINE_NUMBER = re.compile(r'<span class="linenos">[^<]*</span>')
@@ -56,50 +56,26 @@ INSTRUCTOR_ONLY = ("book/instructor", "book/syllabus.md", "book/classroom.md")
 STORY_CHAPTERS = sorted({exercise.chapter for exercise in EXERCISES})
 
 
-def build(edition: str, out: Path, *options: str) -> Path:
-    """Builds like the Makefile: the doctrees beside the pages, not inside them."""
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-t", edition, *options]
-    command += ["-d", str(out.with_name(out.name + "-doctrees"))]
-    command += ["-W", "-n", "--keep-going", "-q", "-c", ".", "book", str(out)]
-    done = subprocess.run(
-        command,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        check=False,
-    )
-    assert done.returncode == 0, (
-        f"`sphinx-build -t {edition}` exited {done.returncode}:\n{done.stderr[-3000:]}"
-    )
-    return out
+@pytest.fixture(scope="module")
+def student(book_edition: Callable[[str], Path]) -> Path:
+    """``make html-student``, built once per run (tests/conftest.py)."""
+    return book_edition("html-student")
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder the editions are built into side by side, as ``_build`` is."""
-    return tmp_path_factory.mktemp("editions")
+def instructor(book_edition: Callable[[str], Path]) -> Path:
+    return book_edition("html-instructor")
 
 
 @pytest.fixture(scope="module")
-def student(editions: Path) -> Path:
-    return build("student", editions / "html-student")
-
-
-@pytest.fixture(scope="module")
-def instructor(editions: Path) -> Path:
-    return build("instructor", editions / "html-instructor")
-
-
-@pytest.fixture(scope="module")
-def chinese_student(editions: Path) -> Path:
+def chinese_student(book_edition: Callable[[str], Path]) -> Path:
     """``make html-zh-student``: the same edition, with the Chinese catalogs."""
-    return build("student", editions / "html-zh-student", "-D", "language=zh_CN")
+    return book_edition("html-zh-student")
 
 
 @pytest.fixture(scope="module")
-def chinese_instructor(editions: Path) -> Path:
-    return build("instructor", editions / "html-zh-instructor", "-D", "language=zh_CN")
+def chinese_instructor(book_edition: Callable[[str], Path]) -> Path:
+    return book_edition("html-zh-instructor")
 
 
 def visible_text(path: Path) -> str:

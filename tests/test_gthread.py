@@ -32,16 +32,19 @@ class QuietLog:
 
 
 class StaticApp:
-    """A WSGI app that answers ``path:pid`` and sleeps on ``/slow``."""
+    """A WSGI app that answers ``path:pid`` and sleeps on ``/slow``; ``slow_started``
+    tells a test that a slow request is in the app's hands."""
 
     def __init__(self, slow_seconds: float = 0.0) -> None:
         self.slow_seconds = slow_seconds
+        self.slow_started = threading.Event()
 
     def wsgi(self):
         return self
 
     def __call__(self, environ, start_response):
         if environ["PATH_INFO"] == "/slow":
+            self.slow_started.set()
             time.sleep(self.slow_seconds)
         body = environ["PATH_INFO"].encode()
         start_response("200 OK", [("Content-Length", str(len(body)))])
@@ -101,6 +104,14 @@ class Client:
 
 def connect(port: int) -> Client:
     return Client(port)
+
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not after {timeout} s"
+        time.sleep(0.05)
 
 
 def read_response(client: Client) -> bytes:
@@ -175,20 +186,26 @@ def test_a_graceful_stop_lets_the_request_in_flight_finish():
     app = StaticApp(slow_seconds=0.5)
     with running_worker(app, keepalive=5) as (worker, port), connect(port) as client:
         client.sendall(GET % b"slow")
-        time.sleep(0.2)
+        assert app.slow_started.wait(5), "the request never reached the app"
         worker.handle_exit(signal.SIGTERM, None)
         assert read_response(client).endswith(b"/slow")
 
 
 def test_the_heartbeat_stops_while_a_request_is_stuck():
-    app = StaticApp(slow_seconds=2.5)
+    app = StaticApp(slow_seconds=3.5)
     with running_worker(app, timeout=1) as (worker, port), connect(port) as client:
         client.sendall(GET % b"slow")
-        time.sleep(2.0)  # the request has outlived the timeout by a second
-        assert time.time() - worker.tmp.last_update() > 0.9
+        assert app.slow_started.wait(5), "the request never reached the app"
+
+        def silence() -> float:
+            return time.time() - worker.tmp.last_update()
+
+        # The loop beats until the request has been in the app for the timeout (1 s),
+        # then falls silent; a loop that kept beating would never be silent this
+        # long, and the app sleeps on past the wait's own deadline.
+        wait_until(lambda: silence() > 0.9, 3.0, "the heartbeat never stopped")
         assert read_response(client).endswith(b"/slow")
-        time.sleep(0.7)  # the loop beats again once nothing is stuck
-        assert time.time() - worker.tmp.last_update() < 0.9
+        wait_until(lambda: silence() < 0.9, 5, "the loop never beat again")
 
 
 def test_max_requests_ends_the_loop():
@@ -197,10 +214,7 @@ def test_max_requests_ends_the_loop():
             with connect(port) as client:
                 client.sendall(GET % path)
                 read_response(client)
-        deadline = time.monotonic() + 5
-        while worker.alive and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not worker.alive
+        wait_until(lambda: not worker.alive, 5, "the loop still runs")
         assert worker.requests_served == 2
 
 

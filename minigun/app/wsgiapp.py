@@ -18,10 +18,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from minigun import util
-from minigun.app import pasterapp
 from minigun.app.base import Application
 from minigun.config import key_value_pairs
 from minigun.errors import AppImportError, ConfigError
@@ -56,6 +56,7 @@ class WSGIApplication(Application):
 
     def init_paste(self, uri: str, raw_global_conf: list[str]) -> Mapping[str, object]:
         """``--paste site.ini[#name]``: check the file and PasteDeploy, now."""
+        pasterapp = _pasterapp()
         path, _name = pasterapp.split_uri(uri)
         pasterapp.require_pastedeploy()
         self.app_uri = uri
@@ -83,6 +84,7 @@ class WSGIApplication(Application):
         """Build the app the ini file describes (PasteDeploy's ``loadapp``)."""
         assert self.cfg.paste is not None
         self.chdir()
+        pasterapp = _pasterapp()
         path, name = pasterapp.split_uri(self.cfg.paste)
         return pasterapp.load_pasteapp(path, name, self.cfg.paste_global_conf)
 
@@ -90,6 +92,15 @@ class WSGIApplication(Application):
         if self.cfg.paste is not None:
             return self.load_pasteapp()
         return self.load_wsgiapp()
+
+
+def _pasterapp() -> ModuleType:
+    """:mod:`minigun.app.pasterapp`, imported on the paste path only: it brings
+    ``configparser``, which a ``MODULE:VARIABLE`` server never uses, into the master
+    and so into every worker."""
+    from minigun.app import pasterapp  # noqa: PLC0415
+
+    return pasterapp
 
 
 def run(prog: str | None = None) -> None:
