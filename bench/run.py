@@ -8,9 +8,11 @@ Usage (``make bench`` runs it)::
 It installs gunicorn into its own virtualenv (``bench/.venv``) and minigun's
 dependencies into another (``bench/.venv-minigun``: minigun itself runs from the
 checkout, compiled to bytecode as pip would compile an installed copy). Then for
-each worker set-up (sync with 2 workers; gthread with 2 workers of 4 threads) and
-each application (``hello``; ``sleep50``, which sleeps 50 ms) it starts both servers
-on 127.0.0.1 and loads them in turns, minigun then gunicorn, round after round: the
+each worker set-up (sync with 2 workers; gthread with 2 workers of 4 threads; asgi
+with 2 workers, minigun's beside gunicorn's own ASGI worker) and each application
+(``hello``; ``sleep50``, which sleeps 50 ms; their ASGI twins for asgi) it starts
+both servers on 127.0.0.1 and loads them in turns, minigun then gunicorn, round
+after round: the
 machine is shared, and interleaving keeps the ratio fair when its load changes.
 With ``hello`` a third server takes its turns too: ``bench/ceiling.py``, the
 smallest pre-fork server Python can be, so the table says how close each comes to
@@ -80,8 +82,12 @@ SETUPS = {
         "--threads",
         "4",
     ),
+    "asgi, 2 workers": ("--workers", "2", "--worker-class", "asgi"),
 }
 APPS = {"hello": "bench.apps:hello", "sleep 50 ms": "bench.apps:sleep50"}
+# The same two applications in ASGI, for the asgi set-up: minigun's worker beside
+# gunicorn's own (``gunicorn -k asgi``, gunicorn >= 24).
+ASGI_APPS = {"hello": "bench.apps:asgi_hello", "sleep 50 ms": "bench.apps:asgi_sleep50"}
 # The rows under load: 2,000 kept-alive clients on 2 x 8 threads, and how 20
 # kept-alive clients of the 50 ms app spread over 2 x 4 threads (ideal: 8 threads
 # x 20 requests/s = 160 requests/s).
@@ -339,11 +345,13 @@ def measure_startups(setup, options, pythons, logdir) -> dict[str, Started]:
     One start is a poor sample on a shared machine; the median of several, taken in
     turns like the load rounds, is what the table shows.
     """
-    names = SERVERS if options.no_ceiling else (*SERVERS, CEILING)
+    hello = apps_for(setup)["hello"]
+    no_ceiling = options.no_ceiling or hello != APPS["hello"]  # the ceiling is WSGI
+    names = SERVERS if no_ceiling else (*SERVERS, CEILING)
     started = {name: Started([], []) for name in names}
     for _ in range(options.rounds):
         for name in names:
-            with running(name, pythons[name], setup, APPS["hello"], logdir) as server:
+            with running(name, pythons[name], setup, hello, logdir) as server:
                 wait_for_workers(server, setup)
                 started[name].seconds.append(server.startup)
                 started[name].rss_mib.append(rss_per_worker_mib(server))
@@ -387,11 +395,17 @@ def measure_spread(options, pythons, logdir) -> dict[str, Measured]:
     return measure_plan(SPREAD_SETUP, APPS["sleep 50 ms"], plan, pythons, logdir)
 
 
+def apps_for(setup: tuple[str, ...]) -> dict[str, str]:
+    """The applications a set-up serves: WSGI, or ASGI for the asgi worker."""
+    return ASGI_APPS if "asgi" in setup else APPS
+
+
 def measure_hup(setup, options, pythons, logdir) -> dict[str, int]:
     """Requests lost while the master reloads its workers (HUP) under load."""
     lost = {}
+    hello = apps_for(setup)["hello"]
     for name in SERVERS:
-        with running(name, pythons[name], setup, APPS["hello"], logdir) as server:
+        with running(name, pythons[name], setup, hello, logdir) as server:
             lost[name] = hup_under_load(server, options)
     return lost
 
@@ -629,7 +643,7 @@ def measure_standard(options, pythons, logdir) -> tuple[dict, dict, dict, dict]:
     results, startups, memory, hup = {}, {}, {}, {}
     for label in options.setup or SETUPS:
         setup = SETUPS[label]
-        for app_label, app in APPS.items():
+        for app_label, app in apps_for(setup).items():
             print(f"measuring {label}, {app_label} ...", file=sys.stderr)
             results[label, app_label] = measure_pair(
                 setup, app, options, pythons, logdir

@@ -19,7 +19,7 @@ says what was called, what was expected and what happened.
 - :func:`never_retire` keeps the workers a test builds from drawing their request
   limit, which is exercise 10's hole.
 - :func:`trust_no_proxy` answers "no" for every peer a request asks about, which
-  is exercise 23's question.
+  is exercise 24's question.
 - :func:`settings` makes a real ``Config`` holding the values a test names, and
   :class:`SettingsAsGiven` stands in for ``Config.set`` in the tests of code that
   calls it. ``Config.set`` is exercise 6: every other exercise's tests must run
@@ -308,7 +308,7 @@ def trust_no_proxy(monkeypatch: Any) -> None:
     """No TCP peer is a trusted proxy in this test.
 
     Every request asks, as it is built, whether its peer may set the forwarded
-    headers: ``minigun.http.proxy.host_allowed``, exercise 23. The tests of the
+    headers: ``minigun.http.proxy.host_allowed``, exercise 24. The tests of the
     other exercises parse requests while it may still be a hole.
     """
     from minigun.http import proxy  # the copy under test

@@ -126,6 +126,8 @@ warning (it was probably written for gunicorn), not silence and not a failure.""
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 HEADER_MAP_CHOICES = ("drop", "refuse", "dangerous")
+ASGI_LOOPS = ("auto", "asyncio", "uvloop")
+ASGI_LIFESPAN_MODES = ("auto", "on", "off")
 ONE_GIBIBYTE = 1024**3
 TYPO_SIMILARITY = 0.8
 """How close (difflib's ratio, 0 to 1) a config-file name must be to a setting's name
@@ -456,9 +458,10 @@ SETTINGS: list[Setting] = [
     Setting(
         "worker_class",
         WORKER_PROCESSES,
-        "The worker type: sync, gthread, or a dotted class path.",
+        "The worker type: sync, gthread, asgi, or a dotted class path.",
         "``sync`` handles one request at a time; ``gthread`` runs a thread pool "
-        "per worker. ``sync`` with threads > 1 becomes ``gthread``, as in gunicorn. "
+        "per worker; ``asgi`` serves an ASGI application from an event loop. "
+        "``sync`` with threads > 1 becomes ``gthread``, as in gunicorn. "
         "gunicorn's eventlet, gevent and tornado workers are not available.",
         validator=validate_worker_class,
         default="sync",
@@ -538,6 +541,43 @@ SETTINGS: list[Setting] = [
         default=2,
         cli=("--keep-alive",),
         meta="INT",
+    ),
+    Setting(
+        "asgi_loop",
+        WORKER_PROCESSES,
+        "The event loop of the asgi worker: auto, asyncio or uvloop.",
+        "``auto`` uses uvloop if it is installed, else asyncio's own loop; "
+        "``uvloop`` without uvloop installed is a boot error. uvloop is never a "
+        "requirement.",
+        validator=validate_choice(ASGI_LOOPS),
+        default="auto",
+        cli=("--asgi-loop",),
+        meta="STRING",
+    ),
+    Setting(
+        "asgi_lifespan",
+        WORKER_PROCESSES,
+        "The ASGI lifespan protocol: auto, on or off.",
+        "``on``: the application's startup must succeed, or the worker exits with "
+        "a boot error and the master halts. ``auto``: the same, but an application "
+        "that does not speak lifespan (it raises at once) is served anyway. "
+        "``off``: no lifespan events.",
+        validator=validate_choice(ASGI_LIFESPAN_MODES),
+        default="auto",
+        cli=("--asgi-lifespan",),
+        meta="STRING",
+    ),
+    Setting(
+        "root_path",
+        WORKER_PROCESSES,
+        "The ASGI root_path: the prefix the application is mounted under.",
+        "For an application behind a proxy that strips a path prefix: the asgi "
+        "worker puts it in the scope's ``root_path`` and before its ``path``. "
+        "Empty: ``SCRIPT_NAME`` (the environment, or a trusted proxy's header).",
+        validator=validate_string,
+        default="",
+        cli=("--root-path",),
+        meta="STRING",
     ),
     Setting(
         "abort_grace",
@@ -1443,9 +1483,14 @@ class Config:
         value = self.values["worker_class"]
         uri = value if isinstance(value, type) else self.worker_class_str
         try:
-            return util.load_class(uri)
+            worker_class = util.load_class(uri)
         except ImportError as error:
             raise ConfigError(f"Invalid value for worker_class: {error}") from None
+        # A gunicorn worker class (uvicorn-worker's) runs behind a shim; imported
+        # here: the workers import this module.
+        from minigun.workers.gunicorn_compat import adapt  # noqa: PLC0415
+
+        return adapt(worker_class)
 
     @property
     def logger_class(self) -> type:

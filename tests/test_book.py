@@ -593,7 +593,7 @@ def story_chapters() -> list[str]:
 
 def test_every_story_chapter_has_exercises_and_instructor_notes() -> None:
     chapters = story_chapters()
-    assert len(chapters) == 17, f"the story lists {len(chapters)} chapters: {chapters}"
+    assert len(chapters) == 18, f"the story lists {len(chapters)} chapters: {chapters}"
     named = catalogue_chapters()
     for chapter in chapters:
         assert chapter in named, f"chapter {chapter!r} has no exercise in the catalogue"

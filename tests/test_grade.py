@@ -45,7 +45,7 @@ def pytest_runtest_makereport(item, call):
     outcome.get_result().outcome = "passed"
 """
 
-# An answer of their own to exercise 23: a loop, not the reference's any(...).
+# An answer of their own to exercise 24: a loop, not the reference's any(...).
 OWN_ANSWER = """\
 if "*" in allowed:
     return True
@@ -198,7 +198,7 @@ def test_a_full_solution_earns_every_point_with_its_commit_and_hints(
     assert (alice["points"], alice["out of"]) == (str(total), str(total)), alice
     assert alice["commit"] == git(classroom / "alice", "rev-parse", "HEAD"), alice
     assert alice["hints 12-request-line"] == "2", alice
-    assert alice["hints 23-trusted-proxy"] == "0", alice
+    assert alice["hints 24-trusted-proxy"] == "0", alice
     assert alice["first failure 12-request-line"] == "", alice
     results = book["alice"]["request-line"]["results"]
     hidden = [r["name"] for r in results if r["hidden"]]
@@ -231,7 +231,7 @@ def test_a_conftest_hook_in_the_submission_changes_nothing(rows, book, classroom
 def test_broken_submissions_score_zero_and_say_why(rows, book):
     carol = rows["carol"]
     assert carol["points"] == "0", carol
-    assert "no minigun/ package" in carol["first failure 23-trusted-proxy"], carol
+    assert "no minigun/ package" in carol["first failure 24-trusted-proxy"], carol
     dave = book["dave"]
     assert dave["points"] == 0, dave
     assert dave["trusted-proxy"]["status"] == "error", dave
@@ -254,7 +254,7 @@ def test_junit_has_a_suite_per_exercise_and_a_case_per_test(graded, book):
     ]
     alice = ElementTree.parse(output / "junit" / "alice.xml").getroot()
     suites = {suite.get("name"): suite for suite in alice.iter("testsuite")}
-    assert sorted(suites) == ["12-request-line", "23-trusted-proxy"], suites
+    assert sorted(suites) == ["12-request-line", "24-trusted-proxy"], suites
     cases = suites["12-request-line"].findall("testcase")
     assert len(cases) == len(book["alice"]["request-line"]["results"]), cases
     assert any(c.get("classname") == "12-request-line.hidden" for c in cases)

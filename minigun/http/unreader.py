@@ -70,6 +70,23 @@ class Unreader:
         """
         self.deadline, self.idle_timeout = deadline, idle_timeout
 
+    def time_to_wait(self) -> float | None:
+        """Seconds the next ``recv`` may wait; ``None`` for as long as it takes."""
+        if self.deadline is None:
+            return self.idle_timeout
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise RequestTimeout(HEAD_TOO_SLOW)
+        if self.idle_timeout is not None:
+            return min(remaining, self.idle_timeout)
+        return remaining
+
+    def timeout_detail(self, waited: float) -> str:
+        """What the 408 says: which of the two clocks ran out."""
+        if self.deadline is None or waited == self.idle_timeout:
+            return f"no body bytes for {waited:.1f}s"
+        return HEAD_TOO_SLOW
+
     def read(self, size: int | None = None) -> bytes:
         """Return at most ``size`` bytes (any amount if ``None``); ``b""`` at the end.
 
@@ -175,23 +192,6 @@ class SocketUnreader(Unreader):
             raise RequestTimeout(self.timeout_detail(wait)) from None
         finally:
             self.sock.settimeout(previous)
-
-    def time_to_wait(self) -> float | None:
-        """Seconds the next ``recv`` may wait; ``None`` for as long as it takes."""
-        if self.deadline is None:
-            return self.idle_timeout
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise RequestTimeout(HEAD_TOO_SLOW)
-        if self.idle_timeout is not None:
-            return min(remaining, self.idle_timeout)
-        return remaining
-
-    def timeout_detail(self, waited: float) -> str:
-        """What the 408 says: which of the two clocks ran out."""
-        if self.deadline is None or waited == self.idle_timeout:
-            return f"no body bytes for {waited:.1f}s"
-        return HEAD_TOO_SLOW
 
 
 class IterUnreader(Unreader):

@@ -11,5 +11,6 @@ from collections.abc import Mapping
 SUPPORTED_WORKERS: Mapping[str, str] = {
     "sync": "minigun.workers.sync.SyncWorker",
     "gthread": "minigun.workers.gthread.ThreadWorker",
+    "asgi": "minigun.workers.asgi.ASGIWorker",
 }
 """Short worker-class names and the classes they stand for."""

@@ -1,4 +1,4 @@
-"""Exercise 23: which peers may speak for the client (``forwarded_allow_ips``)."""
+"""Exercise 24: which peers may speak for the client (``forwarded_allow_ips``)."""
 
 from pathlib import Path
 
