@@ -186,7 +186,10 @@ class Arbiter:
         if self.log.cfg is not self.cfg:  # a new config: rebuild the logs from it
             self.log.setup(self.cfg)
         self.worker_class: type[Worker] = self.cfg.worker_class
-        self.worker_class.check_config(self.cfg, self.log)
+        # A worker class written for gunicorn (uvicorn's) may lack the hook
+        check_config = getattr(self.worker_class, "check_config", None)
+        if check_config is not None:
+            check_config(self.cfg, self.log)
         self.timeout = self.cfg.timeout
         self.proc_name = self.cfg.proc_name
         # raw_env in the master's own environment, before a preloaded app reads it
