@@ -72,22 +72,22 @@ class RecordingLog:
     def record(self, level: str, msg: str, args: tuple[object, ...]) -> None:
         self.lines.append((level, msg % args if args else msg))
 
-    def critical(self, msg: str, *args: object) -> None:
+    def critical(self, msg: str, *args: object, extra: object = None) -> None:
         self.record("critical", msg, args)
 
-    def error(self, msg: str, *args: object) -> None:
+    def error(self, msg: str, *args: object, extra: object = None) -> None:
         self.record("error", msg, args)
 
-    def warning(self, msg: str, *args: object) -> None:
+    def warning(self, msg: str, *args: object, extra: object = None) -> None:
         self.record("warning", msg, args)
 
-    def info(self, msg: str, *args: object) -> None:
+    def info(self, msg: str, *args: object, extra: object = None) -> None:
         self.record("info", msg, args)
 
-    def debug(self, msg: str, *args: object) -> None:
+    def debug(self, msg: str, *args: object, extra: object = None) -> None:
         self.record("debug", msg, args)
 
-    def exception(self, msg: str, *args: object) -> None:
+    def exception(self, msg: str, *args: object, extra: object = None) -> None:
         self.record("exception", msg, args)
         raise  # noqa: PLE0704  (re-raises the exception being handled by the caller)
 

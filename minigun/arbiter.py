@@ -135,7 +135,7 @@ class Arbiter:
 
     def __init__(self, app: BaseApplication) -> None:
         self.pid = os.getpid()
-        self.log = Logger(app.cfg)
+        self.log: Logger = app.cfg.logger_class(app.cfg)
         self.workers: dict[int, WorkerRecord] = {}  # pid to the master's record
         self.listeners: list[sock.BaseSocket] = []
         self.pidfile: Pidfile | None = None
@@ -148,6 +148,7 @@ class Arbiter:
         self.previous_cfg: Config | None = None  # the config before the last HUP
         self.stopping = False
         self.num_workers = 0  # how many current-generation workers to keep alive
+        self.reported_worker_count: int | None = None  # the last "N workers" logged
         self.reexec_pid = 0  # the new master we forked on USR2
         self.master_pid = 0  # our old master, if we are the new one of a USR2
         self.master_name = "Master"
@@ -185,6 +186,10 @@ class Arbiter:
         if self.log.cfg is not self.cfg:  # a new config: rebuild the logs from it
             self.log.setup(self.cfg)
         self.worker_class: type[Worker] = self.cfg.worker_class
+        # A worker class written for gunicorn (uvicorn's) may lack the hook
+        check_config = getattr(self.worker_class, "check_config", None)
+        if check_config is not None:
+            check_config(self.cfg, self.log)
         self.timeout = self.cfg.timeout
         self.proc_name = self.cfg.proc_name
         # raw_env in the master's own environment, before a preloaded app reads it
@@ -566,6 +571,17 @@ class Arbiter:
             self.retire_worker(record)
         # end-exercise: manage-workers
         self.retire_old_generation()
+        self.report_worker_count()
+
+    def report_worker_count(self) -> None:
+        """Log the number of worker processes when it changes, with the
+        ``gunicorn.workers`` gauge in ``extra`` for an instrumenting logger."""
+        count = len(self.workers)
+        if count == self.reported_worker_count:
+            return
+        self.reported_worker_count = count
+        gauge = {"metric": "gunicorn.workers", "value": count, "mtype": "gauge"}
+        self.log.debug("%d workers", count, extra=gauge)
 
     def active_workers(self, generation: int) -> list[WorkerRecord]:
         """The workers of ``generation`` not yet asked to leave, oldest first."""

@@ -53,6 +53,7 @@ from minigun.validators import (
     validate_cert_reqs,
     validate_chdir,
     validate_choice,
+    validate_class,
     validate_comma_list,
     validate_dict,
     validate_existing_file,
@@ -67,8 +68,10 @@ from minigun.validators import (
     validate_raw_env,
     validate_seconds,
     validate_sendfile,
+    validate_statsd_address,
     validate_string,
     validate_string_list,
+    validate_syslog_address,
     validate_umask,
     validate_user,
     validate_worker_class,
@@ -110,20 +113,11 @@ SECTIONS = (
 
 GUNICORN_ONLY_SETTINGS = frozenset(
     {
-        "disable_redirect_access_to_syslog",
-        "dogstatsd_tags",
         "enable_backlog_metric",
         "initgroups",
-        "logger_class",
         "reload_engine",
         "spew",
         "ssl_version",
-        "statsd_host",
-        "statsd_prefix",
-        "syslog",
-        "syslog_addr",
-        "syslog_facility",
-        "syslog_prefix",
         "tmp_upload_dir",
     }
 )
@@ -145,6 +139,21 @@ SOURCES_EPILOG = (
     "and WEB_CONCURRENCY), the config file (-c, else ./minigun.conf.py), "
     "$MINIGUN_CMD_ARGS, then this command line."
 )
+
+DEFAULT_LOGGER_CLASS = "minigun.glogging.Logger"
+STATSD_LOGGER_CLASS = "minigun.instrument.statsd.Statsd"
+LOGGER_CLASSES = {
+    "simple": DEFAULT_LOGGER_CLASS,
+    "gunicorn.glogging.Logger": DEFAULT_LOGGER_CLASS,
+    "gunicorn.instrument.statsd.Statsd": STATSD_LOGGER_CLASS,
+}
+"""logger_class's short names, and gunicorn's own classes mapped to minigun's."""
+SYSLOG_FACILITIES = (
+    "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news",
+    "security", "syslog", "user", "uucp",
+    *(f"local{n}" for n in range(8)),
+)  # fmt: skip
+"""The facility names logging.handlers.SysLogHandler knows (its facility_names)."""
 
 DEFAULT_HOST = "127.0.0.1"
 ALL_INTERFACES = "0.0.0.0"
@@ -1097,6 +1106,106 @@ SETTINGS: list[Setting] = [
         action="store_true",
     ),
     Setting(
+        "logger_class",
+        LOGGING,
+        "The logger: a dotted path to a Logger subclass.",
+        "``minigun.glogging.Logger`` (also ``simple``) unless set; with "
+        "statsd_host set, the default becomes ``minigun.instrument.statsd.Statsd``. "
+        "A config written for gunicorn that names ``gunicorn.glogging.Logger`` or "
+        "``gunicorn.instrument.statsd.Statsd`` gets minigun's class of that role. "
+        "A class with an ``install()`` class method has it called when loaded.",
+        validator=validate_class,
+        default=DEFAULT_LOGGER_CLASS,
+        cli=("--logger-class",),
+        meta="STRING",
+    ),
+    Setting(
+        "syslog",
+        LOGGING,
+        "Send the error log (and the access log) to syslog too.",
+        "Through the standard library's SysLogHandler, to syslog_addr. Each "
+        "line starts with ``minigun.PREFIX.error:`` or ``minigun.PREFIX.access:``, "
+        "then the pid in brackets.",
+        validator=validate_bool,
+        default=False,
+        cli=("--log-syslog",),
+        action="store_true",
+    ),
+    Setting(
+        "syslog_addr",
+        LOGGING,
+        "Where syslog is: udp://HOST:PORT, tcp://HOST:PORT or unix://PATH.",
+        "The port defaults to 514. A Unix socket path may end in ``#dgram`` or "
+        "``#stream`` to choose the socket type; without it, both are tried.",
+        validator=validate_syslog_address,
+        default="udp://localhost:514",
+        cli=("--log-syslog-to",),
+        meta="SYSLOG_ADDR",
+    ),
+    Setting(
+        "syslog_prefix",
+        LOGGING,
+        "The program name in syslog lines (default: the process name).",
+        "The lines are tagged ``minigun.PREFIX.error`` and ``minigun.PREFIX.access``; "
+        "without a prefix, PREFIX is proc_name with ``:`` turned into ``.``.",
+        validator=validate_string,
+        cli=("--log-syslog-prefix",),
+        meta="SYSLOG_PREFIX",
+    ),
+    Setting(
+        "syslog_facility",
+        LOGGING,
+        "The syslog facility: user, daemon, local0 ... local7, and so on.",
+        "Any name the standard library's SysLogHandler knows.",
+        validator=validate_choice(SYSLOG_FACILITIES),
+        default="user",
+        cli=("--log-syslog-facility",),
+        meta="SYSLOG_FACILITY",
+    ),
+    Setting(
+        "disable_redirect_access_to_syslog",
+        LOGGING,
+        "With syslog, keep the access log out of it.",
+        "By default the access log goes to syslog too (even with no accesslog).",
+        validator=validate_bool,
+        default=False,
+        cli=("--disable-redirect-access-to-syslog",),
+        action="store_true",
+    ),
+    Setting(
+        "statsd_host",
+        LOGGING,
+        "Send metrics to this statsd server: HOST:PORT or unix:PATH.",
+        "Switches the default logger_class to the statsd one, which sends, over "
+        "UDP (or a Unix datagram socket), a counter per request, the request's "
+        "duration in milliseconds, a counter per status code, the number of "
+        "workers, and a counter per warning, error, exception and critical line. "
+        "The port defaults to 8125.",
+        validator=validate_statsd_address,
+        cli=("--statsd-host",),
+        meta="STATSD_ADDR",
+    ),
+    Setting(
+        "statsd_prefix",
+        LOGGING,
+        "A prefix for every statsd metric name (a dot is added).",
+        "``myapp`` turns ``gunicorn.requests`` into ``myapp.gunicorn.requests``.",
+        validator=validate_string,
+        default="",
+        cli=("--statsd-prefix",),
+        meta="STATSD_PREFIX",
+    ),
+    Setting(
+        "dogstatsd_tags",
+        LOGGING,
+        "Tags added to every metric, for DogStatsD: a comma-separated list.",
+        "For example ``env:prod,app:shop``; sent after ``|#``.",
+        validator=validate_string,
+        default="",
+        cli=("--dogstatsd-tags",),
+        meta="DOGSTATSD_TAGS",
+    ),
+    Setting(
         "enable_stdio_inheritance",
         LOGGING,
         "Keep stdout and stderr when daemonizing.",
@@ -1382,6 +1491,27 @@ class Config:
         from minigun.workers.gunicorn_compat import adapt  # noqa: PLC0415
 
         return adapt(worker_class)
+
+    @property
+    def logger_class(self) -> type:
+        """The logger class, imported now; the statsd one when statsd_host is set
+        and logger_class was left at its default (gunicorn's rule).
+
+        Raises:
+            ConfigError: naming the class that cannot be loaded.
+        """
+        value = self.values["logger_class"]
+        path = value if isinstance(value, type) else LOGGER_CLASSES.get(value, value)
+        if path == DEFAULT_LOGGER_CLASS and self.values["statsd_host"]:
+            path = STATSD_LOGGER_CLASS
+        try:
+            logger_class = util.load_class(path, DEFAULT_LOGGER_CLASS, LOGGER_CLASSES)
+        except ImportError as error:
+            raise ConfigError(f"Invalid value for logger_class: {error}") from None
+        install = getattr(logger_class, "install", None)
+        if callable(install):
+            install()
+        return logger_class
 
     @property
     def proc_name(self) -> str:

@@ -24,6 +24,15 @@ Rules of this module:
   of minigun's own set-up, in the master; the workers it forks inherit the result. A
   configuration written for gunicorn names ``gunicorn.error`` and ``gunicorn.access``:
   it is applied as it is, and a warning says which names to change.
+- With ``syslog`` set, both logs also go to syslog through the standard library's
+  :class:`~logging.handlers.SysLogHandler` (the access log too, unless
+  ``disable_redirect_access_to_syslog``), each line tagged
+  ``minigun.PREFIX.error:`` or ``minigun.PREFIX.access:`` and the pid.
+- The class is a setting (``logger_class``): a subclass may override any method
+  here. Every error-log method takes an ``extra`` mapping, passed to
+  :mod:`logging`; the master reports its number of workers through it
+  (``extra={"metric": ..., "value": ..., "mtype": "gauge"}``), which
+  :mod:`minigun.instrument.statsd` turns into a metric, as gunicorn's does.
 - :meth:`Logger.reopen_files` closes and reopens every log file by name, so that
   ``logrotate`` can move a file away and send ``SIGUSR1``.
 """
@@ -42,6 +51,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from minigun import util
 from minigun.config import Config
 from minigun.errors import ConfigError
 
@@ -64,6 +74,9 @@ ERROR_LOGGER = "minigun.error"
 ACCESS_LOGGER = "minigun.access"
 GUNICORN_LOGGERS = {"gunicorn.error": ERROR_LOGGER, "gunicorn.access": ACCESS_LOGGER}
 DICT_CONFIG_DEFAULTS = {"version": 1, "disable_existing_loggers": False}
+SYSLOG_LINE_FORMAT = "[%(process)d] %(message)s"
+Extra = Mapping[str, object] | None
+"""The ``extra`` of a log call: values for the record (and for a metric)."""
 
 
 class _LocalTimeFormatter(logging.Formatter):
@@ -149,6 +162,10 @@ class Logger:
             self.access_log.handlers[0].setFormatter(logging.Formatter("%(message)s"))
         else:
             _remove_handlers(self.access_log)
+        if cfg.syslog:
+            _add_syslog_handler(self.error_log, cfg, "error")
+            if not cfg.disable_redirect_access_to_syslog:
+                _add_syslog_handler(self.access_log, cfg, "access")
         if cfg.capture_output and cfg.errorlog not in (None, STDERR_NAME):
             self._capture_output()
         self.apply_logconfig(cfg)
@@ -243,23 +260,23 @@ class Logger:
 
     # The error log: the usual levels, all with lazy %-formatting.
 
-    def critical(self, msg: str, *args: object) -> None:
-        self.error_log.critical(msg, *args)
+    def critical(self, msg: str, *args: object, extra: Extra = None) -> None:
+        self.error_log.critical(msg, *args, extra=extra)
 
-    def error(self, msg: str, *args: object) -> None:
-        self.error_log.error(msg, *args)
+    def error(self, msg: str, *args: object, extra: Extra = None) -> None:
+        self.error_log.error(msg, *args, extra=extra)
 
-    def warning(self, msg: str, *args: object) -> None:
-        self.error_log.warning(msg, *args)
+    def warning(self, msg: str, *args: object, extra: Extra = None) -> None:
+        self.error_log.warning(msg, *args, extra=extra)
 
-    def info(self, msg: str, *args: object) -> None:
-        self.error_log.info(msg, *args)
+    def info(self, msg: str, *args: object, extra: Extra = None) -> None:
+        self.error_log.info(msg, *args, extra=extra)
 
-    def debug(self, msg: str, *args: object) -> None:
-        self.error_log.debug(msg, *args)
+    def debug(self, msg: str, *args: object, extra: Extra = None) -> None:
+        self.error_log.debug(msg, *args, extra=extra)
 
-    def exception(self, msg: str, *args: object) -> None:
-        self.error_log.exception(msg, *args)
+    def exception(self, msg: str, *args: object, extra: Extra = None) -> None:
+        self.error_log.exception(msg, *args, extra=extra)
 
     # The access log.
 
@@ -390,11 +407,29 @@ def _replace_handler(log: logging.Logger, target: str, std_stream: TextIO) -> No
     log.addHandler(handler)
 
 
+def _add_syslog_handler(log: logging.Logger, cfg: Config, name: str) -> None:
+    """Send ``log`` to syslog too, each line tagged with the program and the pid
+    (``minigun.PREFIX.NAME: [1234] ...``), as gunicorn tags its own."""
+    import logging.handlers  # noqa: PLC0415 (why: only with syslog; see apply_logconfig)
+
+    socktype, address = util.parse_syslog_address(cfg.syslog_addr)
+    if isinstance(address, str) and not os.path.exists(address):
+        # SysLogHandler would try again at every line, and print a traceback each time
+        raise ConfigError(f"Invalid value for syslog_addr: no socket at {address}")
+    facility = logging.handlers.SysLogHandler.facility_names[cfg.syslog_facility]
+    handler = logging.handlers.SysLogHandler(address, facility, socktype)
+    prefix = cfg.syslog_prefix or cfg.proc_name.replace(":", ".")
+    tag = f"minigun.{prefix}.{name}".replace("%", "%%")
+    handler.setFormatter(logging.Formatter(f"{tag}: {SYSLOG_LINE_FORMAT}"))
+    log.addHandler(handler)
+
+
 def _remove_handlers(log: logging.Logger) -> None:
+    """Remove and close every handler: a file or a syslog socket is released; a
+    stream handler's close leaves its stream (stdout, stderr) open."""
     for handler in list(log.handlers):
         log.removeHandler(handler)
-        if isinstance(handler, logging.FileHandler):
-            handler.close()
+        handler.close()
 
 
 def _reopen(handler: logging.FileHandler) -> None:

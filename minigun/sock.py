@@ -179,6 +179,44 @@ def create_sockets(
     ]
 
 
+def worker_listeners(cfg: Config, inherited: list[BaseSocket]) -> list[BaseSocket]:
+    """A forked worker's listeners: with ``reuse_port``, a socket of its own on each
+    TCP address, beside the ones inherited from the master.
+
+    Sockets bound with ``SO_REUSEPORT`` to one address form a group, and the kernel
+    hands each new connection to one of them by a hash of the client's address, so
+    the workers share the load evenly instead of racing in ``accept``. The master's
+    socket stays in the group (it holds the address, and a USR2 passes it on), so
+    the worker accepts on it too: a listening socket nobody accepts on would still
+    get its share of connections, and leave those clients waiting. A Unix socket
+    has no such group, and an inherited socket without ``SO_REUSEPORT`` (systemd
+    without ``ReusePort=``) admits no other: those are shared, as without the
+    setting.
+
+    Raises:
+        OSError: the worker cannot bind (the worker fails to boot).
+    """
+    if not cfg.reuse_port:
+        return inherited
+    own = [
+        type(listener)(_host_and_port(listener), cfg)
+        for listener in inherited
+        if isinstance(listener, TCPSocket) and _reuses_port(listener)
+    ]
+    return own + inherited
+
+
+def _reuses_port(listener: BaseSocket) -> bool:
+    return bool(listener.sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT))
+
+
+def _host_and_port(listener: BaseSocket) -> tuple[str, int]:
+    """The address the listener is bound to: its port, even when the bind said 0."""
+    address = listener.getsockname()
+    assert isinstance(address, tuple)  # a TCP listener: (host, port[, flow, scope])
+    return str(address[0]), int(address[1])
+
+
 def _adopt(fd: int, cfg: Config) -> BaseSocket:
     """Wrap an inherited listening descriptor in the class of its family."""
     probe = socket.socket(fileno=os.dup(fd))

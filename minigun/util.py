@@ -18,6 +18,7 @@ import grp
 import importlib
 import os
 import pwd
+import socket
 import sys
 import time
 import traceback
@@ -39,6 +40,11 @@ DEFAULT_PORT = 8000
 """The TCP port of a bind that names only a host."""
 
 MAX_PORT = 65535
+
+STATSD_DEFAULT_PORT = 8125
+SYSLOG_DEFAULT_PORT = 514
+SYSLOG_UNIX_TYPES = {"dgram": socket.SOCK_DGRAM, "stream": socket.SOCK_STREAM}
+SYSLOG_NETWORK_TYPES = {"udp": socket.SOCK_DGRAM, "tcp": socket.SOCK_STREAM}
 
 HOP_BY_HOP_HEADERS = frozenset(
     {
@@ -77,6 +83,7 @@ def import_app(uri: str) -> WSGIApp:
         AppImportError: with a message naming the module, attribute or factory
             that failed, and why.
     """
+    refuse_a_file_name(uri)
     # exercise: load-app
     module_name, _, expression_text = uri.partition(":")
     expression = parse_app_expression(expression_text or DEFAULT_APP_VARIABLE, uri)
@@ -92,6 +99,22 @@ def import_app(uri: str) -> WSGIApp:
             APP_NOT_FOUND,
         )
     return app
+
+
+def refuse_a_file_name(uri: str) -> None:
+    """``app.py`` names a file, not a module: say which module was meant.
+
+    gunicorn gives the same hint (``did you mean 'app:application'?``); a path
+    such as ``project/wsgi.py`` is turned into the dotted ``project.wsgi``.
+    """
+    module_name, _, variable = uri.partition(":")
+    if not (module_name.endswith(".py") and os.path.isfile(module_name)):
+        return
+    dotted = module_name.removesuffix(".py").strip("/").replace("/", ".")
+    raise AppImportError(
+        f"Failed to find the application: {module_name!r} is a file name; "
+        f"did you mean '{dotted}:{variable or DEFAULT_APP_VARIABLE}'?"
+    )
 
 
 def parse_app_expression(text: str, uri: str) -> AppExpression:
@@ -143,7 +166,19 @@ def import_app_module(module_name: str) -> ModuleType:
         raise AppImportError(
             f"Importing the module {module_name!r} raised "
             f"{type(error).__name__}: {error} ({_where_raised(error)})."
+            + _self_import_hint(error, module_name)
         ) from error
+
+
+def _self_import_hint(error: Exception, module_name: str) -> str:
+    """A hint when the app's file imports a library of its own name (``flask.py``
+    saying ``from flask import Flask``): Python finds the file itself again."""
+    if not isinstance(error, ImportError) or error.name != module_name:
+        return ""
+    return (
+        f" The file {error.path or module_name} has the name of the module it "
+        "imports, so it imports itself: rename it."
+    )
 
 
 def _names_the_module_itself(missing: str | None, module_name: str) -> bool:
@@ -168,9 +203,24 @@ def find_app_attribute(module: ModuleType, name: str) -> object:
         return getattr(module, name)
     except AttributeError:
         raise AppImportError(
-            f"Failed to find the attribute {name!r} in the module {module.__name__!r}.",
+            f"Failed to find the attribute {name!r} in the module {module.__name__!r}."
+            + shadowed_file_hint(module),
             APP_NOT_FOUND,
         ) from None
+
+
+def shadowed_file_hint(module: ModuleType) -> str:
+    """A hint when the module imported is not the file of that name in the working
+    directory: a module already imported (``http``, ``socket``: the server uses
+    them) or a package directory beside it (``app/`` beside ``app.py``) wins."""
+    own_file = os.path.abspath(module.__name__.replace(".", os.sep) + ".py")
+    found = getattr(module, "__file__", None) or "(built in)"
+    if not os.path.isfile(own_file) or found == own_file:
+        return ""
+    return (
+        f" The name {module.__name__!r} is taken by {found}, so {own_file} is never "
+        "imported under it: rename that file."
+    )
 
 
 def call_app_factory(factory: object, uri: str, expression: AppExpression) -> object:
@@ -232,6 +282,36 @@ def load_class(
 
 
 # --- addresses -----------------------------------------------------------------------
+
+
+def parse_syslog_address(
+    addr: str,
+) -> tuple[socket.SocketKind | None, tuple[str, int] | str]:
+    """``syslog_addr`` as SysLogHandler takes it: ``(socket type, address)``.
+
+    ``unix://PATH`` gives the path and no type (the handler tries a datagram
+    socket, then a stream one), unless ``#dgram`` or ``#stream`` follows;
+    ``udp://HOST[:PORT]`` and ``tcp://HOST[:PORT]`` give ``(host, port)``, the
+    port 514 when none is given, the host ``localhost`` when none is given.
+
+    Raises:
+        ValueError: for another scheme, or an unreadable port.
+    """
+    scheme, separator, rest = addr.partition("://")
+    if not separator or scheme not in {"unix", *SYSLOG_NETWORK_TYPES}:
+        raise ValueError(
+            f"{addr!r} is not udp://HOST:PORT, tcp://HOST:PORT or unix://PATH"
+        )
+    if scheme == "unix":
+        path, _, kind = rest.partition("#")
+        if kind and kind not in SYSLOG_UNIX_TYPES:
+            raise ValueError(f"unknown socket type {kind!r} in {addr!r}")
+        return SYSLOG_UNIX_TYPES.get(kind), path
+    host_port = parse_address(rest, SYSLOG_DEFAULT_PORT)
+    if not isinstance(host_port, tuple):
+        raise ValueError(f"{addr!r} names no host")
+    host = "localhost" if not rest or rest.startswith(":") else host_port[0]
+    return SYSLOG_NETWORK_TYPES[scheme], (host, host_port[1])
 
 
 def parse_address(

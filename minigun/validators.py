@@ -265,6 +265,35 @@ def validate_worker_class(value: object) -> str | type:
     return name
 
 
+def validate_class(value: object) -> str | type:
+    """A class, or the dotted path (or short name) of one, loaded when it is used."""
+    if isinstance(value, type):
+        return value
+    name = validate_string(value)
+    if not name:
+        raise ValueError("expected a dotted path to a class")
+    return name
+
+
+def validate_statsd_address(value: object) -> str | None:
+    """``HOST:PORT``, ``HOST`` (port 8125) or ``unix:PATH``; checked now, read by
+    :mod:`minigun.instrument.statsd`."""
+    text = validate_string(value)
+    if text is None:
+        return None
+    address = util.parse_address(text, util.STATSD_DEFAULT_PORT)
+    if isinstance(address, int):
+        raise ValueError("a statsd address is HOST:PORT or unix:PATH, not an fd")
+    return text
+
+
+def validate_syslog_address(value: object) -> str:
+    """``udp://HOST:PORT``, ``tcp://HOST:PORT`` or ``unix://PATH[#dgram|#stream]``."""
+    text = validate_string(value) or ""
+    util.parse_syslog_address(text)
+    return text
+
+
 def resolve_callable(value: object) -> Hook:
     """A callable, or a dotted path ``package.module.function`` imported now."""
     if isinstance(value, str):

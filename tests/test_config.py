@@ -87,6 +87,14 @@ def test_defaults_match_gunicorn():
     assert cfg.errorlog == "-"
     assert cfg.secure_scheme_headers["X-FORWARDED-PROTO"] == "https"
     assert cfg.access_log_format.startswith("%(h)s %(l)s %(u)s %(t)s")
+    assert (cfg.syslog, cfg.syslog_addr, cfg.syslog_facility) == (
+        False,
+        "udp://localhost:514",  # gunicorn's on Linux
+        "user",
+    )
+    assert cfg.syslog_prefix is None
+    assert cfg.disable_redirect_access_to_syslog is False
+    assert (cfg.statsd_host, cfg.statsd_prefix, cfg.dogstatsd_tags) == (None, "", "")
 
 
 def test_port_and_web_concurrency_from_the_environment(monkeypatch):
@@ -114,9 +122,9 @@ def test_forwarded_allow_ips_from_the_environment(monkeypatch):
 
 def test_unknown_attribute_is_an_attribute_error():
     cfg = Config()
-    with pytest.raises(AttributeError, match="no setting named 'statsd_host'"):
-        cfg.statsd_host  # noqa: B018
-    assert getattr(cfg, "statsd_host", "fallback") == "fallback"
+    with pytest.raises(AttributeError, match="no setting named 'spew'"):
+        cfg.spew  # noqa: B018
+    assert getattr(cfg, "spew", "fallback") == "fallback"
 
 
 # --- validation ----------------------------------------------------------------------
@@ -177,8 +185,8 @@ def test_bad_values_name_the_setting_and_the_value(name, raw, message):
 
 
 def test_setting_an_unknown_name_is_an_error():
-    with pytest.raises(ConfigError, match="No such setting: syslog_addr"):
-        Config().set("syslog_addr", "udp://localhost:514")
+    with pytest.raises(ConfigError, match="No such setting: tmp_upload_dir"):
+        Config().set("tmp_upload_dir", "/tmp")
 
 
 def test_reload_and_its_extra_files(capsys):
@@ -437,14 +445,14 @@ def test_gunicorn_only_settings_get_one_warning_each(tmp_path, capsys):
     conf = write(
         tmp_path / "c.py",
         """
-        syslog_addr = "udp://localhost:514"
-        statsd_host = "localhost:8125"
+        tmp_upload_dir = "/tmp"
+        enable_backlog_metric = True
         """,
     )
     load(["-c", conf, "app:app"])
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 2
-    assert "syslog_addr" in lines[0] or "syslog_addr" in lines[1]
+    assert "tmp_upload_dir" in lines[0] or "tmp_upload_dir" in lines[1]
     assert all("gunicorn setting minigun does not implement" in line for line in lines)
 
 
@@ -510,3 +518,40 @@ def test_flags_not_given_leave_the_file_values_alone(tmp_path):
     cfg = load(["-c", conf, "app:app"])
     assert cfg.preload_app is True
     assert cfg.sendfile is False
+
+
+# --- logging: logger_class, syslog, statsd -------------------------------------------
+
+
+def test_logger_class_defaults_to_minigun_and_statsd_host_switches_it():
+    from minigun.glogging import Logger
+    from minigun.instrument.statsd import Statsd
+
+    cfg = Config()
+    assert cfg.logger_class is Logger
+    cfg.set("statsd_host", "127.0.0.1:9125")
+    assert cfg.logger_class is Statsd
+    cfg.set("logger_class", "gunicorn.glogging.Logger")  # a gunicorn config's value
+    assert cfg.logger_class is Statsd  # still the default role: statsd wins
+    cfg.set("logger_class", "simple")
+    assert cfg.logger_class is Statsd
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("localhost:514", "not udp://HOST:PORT"),
+        ("udp://host:port", "port"),
+        ("unix:///dev/log#raw", "unknown socket type"),
+    ],
+)
+def test_bad_syslog_addresses_are_refused(value, message):
+    with pytest.raises(ConfigError, match=f"syslog_addr.*{message}"):
+        Config().set("syslog_addr", value)
+
+
+def test_bad_statsd_address_is_refused():
+    with pytest.raises(ConfigError, match="statsd_host"):
+        Config().set("statsd_host", "fd://3")
+    with pytest.raises(ConfigError, match="syslog_facility"):
+        Config().set("syslog_facility", "local9")

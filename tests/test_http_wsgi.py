@@ -520,3 +520,41 @@ def test_a_refused_start_response_leaves_nothing_half_set() -> None:
     assert (ex.resp.status, ex.resp.headers) == (None, [])
     ex.resp.start_response("500 Internal Server Error", [])
     assert ex.resp.status_code == 500
+
+
+# --- wsgi.early_hints -----------------------------------------------------------------
+
+
+def hinting_app(hints: list[tuple[str, str]], after_start: bool = False) -> App:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if not after_start:
+            environ["wsgi.early_hints"](hints)
+        write = start_response("200 OK", [("Content-Length", "2")])
+        write(b"o")
+        if after_start:
+            environ["wsgi.early_hints"](hints)
+        return [b"k"]
+
+    return app
+
+
+def test_early_hints_precede_the_final_head():
+    raw = exchange(
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", hinting_app([("Link", "</a>")])
+    )
+    assert raw.startswith(
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK"
+    )
+
+
+def test_early_hints_after_the_head_send_nothing():
+    hints = [("Link", "</a>")]
+    raw = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", hinting_app(hints, True))
+    assert b"103" not in raw
+    assert raw.endswith(b"\r\n\r\nok")
+
+
+def test_an_early_hint_that_would_split_the_head_is_refused():
+    hints = [("Link", "</a>\r\nX-Injected: 1")]
+    with pytest.raises(errors.InvalidResponse, match="control character"):
+        exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", hinting_app(hints))

@@ -19,6 +19,8 @@ NOT_IMPORTED = {
     "configparser": "only --paste and logconfig need it",
     "minigun.app.pasterapp": "only --paste needs it",
     "difflib": "only a config file with an unknown name needs it",
+    "logging.handlers": "only syslog needs it",
+    "minigun.instrument.statsd": "only statsd_host (or a logger_class naming it)",
 }
 
 

@@ -11,6 +11,8 @@ in what the application gives back?
   adds ``Server``, ``Date`` and ``Connection``, drops hop-by-hop headers, frames the
   body (``Content-Length``, chunked, or until close) and never sends more than it
   declared.
+- ``wsgi.early_hints`` is :meth:`Response.send_early_hints`: a ``103 Early Hints``
+  interim response (RFC 8297) before the final one, on HTTP/1.1 only.
 - :class:`FileWrapper` is ``wsgi.file_wrapper``; a real file goes out with
   ``socket.sendfile``, straight from the page cache.
 """
@@ -50,6 +52,7 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 WSGI_VERSION = (1, 0)
 FILE_BLOCK_SIZE = 8192
+EARLY_HINTS_LINE = "HTTP/1.1 103 Early Hints"
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Statuses whose responses never carry a body (RFC 9110 sections 15.2, 15.3.5, 15.4.5).
 NO_BODY_STATUSES = frozenset({204, 304})
@@ -95,6 +98,7 @@ def create(
     environ.update(request_environ(req, sock))
     environ.update(address_environ(req, peer_addr, server_addr))
     environ.update(path_environ(req, cfg))
+    environ["wsgi.early_hints"] = resp.send_early_hints
     return resp, environ
 
 
@@ -135,6 +139,7 @@ def request_environ(req: Request, sock: socket.socket) -> Environ:
         "wsgi.url_scheme": req.scheme,
         "wsgi.input": req.body,
         "minigun.socket": sock,
+        "gunicorn.socket": sock,  # the same, for applications written for gunicorn
     }
     for name, value in req.headers:
         key = cgi_name(name)
@@ -257,6 +262,23 @@ class Response:
             self.exchange.refuse_keep_alive(Close.APPLICATION_ASKED)
         return self.write
         # end-exercise: start-response
+
+    def send_early_hints(self, headers: Iterable[tuple[str, str]]) -> None:
+        """``wsgi.early_hints``: send ``103 Early Hints`` with ``headers`` (RFC 8297),
+        so a browser can fetch the ``Link``-ed styles and scripts while the
+        application still works on the page.
+
+        An HTTP/1.0 client knows no interim responses (RFC 9110 section 15.2), and
+        after the final head there is nothing left to hint: both get nothing. The
+        headers are checked as the final ones are, a CR or LF would forge a head.
+        """
+        hints = list(headers)
+        for name, value in hints:
+            check_header(name, value)
+        if self.req.version < HTTP_1_1 or self.headers_sent:
+            return
+        lines = [EARLY_HINTS_LINE, *(f"{name}: {value}" for name, value in hints)]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
 
     def send_headers(self) -> None:
         """Send the status line and headers, once."""

@@ -59,6 +59,7 @@ from minigun.sock import (
     ssl_context,
     ssl_handshake,
     ssl_wrap_socket,
+    worker_listeners,
 )
 from minigun.wakepipe import WakePipe
 from minigun.workers.handler import RequestHandler, open_exchange, peer_text
@@ -115,6 +116,11 @@ class Worker:
     To write your own worker, subclass it and implement :meth:`run`; call
     :meth:`notify` in your loop and stop when :attr:`alive` turns false.
     """
+
+    @classmethod
+    def check_config(cls, cfg: Config, log: Logger) -> None:
+        """Warn, in the master before any fork, about settings this worker class
+        serves badly (gunicorn's hook, with its name); the base has no such rule."""
 
     def __init__(
         self,
@@ -201,6 +207,7 @@ class Worker:
             self.forget_master_state(inherited)
             setproctitle.setproctitle(f"minigun: worker [{inherited.proc_name}]")
             self.log.info("Booting worker with pid: %s", self.pid)
+            self.sockets = worker_listeners(self.cfg, self.sockets)  # reuse_port
             self.call_hook_or_raise("post_fork", self.cfg.post_fork, server, self)
             self.init_process()
         except SystemExit as leaving:

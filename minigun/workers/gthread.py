@@ -130,6 +130,20 @@ class ThreadWorker(base.Worker):
         # only waits for the next turn).
         self.lock = threading.Lock()
 
+    @classmethod
+    def check_config(cls, cfg: Config, log: Logger) -> None:
+        """Warn when ``worker_connections`` leaves no place for a connection kept
+        alive between requests: each one takes the place of a new client, which
+        waits in the backlog (gunicorn warns on the same condition)."""
+        if cfg.keepalive > 0 and cfg.worker_connections <= cfg.threads:
+            log.warning(
+                "worker_connections (%d) is not more than threads (%d): every "
+                "connection kept alive between requests takes the place of a new "
+                "client. Raise worker_connections, or set keepalive to 0.",
+                cfg.worker_connections,
+                cfg.threads,
+            )
+
     def init_process(self) -> None:
         """Make the pool and the selector in the child (threads do not survive a
         fork), then boot as every worker does."""

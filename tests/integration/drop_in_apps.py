@@ -47,3 +47,21 @@ def import_time_env(environ, start_response):
     body = IMPORT_TIME_VALUE.encode()
     start_response("200 OK", [("Content-Length", str(len(body)))])
     return [body]
+
+
+def early_hints(environ, start_response):
+    """Hints its stylesheet and script before it answers, as a page would."""
+    environ["wsgi.early_hints"](
+        [("Link", "</style.css>; rel=preload; as=style"), ("Link", "</app.js>")]
+    )
+    start_response("200 OK", [("Content-Length", "4")])
+    return [b"page"]
+
+
+def gunicorn_socket(environ, start_response):
+    """Reads the connection's socket by gunicorn's key: its peer, echoed back."""
+    peer = environ["gunicorn.socket"].getpeername()
+    same = environ["gunicorn.socket"] is environ["minigun.socket"]
+    body = f"{peer[0]}:{peer[1]} {same}".encode()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]

@@ -401,3 +401,142 @@ def test_the_unix_socket_belongs_to_user_and_group(processes, tmp_path):
     status = path.stat()
     assert (status.st_uid, status.st_gid) == (uid, gid)
     assert status.st_mode & 0o777 == 0o770
+
+
+# --- 103 Early Hints, gunicorn.socket -------------------------------------------------
+
+
+@pytest.mark.parametrize("worker", sorted(WORKERS))
+def test_early_hints_come_before_the_response_on_http_1_1_only(serve, worker):
+    """RFC 8297: ``wsgi.early_hints`` sends a 103 with the Link headers, then the
+    final response follows on the same connection. HTTP/1.0 knows no interim
+    responses (RFC 9110 section 15.2): it gets the final response alone."""
+    server = serve("drop_in_apps:early_hints", *APPS, *WORKERS[worker])
+    raw = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    interim, _, final = exchange(server.port, raw).partition(b"\r\n\r\n")
+    assert interim.split(b"\r\n") == [
+        b"HTTP/1.1 103 Early Hints",
+        b"Link: </style.css>; rel=preload; as=style",
+        b"Link: </app.js>",
+    ]
+    assert final.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert final.endswith(b"\r\n\r\npage")
+    old = exchange(server.port, b"GET / HTTP/1.0\r\n\r\n")
+    assert old.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"103" not in old
+
+
+def test_gunicorn_socket_is_the_connection_beside_minigun_socket(serve):
+    server = serve("drop_in_apps:gunicorn_socket", *APPS)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+        conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        response = b""
+        while piece := conn.recv(4096):
+            response += piece
+        host, port = conn.getsockname()
+    assert response.endswith(f"\r\n\r\n{host}:{port} True".encode())
+
+
+# --- the app's name -------------------------------------------------------------------
+
+APP_SOURCE = """
+def app(environ, start_response):
+    start_response("200 OK", [])
+    return [b""]
+"""
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [("app.py", "app:application"), ("app.py:app", "app:app"),
+     ("project/wsgi.py", "project.wsgi:application")],
+)  # fmt: skip
+def test_a_file_name_for_the_app_gets_gunicorns_hint(
+    run_to_exit, tmp_path, given, meant
+):
+    """``minigun app.py`` is a common first try: the answer names the module meant."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "app.py").write_text(APP_SOURCE)
+    (tmp_path / "project" / "wsgi.py").write_text(APP_SOURCE)
+    code, output = run_to_exit("--chdir", str(tmp_path), given)
+    assert code == 4, output
+    assert f"did you mean '{meant}'?" in output
+
+
+def test_a_module_name_taken_by_another_module_is_named(run_to_exit, tmp_path):
+    """An app in ``io.py``: the name is the standard library's module, which
+    Python imported before any other; the error says which file took it."""
+    (tmp_path / "io.py").write_text(APP_SOURCE)
+    code, output = run_to_exit("--chdir", str(tmp_path), "io:app")
+    assert code == 5, output
+    assert "Failed to find the attribute 'app' in the module 'io'." in output
+    assert f"so {tmp_path / 'io.py'} is never imported under it" in output
+
+
+def test_an_app_file_named_like_the_library_it_imports_is_told(run_to_exit, tmp_path):
+    """``requests.py`` saying ``from requests import get`` imports itself."""
+    (tmp_path / "requests.py").write_text("from requests import get\n" + APP_SOURCE)
+    code, output = run_to_exit("--chdir", str(tmp_path), "requests:app")
+    assert code == 4, output
+    assert f"The file {tmp_path / 'requests.py'} has the name of the module" in output
+
+
+# --- gthread: check_config ------------------------------------------------------------
+
+
+def test_gthread_warns_when_no_connection_can_stay_alive(serve):
+    """gunicorn's ``check_config`` warning: with no more connections than threads,
+    a kept-alive connection takes a new client's place. The master says so once,
+    before it forks; the defaults (1000 connections) say nothing."""
+    crowded = serve(
+        "examples.hello:app", "--worker-class", "gthread", "--threads", "4",
+        "--worker-connections", "4",
+    )  # fmt: skip
+    crowded.wait_for(
+        re.compile(
+            r"\[WARNING\] worker_connections \(4\) is not more than threads \(4\).*"
+            r"Raise worker_connections, or set keepalive to 0\."
+        )
+    )
+    roomy = serve("examples.hello:app", "--worker-class", "gthread", "--threads", "4")
+    assert roomy.request("/")[0] == 200
+    assert "worker_connections (" not in roomy.log.text
+
+
+# --- reuse_port: a listener per worker ------------------------------------------------
+
+
+def listeners_of(port: int) -> list[set[int]]:
+    """For each socket listening on ``port``, the pids that hold it (``ss -p``)."""
+    out = subprocess.run(
+        ["ss", "-Hltnp", f"sport = :{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout
+    return [
+        {int(pid) for pid in re.findall(r"pid=(\d+)", line)}
+        for line in out.splitlines()
+    ]
+
+
+@pytest.mark.parametrize("worker", sorted(WORKERS))
+def test_reuse_port_gives_each_worker_its_own_listener(serve, worker):
+    """With reuse_port each worker binds a socket of its own (as gunicorn does),
+    so the kernel spreads the connections over the workers. The master's socket
+    is in the same group: the workers accept on it too, or the connections the
+    kernel gives it would wait for ever. Every one of 60 connections is answered,
+    by both workers."""
+    server = serve("examples.app_pid:app", "--reuse-port", *WORKERS[worker], workers=2)
+    workers = server.booted_pids()
+    own = [{pid} for pid in workers]
+    wait_until(
+        lambda: all(holders in listeners_of(server.port) for holders in own),
+        message="for a listening socket in each worker",
+    )
+    sockets = sorted(sorted(holders) for holders in listeners_of(server.port))
+    shared = sorted([server.master_pid, *workers])
+    assert sockets == sorted([*([pid] for pid in workers), shared])
+    served = [server.request("/", timeout=5)[1] for _ in range(60)]
+    assert {int(pid) for pid in served} == set(workers)

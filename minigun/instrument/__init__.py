@@ -1,0 +1,1 @@
+"""Instrumentation: loggers that also report metrics (gunicorn's ``instrument``)."""
