@@ -410,7 +410,7 @@ def _replace_handler(log: logging.Logger, target: str, std_stream: TextIO) -> No
 def _add_syslog_handler(log: logging.Logger, cfg: Config, name: str) -> None:
     """Send ``log`` to syslog too, each line tagged with the program and the pid
     (``minigun.PREFIX.NAME: [1234] ...``), as gunicorn tags its own."""
-    import logging.handlers  # noqa: PLC0415 (why: only with syslog; see apply_logconfig)
+    import logging.handlers  # noqa: PLC0415 (only with syslog; see apply_logconfig)
 
     socktype, address = util.parse_syslog_address(cfg.syslog_addr)
     if isinstance(address, str) and not os.path.exists(address):

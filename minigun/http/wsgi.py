@@ -369,7 +369,8 @@ class Response:
         if self.chunked:
             self.sock.sendall(b"%X\r\n" % count)
         # A regular file (regular_file_descriptor says so), so it also has seek().
-        self.sent += self.sock.sendfile(respiter.filelike, offset, count)  # type: ignore[arg-type]
+        regular_file: Any = respiter.filelike
+        self.sent += self.sock.sendfile(regular_file, offset, count)
         if self.chunked:
             self.sock.sendall(b"\r\n")
         return True

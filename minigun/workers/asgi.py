@@ -115,7 +115,8 @@ class ASGIWorker(base.Worker):
         self.install_loop_signals()
         heartbeat = asyncio.ensure_future(self.beat_heartbeat())
         assert self.wsgi is not None
-        self.lifespan = Lifespan(self.wsgi, self.cfg.asgi_lifespan, self.log)  # type: ignore[arg-type]
+        app: ASGIApp = self.wsgi  # type: ignore[assignment]  # -k asgi: an ASGI app
+        self.lifespan = Lifespan(app, self.cfg.asgi_lifespan, self.log)
         if not await self.lifespan.startup():
             # Reported as a boot error, as a failed import is: the master halts.
             raise SystemExit(WORKER_BOOT_ERROR)
@@ -387,7 +388,8 @@ class Connection:
             started = datetime.datetime.now()
             resp, environ = wsgi.create(
                 req,
-                self.sock,  # type: ignore[arg-type]  # a socket's sendall is all it uses
+                # wsgi.create asks for a socket; sendall is all it uses of one
+                self.sock,  # type: ignore[arg-type]
                 self.peer_addr,
                 self.server_addr,
                 self.cfg,
@@ -435,4 +437,9 @@ class Connection:
         assert self.worker.wsgi is not None
         handler = RequestHandler(self.worker, self.worker.wsgi)
         failure = self.exchange.fail(error)
-        handler.answer_failure(failure, self.exchange, self.sock, self.peer_addr)  # type: ignore[arg-type]
+        handler.answer_failure(
+            failure,
+            self.exchange,
+            self.sock,  # type: ignore[arg-type]  # sendall is all it uses
+            self.peer_addr,
+        )
