@@ -142,13 +142,16 @@ def children_of(parents: set[int]) -> set[int]:
     frontier = set(parents)
     while frontier:
         now = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
+        for pid in (int(name) for name in os.listdir("/proc") if name.isdigit()):
+            # Not Path.glob: it stats each match itself, and a process that exits
+            # in between makes that stat fail with ESRCH, which glob lets through.
             try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
+                stat = Path(f"/proc/{pid}/stat").read_text()
             except OSError:
                 continue
+            fields = stat.rsplit(")", 1)[1].split()
             if int(fields[1]) in frontier and fields[0] != "Z":
-                now.add(int(stat.parent.name))
+                now.add(pid)
         frontier = now - found
         found |= now
     return found
