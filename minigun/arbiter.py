@@ -177,9 +177,13 @@ class Arbiter:
         # fmt: on
 
     def setup(self, app: BaseApplication) -> None:
-        """Take settings from ``app.cfg``: at start-up, on every HUP, and when a
-        reload is rolled back (:meth:`restore_config`). The number of workers is
-        not among them: it changes only where it is decided
+        """Take the settings of ``app.cfg``: at start-up, on every HUP, and when a
+        reload is rolled back (:meth:`restore_config`).
+
+        This is the one place the master's ``self.cfg`` changes. Everywhere else
+        the master reads ``self.cfg.<name>`` as it needs it, and what it derives
+        from the config (the logs, the worker class) is rebuilt here, with it. The
+        number of workers is the exception: it changes only where it is decided
         (:meth:`change_num_workers`)."""
         self.app = app
         self.cfg = app.cfg
@@ -190,8 +194,6 @@ class Arbiter:
         check_config = getattr(self.worker_class, "check_config", None)
         if check_config is not None:
             check_config(self.cfg, self.log)
-        self.timeout = self.cfg.timeout
-        self.proc_name = self.cfg.proc_name
         # raw_env in the master's own environment, before a preloaded app reads it
         # at import (the workers inherit it; they set it again, for a HUP's new one)
         os.environ.update(self.cfg.env)
@@ -243,7 +245,7 @@ class Arbiter:
         """Start, then loop: handle signals, sleep, kill the silent, fill the gaps."""
         try:
             self.start()
-            setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
+            setproctitle.setproctitle(f"minigun: master [{self.cfg.proc_name}]")
             self.manage_workers()
             while True:
                 self.maybe_promote_master()
@@ -273,7 +275,7 @@ class Arbiter:
         self.init_signals()
         fds = self.inherited_fds()
         if self.cfg.pidfile:
-            self.pidfile = Pidfile(self.pidfile_name())
+            self.pidfile = Pidfile(self.pidfile_name(self.cfg.pidfile))
             self.pidfile.create(self.pid)
         if not self.listeners:
             self.listeners = sock.create_sockets(self.cfg, self.log, fds)
@@ -292,9 +294,9 @@ class Arbiter:
         self.systemd = fds is not None  # the socket files are systemd's to remove
         return fds
 
-    def pidfile_name(self) -> str:
+    def pidfile_name(self, pidfile: str) -> str:
         """A new master writes ``<pidfile>.2`` until its old master is gone."""
-        return f"{self.cfg.pidfile}.2" if self.master_pid else self.cfg.pidfile
+        return f"{pidfile}.2" if self.master_pid else pidfile
 
     def init_signals(self) -> None:
         """Make the wake-up pipe and route every signal in the table to the queue."""
@@ -332,11 +334,12 @@ class Arbiter:
         waits = [MASTER_TICK]
         if self.backoff.seconds_left() > 0:
             waits.append(self.backoff.seconds_left())
-        if self.timeout > 0:
+        timeout = self.cfg.timeout
+        if timeout > 0:
             now = time.time()
             for record in self.workers.values():
                 if not record.aborted:
-                    waits.append(record.last_sign_of_life() + self.timeout - now)
+                    waits.append(record.last_sign_of_life() + timeout - now)
         return max(0.0, min(waits)) + WAKE_SLACK
 
     def handle_queued_signals(self) -> None:
@@ -501,9 +504,9 @@ class Arbiter:
         self.log.info("Master has been promoted.")
         self.master_name = "Master"
         self.master_pid = 0
-        if self.pidfile is not None:
+        if self.pidfile is not None and self.cfg.pidfile is not None:
             self.pidfile.rename(self.cfg.pidfile)
-        setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
+        setproctitle.setproctitle(f"minigun: master [{self.cfg.proc_name}]")
 
     def reload(self) -> None:
         """HUP: re-read the configuration, then start a new generation of workers.
@@ -530,7 +533,7 @@ class Arbiter:
             return
         self.change_num_workers(self.cfg.workers)
         self.call_hook("on_reload", self.cfg.on_reload, self)
-        setproctitle.setproctitle(f"minigun: master [{self.proc_name}]")
+        setproctitle.setproctitle(f"minigun: master [{self.cfg.proc_name}]")
         self.manage_workers()
 
     def restore_config(self) -> None:
@@ -627,7 +630,7 @@ class Arbiter:
             self.pid,
             self.listeners,
             self.app,
-            self.timeout,
+            self.cfg.timeout,
             self.cfg,
             self.log,
         )
@@ -652,7 +655,7 @@ class Arbiter:
         if self.wake_pipe is not None:
             files.append(self.wake_pipe)
         return Inheritance(
-            proc_name=self.proc_name,
+            proc_name=self.cfg.proc_name,
             master_signals=tuple(self.signal_handlers),
             master_files=tuple(files),
         )
@@ -670,10 +673,11 @@ class Arbiter:
     def murder_workers(self) -> None:
         """Abort workers silent for ``timeout`` seconds (``timeout = 0``: never);
         SIGKILL those that outlive their grace period."""
+        timeout = self.cfg.timeout
         for record in list(self.workers.values()):
             # exercise: murder-workers
             silent_for = time.time() - record.last_sign_of_life()
-            if self.timeout > 0 and silent_for > self.timeout and not record.aborted:
+            if timeout > 0 and silent_for > timeout and not record.aborted:
                 self.abort_worker(record)
             # end-exercise: murder-workers
             self.kill_lingering(record)

@@ -72,6 +72,7 @@ from minigun.validators import (
     validate_string,
     validate_string_list,
     validate_syslog_address,
+    validate_text,
     validate_umask,
     validate_user,
     validate_worker_class,
@@ -1041,7 +1042,7 @@ SETTINGS: list[Setting] = [
         "The access log line format.",
         "%-style atoms: h remote address, l '-', u user, t time, r request line, "
         "s status, b response length, f referer, a user agent, and more.",
-        validator=validate_string,
+        validator=validate_text,
         default='%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
         cli=("--access-logformat",),
         meta="STRING",
@@ -1190,7 +1191,7 @@ SETTINGS: list[Setting] = [
         LOGGING,
         "A prefix for every statsd metric name (a dot is added).",
         "``myapp`` turns ``gunicorn.requests`` into ``myapp.gunicorn.requests``.",
-        validator=validate_string,
+        validator=validate_text,
         default="",
         cli=("--statsd-prefix",),
         meta="STATSD_PREFIX",
@@ -1348,12 +1349,128 @@ SETTINGS: list[Setting] = [
 class Config:
     """The resolved value of every setting, plus the values derived from them.
 
-    ``cfg.workers`` reads a value through :meth:`__getattr__`, which Python calls only
-    when normal lookup fails: it delegates to ``self.values``. That small delegation
-    is what lets a hook written for gunicorn say ``server.cfg.workers``; the derived
+    How minigun reads its settings, everywhere: ``cfg.workers``. A Config is complete
+    once the application has loaded it, and nothing changes it after: a HUP loads a
+    new one (:meth:`BaseApplication.reload <minigun.app.base.BaseApplication.reload>`).
+    So whoever holds a Config sees the same values for as long as it holds it: the
+    master takes the current one in one place (:meth:`Arbiter.setup
+    <minigun.arbiter.Arbiter.setup>`), and a worker keeps the one it was forked with
+    for its whole life.
+
+    The class body below declares each setting's type (the type its validator
+    returns; ``tests/test_config.py`` checks that the two agree), so that mypy knows
+    ``cfg.workers`` is an ``int``. The declarations hold no value: the values live in
+    ``self.values``, and reading ``cfg.workers`` finds no attribute of that name, so
+    Python calls :meth:`__getattr__`, which reads it there. That small delegation is
+    what lets a hook written for gunicorn say ``server.cfg.workers``. The derived
     values (``address``, ``worker_class``, ...) are ordinary properties and take
     precedence over a setting of the same name.
     """
+
+    # The type of each setting, in SETTINGS' order: what ``cfg.<name>`` gives.
+    # Config File
+    config: str | None
+    wsgi_app: str | None
+    check_config: bool
+    print_config: bool
+    # Server Socket
+    bind: list[str]
+    backlog: int
+    reuse_port: bool
+    # Worker Processes
+    workers: int
+    threads: int
+    worker_connections: int
+    max_requests: int
+    max_requests_jitter: int
+    timeout: int
+    graceful_timeout: int
+    keepalive: int
+    asgi_loop: str
+    asgi_lifespan: str
+    root_path: str | None
+    abort_grace: float
+    # HTTP Parsing
+    limit_request_line: int
+    limit_request_fields: int
+    limit_request_field_size: int
+    limit_request_body: int
+    header_timeout: float
+    body_idle_timeout: float
+    header_map: str
+    permit_obsolete_folding: bool
+    casefold_http_method: bool
+    permit_unconventional_http_method: bool
+    permit_unconventional_http_version: bool
+    strip_header_spaces: bool
+    proxy_protocol: str
+    proxy_allow_ips: list[str]
+    # Server Mechanics
+    preload_app: bool
+    reload: bool
+    reload_extra_files: list[str]
+    chdir: str
+    pythonpath: str | None
+    daemon: bool
+    raw_env: list[str]
+    paste: str | None
+    raw_paste_global_conf: list[str]
+    pidfile: str | None
+    worker_tmp_dir: str | None
+    user: int
+    group: int
+    umask: int
+    sendfile: bool
+    forwarder_headers: list[str]
+    # Security
+    forwarded_allow_ips: list[str]
+    secure_scheme_headers: dict[str, str]
+    # SSL
+    certfile: str | None
+    keyfile: str | None
+    ca_certs: str | None
+    cert_reqs: ssl.VerifyMode
+    ciphers: str | None
+    do_handshake_on_connect: bool
+    suppress_ragged_eofs: bool
+    # Logging
+    accesslog: str | None
+    access_log_format: str
+    errorlog: str | None
+    loglevel: str
+    logconfig: str | None
+    logconfig_dict: dict[str, object]
+    logconfig_json: str | None
+    capture_output: bool
+    syslog: bool
+    syslog_addr: str
+    syslog_prefix: str | None
+    syslog_facility: str
+    disable_redirect_access_to_syslog: bool
+    statsd_host: str | None
+    statsd_prefix: str
+    dogstatsd_tags: str | None
+    enable_stdio_inheritance: bool
+    # Process Naming
+    default_proc_name: str | None
+    # Server Hooks
+    on_starting: Hook
+    on_reload: Hook
+    when_ready: Hook
+    pre_fork: Hook
+    post_fork: Hook
+    post_worker_init: Hook
+    worker_ready: Hook
+    worker_int: Hook
+    worker_abort: Hook
+    pre_exec: Hook
+    pre_request: Hook
+    post_request: Hook
+    child_exit: Hook
+    worker_exit: Hook
+    nworkers_changed: Hook
+    on_exit: Hook
+    ssl_context: Hook
 
     def __init__(self, usage: str | None = None, prog: str | None = None) -> None:
         self.usage = usage
@@ -1366,8 +1483,11 @@ class Config:
         # comes from the table, and initial_value() has validated it already.
         self.values: dict[str, Any] = {s.name: s.initial_value() for s in SETTINGS}
 
-    def __getattr__(self, name: str) -> Any:
-        """``cfg.<name>``: the resolved value of the setting ``name``."""
+    def __getattr__(self, name: str) -> object:
+        """``cfg.<name>``: the resolved value of the setting ``name``.
+
+        Typed ``object``: a name not declared above has no type a checker can know.
+        """
         values = self.__dict__.get("values", {})
         if name not in values:
             raise AttributeError(f"no setting named {name!r}")

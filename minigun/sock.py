@@ -30,7 +30,7 @@ import stat
 import time
 
 from minigun.config import Config
-from minigun.errors import HaltServer
+from minigun.errors import ConfigError, HaltServer
 from minigun.glogging import Logger
 
 BIND_ATTEMPTS = 5
@@ -73,7 +73,7 @@ class BaseSocket:
     def set_options(self, sock: socket.socket) -> None:
         """Allow a restart to bind while old connections sit in TIME_WAIT."""
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if getattr(self.cfg, "reuse_port", False):
+        if self.cfg.reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 
     def bind(self, sock: socket.socket, address: tuple[str, int] | str) -> None:
@@ -296,6 +296,8 @@ def ssl_context(conf: Config) -> ssl.SSLContext:
     """
 
     def default_ssl_context_factory() -> ssl.SSLContext:
+        if conf.certfile is None:  # TLS was asked for by a keyfile alone
+            raise ConfigError("keyfile is set, but not certfile")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certfile=conf.certfile, keyfile=conf.keyfile)
         context.verify_mode = conf.cert_reqs
@@ -305,7 +307,10 @@ def ssl_context(conf: Config) -> ssl.SSLContext:
             context.set_ciphers(conf.ciphers)
         return context
 
-    return conf.ssl_context(conf, default_ssl_context_factory)
+    context = conf.ssl_context(conf, default_ssl_context_factory)
+    if not isinstance(context, ssl.SSLContext):
+        raise TypeError(f"the ssl_context hook returned {context!r}, not an SSLContext")
+    return context
 
 
 def ssl_wrap_socket(

@@ -115,6 +115,14 @@ def validate_string(value: object) -> str | None:
     return value.strip()
 
 
+def validate_text(value: object) -> str:
+    """A string that cannot be absent (the access log's format, the statsd
+    prefix): ``None`` is refused here rather than failing at the first use."""
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value.strip()
+
+
 def validate_string_list(value: object) -> list[str]:
     """A list of strings; a single string becomes a one-item list."""
     if isinstance(value, str):

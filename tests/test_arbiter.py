@@ -269,7 +269,8 @@ def test_the_master_wakes_when_a_heartbeat_goes_stale():
     worker.tmp.notify()
     worker.spawned_at = 0.0
     assert master.sleep_seconds() == pytest.approx(MASTER_TICK, abs=0.05)
-    master.timeout = 0.5
+    beat = time.time() - 1.5  # the last heartbeat, 1.5 s ago: stale in 0.5 s
+    os.utime(worker.tmp.fileno(), (beat, beat))
     assert master.sleep_seconds() == pytest.approx(0.5, abs=0.05)
 
 

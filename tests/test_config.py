@@ -2,10 +2,11 @@
 
 import sys
 import textwrap
+import typing
 
 import pytest
 
-from minigun import config
+from minigun import config, validators
 from minigun.app.wsgiapp import WSGIApplication
 from minigun.config import SETTINGS, Config
 from minigun.errors import ConfigError
@@ -120,6 +121,34 @@ def test_forwarded_allow_ips_from_the_environment(monkeypatch):
     assert Config().forwarded_allow_ips == ["10.0.0.0/8", "192.168.1.1"]
 
 
+def derived_values() -> set[str]:
+    """The names Config answers with a property of its own (``proc_name``...)."""
+    return {name for name, value in vars(Config).items() if isinstance(value, property)}
+
+
+def test_every_setting_declares_the_type_its_validator_returns():
+    """What mypy reads for ``cfg.<name>`` (the declaration in Config's body) is
+    what the setting's validator says it returns, for every setting but those a
+    property of the same name answers; and nothing else is declared."""
+    declared = typing.get_type_hints(Config)
+    for setting in SETTINGS:
+        if setting.name in derived_values():
+            assert setting.name not in declared, setting.name
+            continue
+        returns = typing.get_type_hints(setting.validator, vars(validators))["return"]
+        assert declared.get(setting.name) == returns, setting.name
+    assert set(declared) <= {setting.name for setting in SETTINGS}
+
+
+def test_a_declared_setting_is_read_from_the_values():
+    """The declarations hold no value, so ``cfg.workers`` reaches ``__getattr__``
+    and sees what ``set`` stored."""
+    cfg = Config()
+    assert "workers" not in vars(Config)
+    cfg.set("workers", 7)
+    assert cfg.workers == 7
+
+
 def test_unknown_attribute_is_an_attribute_error():
     cfg = Config()
     with pytest.raises(AttributeError, match="no setting named 'spew'"):
@@ -174,6 +203,8 @@ def test_set_converts_raw_values(name, raw, value):
         ("chdir", "/no/such/dir", "Invalid value for chdir: '/no/such/dir'"),
         ("user", "no-such-user-xyz", "no such user 'no-such-user-xyz'"),
         ("forwarded_allow_ips", "not-an-ip", "Invalid value for forwarded_allow_ips"),
+        ("access_log_format", None, "access_log_format: None: expected a string"),
+        ("statsd_prefix", None, "Invalid value for statsd_prefix: None: expected a"),
     ],
 )
 def test_bad_values_name_the_setting_and_the_value(name, raw, message):

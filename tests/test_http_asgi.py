@@ -18,7 +18,7 @@ from minigun.http.asgi import (
     text_headers,
 )
 from minigun.http.errors import RequestTimeout
-from minigun.http.message import Request
+from minigun.http.message import ParseRules, Request
 from minigun.http.unreader import IterUnreader
 
 pytestmark = pytest.mark.timeout(10)
@@ -63,7 +63,9 @@ def test_a_client_silent_past_the_parsers_clock_is_a_408():
 
 
 def parse(raw: bytes, cfg: Config) -> Request:
-    return Request(cfg, IterUnreader([raw]), ("127.0.0.1", 5000))
+    return Request(
+        ParseRules.from_config(cfg), IterUnreader([raw]), ("127.0.0.1", 5000)
+    )
 
 
 def environ_for(req: Request, cfg: Config) -> wsgi.Environ:

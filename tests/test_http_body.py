@@ -23,6 +23,7 @@ from minigun.http.errors import (
     LimitRequestBody,
     NoMoreData,
 )
+from minigun.http.message import ParseRules
 from minigun.http.parser import RequestParser
 from minigun.http.unreader import IterUnreader, Unreader
 
@@ -234,7 +235,9 @@ def peak_of_reading_whole(
     spy = RecordingSocket(server, asked)
     try:
         client.sendall(head)
-        req = next(RequestParser(Config(), spy, ("127.0.0.1", 1)))
+        req = next(
+            RequestParser(ParseRules.from_config(Config()), spy, ("127.0.0.1", 1))
+        )
         asked.clear()
         sender = threading.Thread(target=client.sendall, args=(wire,))
         tracemalloc.start()

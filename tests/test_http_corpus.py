@@ -22,7 +22,7 @@ from minigun.config import Config
 from minigun.http import errors
 from minigun.http.body import Body
 from minigun.http.exchange import Exchange
-from minigun.http.message import Request
+from minigun.http.message import ParseRules, Request
 from minigun.http.parser import RequestParser
 
 CORPUS = Path(__file__).parent / "data" / "http-corpus" / "gunicorn-requests.json"
@@ -185,11 +185,11 @@ READERS = {
 # -- Replaying a case ------------------------------------------------------------------
 
 
-def config_for(case: dict[str, Any]) -> Config:
+def rules_for(case: dict[str, Any]) -> ParseRules:
     cfg = Config()
     for name, value in case["settings"].items():
         cfg.set(name, value)
-    return cfg
+    return ParseRules.from_config(cfg)
 
 
 def raw_bytes(case: dict[str, Any]) -> bytes:
@@ -200,7 +200,7 @@ def requests_of(case: dict[str, Any], pieces: list[bytes]) -> Iterator[Request]:
     """The connection's requests as a server meets them: each one answered (no
     body) and its unread body read past by the exchange before the next."""
     # The corpus peer is not a TCP address, which minigun (like gunicorn) trusts.
-    ex = Exchange(config_for(case), iter(pieces), None, send=lambda data: None)
+    ex = Exchange(rules_for(case), iter(pieces), None, send=lambda data: None)
     while (req := ex.next_request()) is not None:
         yield req
         ex.start_response(0, False)
@@ -306,7 +306,7 @@ def test_valid_099_short_body_is_an_error_after_the_bytes_that_came() -> None:
     wanted_body = base64.b64decode(expected["body_b64"])
     for feed in FEEDS:
         pieces = feed(raw, random.Random(SEED))
-        parser = RequestParser(config_for(case), iter(pieces), None)
+        parser = RequestParser(rules_for(case), iter(pieces), None)
         req = next(parser)
         assert (req.method, req.uri) == (expected["method"], expected["uri"])
         assert [list(field) for field in req.headers] == expected["headers"]

@@ -21,6 +21,7 @@ from minigun.http.exchange import (
     Fault,
     State,
 )
+from minigun.http.message import ParseRules
 
 PEER = ("127.0.0.1", 40000)
 
@@ -30,7 +31,8 @@ def open_exchange(*pieces: bytes, **settings: Any) -> tuple[Exchange, list[bytes
     for name, value in settings.items():
         cfg.set(name, value)
     sent: list[bytes] = []
-    return Exchange(cfg, iter(pieces), PEER, send=sent.append), sent
+    rules = ParseRules.from_config(cfg)
+    return Exchange(rules, iter(pieces), PEER, send=sent.append), sent
 
 
 def respond(ex: Exchange, length: int | None = 0, has_body: bool = True) -> bool:

@@ -9,25 +9,25 @@ import pytest
 from minigun.config import Config
 from minigun.http import errors
 from minigun.http.exchange import client_close_reason
-from minigun.http.message import Request, split_target
+from minigun.http.message import ParseRules, Request, split_target
 from minigun.http.unreader import IterUnreader
 
 TRUSTED = ("127.0.0.1", 40000)
 UNTRUSTED = ("203.0.113.9", 40000)
 
 
-def config(**settings: Any) -> Config:
+def rules(**settings: Any) -> ParseRules:
     cfg = Config()
     for name, value in settings.items():
         cfg.set(name, value)
-    return cfg
+    return ParseRules.from_config(cfg)
 
 
 def request(
     raw: bytes | Iterable[bytes], peer: Any = TRUSTED, **settings: Any
 ) -> Request:
     pieces = [raw] if isinstance(raw, bytes) else raw
-    return Request(config(**settings), IterUnreader(pieces), peer)
+    return Request(rules(**settings), IterUnreader(pieces), peer)
 
 
 def get(*header_lines: str, version: str = "1.1", target: str = "/") -> bytes:
@@ -315,5 +315,5 @@ def test_a_bare_cr_or_lf_is_refused_before_more_bytes_arrive(raw: bytes) -> None
         raise AssertionError("the parser waited for more after a bare CR or LF")
 
     with pytest.raises(errors.ParseException) as caught:
-        Request(config(), IterUnreader(then_hang()), TRUSTED)
+        Request(rules(), IterUnreader(then_hang()), TRUSTED)
     assert caught.value.status_code == 400

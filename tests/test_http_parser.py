@@ -13,20 +13,21 @@ import pytest
 
 from minigun.config import Config
 from minigun.http import errors
+from minigun.http.message import ParseRules
 from minigun.http.parser import RequestParser
 
 PEER = ("127.0.0.1", 40000)
 
 
-def config(**settings: Any) -> Config:
+def rules(**settings: Any) -> ParseRules:
     cfg = Config()
     for name, value in settings.items():
         cfg.set(name, value)
-    return cfg
+    return ParseRules.from_config(cfg)
 
 
 def parser_for(*pieces: bytes, **settings: Any) -> RequestParser:
-    return RequestParser(config(**settings), iter(pieces), PEER)
+    return RequestParser(rules(**settings), iter(pieces), PEER)
 
 
 def test_request_heads_come_out_one_by_one() -> None:
@@ -60,7 +61,7 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
 def test_the_deadline_bounds_the_head(pair) -> None:
     client, server = pair
     client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the empty line
-    parser = RequestParser(config(header_timeout=0.3), server, PEER)
+    parser = RequestParser(rules(header_timeout=0.3), server, PEER)
     start = time.monotonic()
     with pytest.raises(errors.RequestTimeout):
         next(parser)
@@ -70,7 +71,7 @@ def test_the_deadline_bounds_the_head(pair) -> None:
 def test_a_stalled_body_meets_the_idle_timeout(pair) -> None:
     client, server = pair
     client.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
-    parser = RequestParser(config(body_idle_timeout=0.3), server, PEER)
+    parser = RequestParser(rules(body_idle_timeout=0.3), server, PEER)
     req = next(parser)
     start = time.monotonic()
     with pytest.raises(errors.RequestTimeout, match="no body bytes"):
@@ -83,7 +84,7 @@ def test_a_steady_body_may_take_longer_than_the_head_deadline(pair) -> None:
     head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
     settings = {"header_timeout": 0.2, "body_idle_timeout": 0.3}
     client.sendall(head)
-    parser = RequestParser(config(**settings), server, PEER)
+    parser = RequestParser(rules(**settings), server, PEER)
     req = next(parser)
 
     def trickle() -> None:  # a byte every 0.1 s: 1 s in all, never idle for 0.3 s
@@ -102,7 +103,7 @@ def test_a_steady_body_may_take_longer_than_the_head_deadline(pair) -> None:
 def test_each_request_gets_its_own_deadline(pair) -> None:
     client, server = pair
     client.sendall(b"GET /a HTTP/1.1\r\n\r\n")
-    parser = RequestParser(config(header_timeout=0.4), server, PEER)
+    parser = RequestParser(rules(header_timeout=0.4), server, PEER)
     assert next(parser).path == "/a"
     time.sleep(0.3)  # the first request's deadline passes meanwhile
     sender = threading.Timer(0.1, client.sendall, [b"GET /b HTTP/1.1\r\n\r\n"])
@@ -116,8 +117,8 @@ def test_each_request_gets_its_own_deadline(pair) -> None:
 def test_the_owners_wait_limit_bounds_a_longer_body_idle_timeout(pair) -> None:
     client, server = pair
     client.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
-    cfg = config(body_idle_timeout=30)
-    req = next(RequestParser(cfg, server, PEER, wait_limit=0.3))
+    slow = rules(body_idle_timeout=30)
+    req = next(RequestParser(slow, server, PEER, wait_limit=0.3))
     start = time.monotonic()
     with pytest.raises(errors.RequestTimeout, match="no body bytes"):
         req.body.read()
@@ -127,7 +128,7 @@ def test_the_owners_wait_limit_bounds_a_longer_body_idle_timeout(pair) -> None:
 def test_the_owners_wait_limit_bounds_the_head_too(pair) -> None:
     client, server = pair
     client.sendall(b"GET / HTTP/1.1\r\n")
-    parser = RequestParser(config(header_timeout=30), server, PEER, wait_limit=0.3)
+    parser = RequestParser(rules(header_timeout=30), server, PEER, wait_limit=0.3)
     start = time.monotonic()
     with pytest.raises(errors.RequestTimeout):
         next(parser)

@@ -7,7 +7,7 @@ import pytest
 
 from minigun.config import Config
 from minigun.http import errors
-from minigun.http.message import Request
+from minigun.http.message import ParseRules, Request
 from minigun.http.proxy import V2_SIGNATURE, ip_allowed
 from minigun.http.unreader import IterUnreader
 
@@ -20,7 +20,7 @@ def request(raw: bytes, peer: Any = TRUSTED, **settings: Any) -> Request:
     cfg = Config()
     for name, value in settings.items():
         cfg.set(name, value)
-    return Request(cfg, IterUnreader([raw]), peer)
+    return Request(ParseRules.from_config(cfg), IterUnreader([raw]), peer)
 
 
 def v2_header(command: int, family: int, block: bytes) -> bytes:
@@ -143,4 +143,4 @@ def test_only_the_first_request_may_carry_a_preamble() -> None:
     cfg.set("proxy_protocol", "auto")
     raw = b"PROXY TCP4 192.0.2.1 192.0.2.2 5000 443\r\n" + GET
     with pytest.raises(errors.InvalidRequestLine):
-        Request(cfg, IterUnreader([raw]), TRUSTED, req_number=2)
+        Request(ParseRules.from_config(cfg), IterUnreader([raw]), TRUSTED, req_number=2)

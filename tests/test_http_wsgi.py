@@ -15,6 +15,7 @@ from minigun.glogging import WSGI_ERRORS
 from minigun.http import errors, wsgi
 from minigun.http import exchange as http_exchange
 from minigun.http.errors import status_for
+from minigun.http.message import ParseRules
 from minigun.http.unreader import SocketUnreader
 
 PEER = ("192.0.2.7", 51000)
@@ -37,7 +38,10 @@ class Exchange:
         self.client.sendall(raw)
         self.cfg = config(**settings)
         self.exchange = http_exchange.Exchange(
-            self.cfg, SocketUnreader(self.server), peer, send=self.server.sendall
+            ParseRules.from_config(self.cfg),
+            SocketUnreader(self.server),
+            peer,
+            send=self.server.sendall,
         )
         req = self.exchange.next_request()
         assert req is not None

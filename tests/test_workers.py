@@ -73,7 +73,7 @@ def test_a_child_is_handed_what_it_needs_and_nothing_more():
     master.workers[4242] = WorkerRecord(4242, sibling, 0, time.time())
     try:
         inherited = master.inheritance()
-        assert inherited.proc_name == master.proc_name
+        assert inherited.proc_name == master.cfg.proc_name
         assert set(inherited.master_signals) == set(master.signal_handlers)
         assert set(inherited.master_files) == {sibling.tmp, master.wake_pipe}
     finally:
@@ -172,7 +172,9 @@ def test_a_timed_out_request_is_answered_500():
     worker = make_worker()
     client = FakeClient()
     head = b"POST /report?year=2026 HTTP/1.1\r\nHost: x\r\n\r\n"
-    exchange = Exchange(worker.cfg, iter([head]), ("10.0.0.1", 5), send=client.sendall)
+    exchange = Exchange(
+        worker.parse_rules, iter([head]), ("10.0.0.1", 5), send=client.sendall
+    )
     exchange.next_request()
     handler = RequestHandler(worker, lambda environ, start_response: [])
     handler.answer_failure(exchange.time_out(), exchange, client, ("10.0.0.1", 5))
@@ -201,7 +203,9 @@ def test_app_that_fails_to_load_exits_with_app_load_error():
 
 def answer(worker: Worker, client: Any, error: Exception) -> None:
     """What the request path does with an error the exchange judged."""
-    exchange = Exchange(worker.cfg, iter([]), ("10.0.0.1", 5), send=client.sendall)
+    exchange = Exchange(
+        worker.parse_rules, iter([]), ("10.0.0.1", 5), send=client.sendall
+    )
     handler = RequestHandler(worker, lambda environ, start_response: [])
     handler.answer_failure(exchange.fail(error), exchange, client, ("10.0.0.1", 5))
 

@@ -8,7 +8,7 @@ from fakes import trust_no_proxy
 import minigun
 from minigun.config import Config
 from minigun.http import errors
-from minigun.http.message import Request
+from minigun.http.message import ParseRules, Request
 from minigun.http.unreader import IterUnreader
 
 PEER = ("127.0.0.1", 40000)
@@ -30,7 +30,7 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 def parse(line: bytes) -> Request:
     """Parses one request whose first line is ``line``, as the parser would."""
     raw = line + b"\r\nHost: example\r\n\r\n"
-    return Request(Config(), IterUnreader([raw]), PEER)
+    return Request(ParseRules.from_config(Config()), IterUnreader([raw]), PEER)
 
 
 def test_the_three_parts_and_the_target_split():

@@ -9,6 +9,7 @@ import minigun
 from minigun.config import Config
 from minigun.http.errors import InvalidResponse
 from minigun.http.exchange import Close, Exchange
+from minigun.http.message import ParseRules
 from minigun.http.wsgi import Response
 
 
@@ -42,7 +43,8 @@ def resp() -> Response:
     cfg = Config()
     sock = FakeSocket()
     # The connection's exchange decides whether it stays open; no request is read.
-    exchange = Exchange(cfg, iter([]), ("127.0.0.1", 40000), send=sock.sendall)
+    rules = ParseRules.from_config(cfg)
+    exchange = Exchange(rules, iter([]), ("127.0.0.1", 40000), send=sock.sendall)
     return Response(FakeRequest(), sock, cfg, exchange)  # type: ignore[arg-type]
 
 

@@ -45,7 +45,7 @@ def test_reload_runs_the_new_settings_in_a_new_generation():
         "app.reload() calls": master.app.reloads,
         "cfg is the new one": master.cfg is new_cfg,
         "num_workers": master.num_workers,
-        "timeout": master.timeout,
+        "timeout": master.cfg.timeout,
         "generation": master.generation,
         "log files reopened": master.log.reopened,
     }

@@ -44,9 +44,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from minigun.config import Config
 from minigun.http.errors import HTTPError, ParseException, RequestTimeout, status_for
-from minigun.http.message import HTTP_1_1, Request
+from minigun.http.message import HTTP_1_1, ParseRules, Request
 from minigun.http.parser import RequestParser
 from minigun.http.unreader import Unreader
 from minigun.sock import SocketAddress
@@ -154,7 +153,7 @@ class Exchange:
     """One connection's requests and responses, one state machine.
 
     Args:
-        cfg: the server's config.
+        rules: the settings the parser obeys (the worker's, built once).
         source: where the client's bytes come from: an unreader (a socket's, in a
             worker), or byte strings (tests). The exchange never sees the socket.
         peer_addr: the client's address, as ``accept()`` returned it.
@@ -166,14 +165,14 @@ class Exchange:
 
     def __init__(
         self,
-        cfg: Config,
+        rules: ParseRules,
         source: Unreader | Iterable[bytes],
         peer_addr: SocketAddress,
         send: Callable[[bytes], object],
         wait_limit: float | None = None,
         on_progress: Callable[[], None] | None = None,
     ) -> None:
-        self.parser = RequestParser(cfg, source, peer_addr, wait_limit)
+        self.parser = RequestParser(rules, source, peer_addr, wait_limit)
         self.send = send
         self.on_progress = on_progress
         self.state = State.IDLE

@@ -55,8 +55,9 @@ Fields = list[tuple[str, str]]
 
 @dataclass(frozen=True)
 class FieldRules:
-    """The settings that shape field parsing, as one value: read from the live
-    config for each request (:meth:`from_config`), gunicorn's readings applied."""
+    """The settings that shape field parsing, as one value, gunicorn's readings
+    applied (:meth:`from_config`); built with the worker's
+    :class:`~minigun.http.message.ParseRules`, once, in both variants."""
 
     limit_request_fields: int
     limit_request_field_size: int

@@ -21,7 +21,7 @@ Rules of this module (RFC 9112 unless noted):
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -85,31 +85,52 @@ CONNECT_METHOD = "CONNECT"
 
 @dataclass(frozen=True)
 class ParseRules:
-    """The settings the parser obeys, as one value: read from the live config for
-    each request (:meth:`from_config`), with gunicorn's readings applied (a limit of
-    0 means the ceiling), so the phases below never read ``cfg`` themselves."""
+    """Everything the HTTP layer takes from the settings, as one typed value, so that
+    nothing here reads a Config while it parses (h11's rule: the parser knows
+    nothing of the server around it).
+
+    A worker builds it once, when it is made (:class:`~minigun.workers.base.Worker`):
+    its Config never changes, since a HUP forks new workers with the new one, so its
+    rules do not either. :meth:`from_config` applies gunicorn's readings there, once
+    (a limit of 0 means the ceiling). What differs from one peer to the next is only
+    whether it is trusted, so both sets of field rules are built ahead.
+    """
 
     limit_request_line: int
     limit_request_body: int
     permit_unconventional_http_method: bool
     casefold_http_method: bool
     permit_unconventional_http_version: bool
-    fields: FieldRules
+    fields: FieldRules  # for a peer not in forwarded_allow_ips
+    trusted_fields: FieldRules  # for a trusted proxy: its forwarder headers kept
+    forwarded_allow_ips: tuple[str, ...]
+    secure_scheme_headers: Mapping[str, str]  # upper-case name to the https value
+    proxy_protocol: str
+    proxy_allow_ips: tuple[str, ...]
+    scheme: str  # the listeners' own: https when they speak TLS
+    header_timeout: float
+    body_idle_timeout: float
 
     @classmethod
-    def from_config(cls, cfg: Config, trusted: bool) -> "ParseRules":
-        """Read the settings; a request line limit of 0 or too large is the ceiling.
-
-        ``trusted``: the peer is in ``forwarded_allow_ips`` (see :class:`FieldRules`).
-        """
+    def from_config(cls, cfg: Config) -> "ParseRules":
+        """Read the settings; a request line limit of 0 or too large is the ceiling."""
         line = cfg.limit_request_line
+        secure = cfg.secure_scheme_headers
         return cls(
             limit_request_line=line if 0 < line < MAX_LINE else MAX_LINE,
             limit_request_body=cfg.limit_request_body,
             permit_unconventional_http_method=cfg.permit_unconventional_http_method,
             casefold_http_method=cfg.casefold_http_method,
             permit_unconventional_http_version=cfg.permit_unconventional_http_version,
-            fields=FieldRules.from_config(cfg, trusted),
+            fields=FieldRules.from_config(cfg, trusted=False),
+            trusted_fields=FieldRules.from_config(cfg, trusted=True),
+            forwarded_allow_ips=tuple(cfg.forwarded_allow_ips),
+            secure_scheme_headers={name.upper(): secure[name] for name in secure},
+            proxy_protocol=cfg.proxy_protocol,
+            proxy_allow_ips=tuple(cfg.proxy_allow_ips),
+            scheme="https" if cfg.is_ssl else "http",
+            header_timeout=cfg.header_timeout,
+            body_idle_timeout=cfg.body_idle_timeout,
         )
 
 
@@ -127,7 +148,7 @@ class Request:
     """One request, parsed up to its body, which stays on the wire as ``self.body``.
 
     Args:
-        cfg: the server's config.
+        rules: the settings the parser obeys (the worker's, built once).
         unreader: where the bytes come from.
         peer_addr: the client's address, ``(ip, port)``, or something else for a Unix
             socket; it decides whether proxy headers are believed.
@@ -137,14 +158,14 @@ class Request:
 
     def __init__(
         self,
-        cfg: Config,
+        rules: ParseRules,
         unreader: Unreader,
         peer_addr: SocketAddress,
         req_number: int = 1,
     ) -> None:
-        self.cfg = cfg
-        self.trusted = ip_allowed(peer_addr, cfg.forwarded_allow_ips)
-        self.rules = ParseRules.from_config(cfg, self.trusted)
+        self.rules = rules
+        self.trusted = ip_allowed(peer_addr, rules.forwarded_allow_ips)
+        self.field_rules = rules.trusted_fields if self.trusted else rules.fields
         self.unreader = unreader
         self.peer_addr = peer_addr
         self.req_number = req_number
@@ -152,7 +173,7 @@ class Request:
         self.method = self.uri = self.path = self.query = self.fragment = ""
         self.version = HTTP_1_1
         self.headers: Fields = []
-        self.scheme = "https" if cfg.is_ssl else "http"
+        self.scheme = rules.scheme
         self.expect_continue = False
         self.must_close = False
         self.body = Body(LengthReader(unreader, 0))
@@ -166,12 +187,12 @@ class Request:
 
     def read_preamble(self) -> Phase:
         """Read a PROXY protocol preamble, if enabled and present."""
-        if self.cfg.proxy_protocol != "off":
+        if self.rules.proxy_protocol != "off":
             self.proxy_protocol_info = read_proxy_preamble(
                 self.unreader,
-                self.cfg.proxy_protocol,
+                self.rules.proxy_protocol,
                 self.peer_addr,
-                self.cfg.proxy_allow_ips,
+                self.rules.proxy_allow_ips,
             )
         return Phase.REQUEST_LINE
 
@@ -202,7 +223,7 @@ class Request:
 
     def read_headers(self) -> Phase:
         """Read the header block and refuse fields that must not repeat."""
-        self.headers = read_fields(self.unreader, self.rules.fields)
+        self.headers = read_fields(self.unreader, self.field_rules)
         refuse_repeated_singletons(self.headers)
         return Phase.FRAMING
 
@@ -297,7 +318,7 @@ class Request:
         A field that may come only once may not come again as a trailer, whether it
         repeats a header or another trailer.
         """
-        trailers = read_trailers(unreader, self.rules.fields)
+        trailers = read_trailers(unreader, self.field_rules)
         refuse_repeated_singletons(self.headers + trailers)
         return trailers
 
@@ -318,8 +339,7 @@ class Request:
         """``https`` or ``http``, from the scheme headers of a trusted proxy."""
         if not self.trusted:
             return self.scheme
-        secure = self.cfg.secure_scheme_headers
-        secure_headers = {name.upper(): value for name, value in secure.items()}
+        secure_headers = self.rules.secure_scheme_headers
         schemes = {
             "https" if value == secure_headers[name] else "http"
             for name, value in self.headers

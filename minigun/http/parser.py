@@ -22,8 +22,7 @@ import socket
 import time
 from collections.abc import Iterable
 
-from minigun.config import Config
-from minigun.http.message import Request
+from minigun.http.message import ParseRules, Request
 from minigun.http.unreader import IterUnreader, SocketUnreader, Unreader
 from minigun.sock import SocketAddress
 
@@ -32,7 +31,7 @@ class RequestParser:
     """Parse the request heads of one connection, one per ``next()``.
 
     Args:
-        cfg: the server's config.
+        rules: the settings the parser obeys (the worker's, built once).
         source: a connected socket, an unreader, or an iterable of byte strings
             (tests).
         peer_addr: the client's address, as ``accept()`` returned it.
@@ -42,12 +41,12 @@ class RequestParser:
 
     def __init__(
         self,
-        cfg: Config,
+        rules: ParseRules,
         source: Unreader | socket.socket | Iterable[bytes],
         peer_addr: SocketAddress,
         wait_limit: float | None = None,
     ) -> None:
-        self.cfg = cfg
+        self.rules = rules
         self.unreader = as_unreader(source)
         self.peer_addr = peer_addr
         self.wait_limit = wait_limit
@@ -66,13 +65,13 @@ class RequestParser:
         if not self.unreader.peek(1):  # the client closed between requests
             raise StopIteration
         self.req_count += 1
-        req = Request(self.cfg, self.unreader, self.peer_addr, self.req_count)
+        req = Request(self.rules, self.unreader, self.peer_addr, self.req_count)
         self.start_body_idle_timeout()
         return req
 
     def start_head_deadline(self) -> None:
         """Give the next request head ``header_timeout`` seconds from now (0: none)."""
-        timeout = bounded(self.cfg.header_timeout, self.wait_limit)
+        timeout = bounded(self.rules.header_timeout, self.wait_limit)
         deadline = time.monotonic() + timeout if timeout is not None else None
         self.unreader.set_limits(deadline, None)
 
@@ -82,7 +81,7 @@ class RequestParser:
 
     def body_wait(self) -> float | None:
         """The longest one wait for body bytes may last (``None``: no limit)."""
-        return bounded(self.cfg.body_idle_timeout, self.wait_limit)
+        return bounded(self.rules.body_idle_timeout, self.wait_limit)
 
 
 def bounded(timeout: float, limit: float | None) -> float | None:

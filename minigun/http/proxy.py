@@ -18,6 +18,7 @@ gunicorn.
 import functools
 import ipaddress
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from minigun.http.errors import (
@@ -64,7 +65,7 @@ class ProxyInfo:
     proxy_port: int | None
 
 
-def ip_allowed(peer_addr: SocketAddress, allowed: list[str]) -> bool:
+def ip_allowed(peer_addr: SocketAddress, allowed: Sequence[str]) -> bool:
     """Whether ``peer_addr`` is trusted by an allow list of addresses and networks.
 
     ``*`` trusts everyone. A peer that is not an ``(ip, port)`` pair is a Unix socket
@@ -94,7 +95,7 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 
 
 def read_proxy_preamble(
-    unreader: Unreader, mode: str, peer_addr: SocketAddress, allowed: list[str]
+    unreader: Unreader, mode: str, peer_addr: SocketAddress, allowed: Sequence[str]
 ) -> ProxyInfo | None:
     """Read the PROXY preamble that ``mode`` (the ``proxy_protocol`` setting) asks for.
 
@@ -133,7 +134,7 @@ def sniff(unreader: Unreader) -> bytes:
         size += 1
 
 
-def check_allowed(peer_addr: SocketAddress, allowed: list[str]) -> None:
+def check_allowed(peer_addr: SocketAddress, allowed: Sequence[str]) -> None:
     """Refuse a preamble from a peer the operator does not list."""
     if not ip_allowed(peer_addr, allowed):
         raise ForbiddenProxyRequest(str(peer_addr[0]))

@@ -313,7 +313,7 @@ class Connection:
         self.sock = TransportSocket(writer)
         self.unreader = StreamUnreader(reader)
         self.exchange = Exchange(
-            self.cfg,
+            self.worker.parse_rules,
             self.unreader,
             self.peer_addr,
             send=writer.write,

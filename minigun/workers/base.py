@@ -15,6 +15,11 @@ Rules of the worker's life:
 - It calls :meth:`Worker.notify` at least every ``timeout`` seconds, or the master
   kills it (the heartbeat file, :mod:`minigun.workers.workertmp`).
 - It exits when its master is gone (its parent pid changed).
+- Its settings are fixed for its life: it reads the Config it was made with, which
+  nothing changes (a HUP forks new workers with the reloaded one), so what it
+  derives from them is built once: the HTTP layer's
+  :class:`~minigun.http.message.ParseRules` when it is made, the TLS context as it
+  boots.
 - ``TERM`` lets the current request finish (:meth:`Worker.handle_exit`); ``INT`` and
   ``QUIT`` leave at once (:meth:`Worker.handle_quit`); ``ABRT`` is the master's
   timeout kill (:meth:`Worker.handle_abort`): the request in hand is logged and
@@ -51,7 +56,7 @@ from minigun.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
 from minigun.glogging import Logger
 from minigun.http import wsgi
 from minigun.http.exchange import Exchange
-from minigun.http.message import Request
+from minigun.http.message import ParseRules, Request
 from minigun.reloader import Reloader
 from minigun.sock import (
     BaseSocket,
@@ -150,6 +155,8 @@ class Worker:
         self.requests_served = 0  # gunicorn: nr
         self.count_lock = threading.Lock()  # gthread's pool threads count at once
         self.max_requests = self.requests_before_retiring(cfg)
+        # The HTTP layer's settings, built once: this worker's cfg never changes.
+        self.parse_rules = ParseRules.from_config(cfg)
         self.tmp = WorkerTmp(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi: wsgi.WSGIApp | None = None  # loaded in the child (load_wsgi)
         self.ssl_context: ssl.SSLContext | None = None  # built in the child, if TLS

@@ -47,7 +47,7 @@ def open_exchange(
     """A new connection's exchange: it reads ``sock``, and beats ``worker``'s
     heartbeat whenever body bytes arrive, since a body has no total deadline."""
     return Exchange(
-        worker.cfg,
+        worker.parse_rules,
         SocketUnreader(sock),
         peer_addr,
         send=sock.sendall,

@@ -11,7 +11,7 @@ from fakes import trust_no_proxy
 
 from minigun.config import Config
 from minigun.http import errors
-from minigun.http.message import Request
+from minigun.http.message import ParseRules, Request
 from minigun.http.unreader import IterUnreader
 
 PEER = ("127.0.0.1", 40000)
@@ -25,7 +25,7 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def parse(raw: bytes) -> Request:
-    return Request(Config(), IterUnreader([raw]), PEER)
+    return Request(ParseRules.from_config(Config()), IterUnreader([raw]), PEER)
 
 
 def test_empty_lines_before_the_request_line_are_skipped():
