@@ -7,7 +7,7 @@ import pytest
 
 from minigun import sock
 from minigun.config import Config
-from minigun.errors import HaltServer
+from minigun.errors import ConfigError, HaltServer
 
 
 class QuietLog:
@@ -102,3 +102,34 @@ def test_addresses_are_described_as_bind_spells_them():
     assert sock.describe(("127.0.0.1", 80)) == "127.0.0.1:80"
     assert sock.describe(("::1", 80)) == "[::1]:80"
     assert sock.describe("/run/app.sock") == "unix:/run/app.sock"
+
+
+# --- TLS: the context a worker serves with ----------------------------------------
+
+
+def test_a_keyfile_without_a_certfile_is_a_config_error(tmp_path):
+    """TLS asked for by a key alone: the worker boots with the reason, not with
+    load_cert_chain's TypeError about None."""
+    key = tmp_path / "server.key"
+    key.write_text("not read")
+    cfg = Config()
+    cfg.set("keyfile", str(key))
+    with pytest.raises(ConfigError, match="keyfile is set, but not certfile"):
+        sock.ssl_context(cfg)
+
+
+def test_an_ssl_context_hook_must_return_a_context():
+    cfg = Config()
+    cfg.set("ssl_context", lambda config, default_factory: "a context, I promise")
+    with pytest.raises(TypeError, match="ssl_context hook returned 'a context"):
+        sock.ssl_context(cfg)
+
+
+def test_reuse_port_is_read_from_the_config():
+    cfg = config("127.0.0.1:0")
+    cfg.set("reuse_port", True)
+    [listener] = sock.create_sockets(cfg, QuietLog())
+    try:
+        assert listener.sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+    finally:
+        listener.close()
