@@ -316,24 +316,7 @@ class Logger:
         environ = dict(environ)
         sent = getattr(resp, "sent", 0) or 0
         status = str(getattr(resp, "status", None) or resp.status_code)
-        path = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
-        text = {
-            "h": environ.get("REMOTE_ADDR", "-"),
-            "l": "-",
-            "u": _basic_auth_user(environ),
-            "t": time.strftime(ACCESS_DATE_FORMAT),
-            "r": _request_line(environ, path),
-            "m": environ.get("REQUEST_METHOD", "-"),
-            "U": environ.get("PATH_INFO", "-"),
-            "q": environ.get("QUERY_STRING", ""),
-            "H": environ.get("SERVER_PROTOCOL", "-"),
-            "s": status.split(None, 1)[0],
-            "b": str(sent),
-            "f": environ.get("HTTP_REFERER", "-"),
-            "a": environ.get("HTTP_USER_AGENT", "-"),
-            "L": f"{request_time.total_seconds():.6f}",
-            "p": f"<{os.getpid()}>",
-        }
+        text = _text_atoms(environ, status, sent, request_time)
         text.update(_header_atoms(getattr(req, "headers", []), "i"))
         text.update(_header_atoms(getattr(resp, "headers", []), "o"))
         atoms = _Atoms(
@@ -441,6 +424,31 @@ def _reopen(handler: logging.FileHandler) -> None:
         handler.stream = handler._open()
     finally:
         handler.release()
+
+
+def _text_atoms(
+    environ: wsgi.Environ, status: str, sent: int, request_time: datetime.timedelta
+) -> dict[str, str]:
+    """The atoms read from the environ and the response, as text: gunicorn's
+    letters (``h`` the remote address, ``r`` the request line, ``s`` the status...)."""
+    path = environ.get("RAW_URI") or environ.get("PATH_INFO", "")
+    return {
+        "h": environ.get("REMOTE_ADDR", "-"),
+        "l": "-",
+        "u": _basic_auth_user(environ),
+        "t": time.strftime(ACCESS_DATE_FORMAT),
+        "r": _request_line(environ, path),
+        "m": environ.get("REQUEST_METHOD", "-"),
+        "U": environ.get("PATH_INFO", "-"),
+        "q": environ.get("QUERY_STRING", ""),
+        "H": environ.get("SERVER_PROTOCOL", "-"),
+        "s": status.split(None, 1)[0],
+        "b": str(sent),
+        "f": environ.get("HTTP_REFERER", "-"),
+        "a": environ.get("HTTP_USER_AGENT", "-"),
+        "L": f"{request_time.total_seconds():.6f}",
+        "p": f"<{os.getpid()}>",
+    }
 
 
 def _header_atoms(
