@@ -55,7 +55,7 @@ def test_at_the_end_of_the_stream_the_parser_sees_an_end_not_a_wait():
 def test_a_client_silent_past_the_parsers_clock_is_a_408():
     async def main() -> None:
         unreader = StreamUnreader(asyncio.StreamReader())
-        unreader.set_idle_timeout(0.05)
+        unreader.set_limits(None, 0.05)
         with pytest.raises(RequestTimeout, match="no body bytes"):
             await unreader.receive_within_limits()
 

@@ -90,7 +90,7 @@ def test_a_silent_client_meets_the_deadline(pair) -> None:
     _client, server = pair
     unreader = SocketUnreader(server)
     start = time.monotonic()
-    unreader.set_deadline(start + 0.3)
+    unreader.set_limits(start + 0.3, None)
     with pytest.raises(RequestTimeout):
         unreader.read_line(100, LimitRequestLine)
     assert 0.25 < time.monotonic() - start < 2
@@ -111,7 +111,7 @@ def test_a_trickling_client_meets_the_deadline_counted_from_the_start(pair) -> N
     thread.start()
     unreader = SocketUnreader(server)
     start = time.monotonic()
-    unreader.set_deadline(start + 0.5)
+    unreader.set_limits(start + 0.5, None)
     try:
         with pytest.raises(RequestTimeout):
             unreader.read_line(100_000, LimitRequestLine)

@@ -49,24 +49,11 @@ class Unreader:
         """Return up to ``size`` bytes from the source, ``b""`` when it is exhausted."""
         raise NotImplementedError
 
-    def set_deadline(self, deadline: float | None) -> None:
-        """Stop waiting for the source at ``deadline`` (a ``time.monotonic()`` value).
-
-        For the request head. Only sources that can wait (sockets) use it; ``None``
-        waits without limit.
-        """
-        self.set_limits(deadline, None)
-
-    def set_idle_timeout(self, seconds: float | None) -> None:
-        """Wait at most ``seconds`` for each next piece, however long it all takes.
-
-        For the body: it replaces the deadline. ``None`` waits without limit.
-        """
-        self.set_limits(None, seconds)
-
     def set_limits(self, deadline: float | None, idle_timeout: float | None) -> None:
-        """Bound the waits by a ``deadline`` for everything, an ``idle_timeout`` for
-        each piece, both, or neither (``None``); whichever comes first ends a wait.
+        """Bound the waits by a ``deadline`` for everything (a ``time.monotonic()``
+        value: the request head's), an ``idle_timeout`` for each piece however long
+        it all takes (the body's), both, or neither (``None``); whichever comes first
+        ends a wait. Only sources that can wait (sockets, streams) use them.
         """
         self.deadline, self.idle_timeout = deadline, idle_timeout
 
