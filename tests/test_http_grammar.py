@@ -1,9 +1,12 @@
-"""The HTTP grammar, written once: what a token, a host and a length are."""
+"""The HTTP grammar, written once: what a token, a host, a field value and a length
+are."""
 
 import pytest
 
 from minigun.http.grammar import (
     AUTHORITY_RE,
+    FIELD_VALUE_FORBIDDEN_RE,
+    FIELD_VALUE_FORBIDDEN_TEXT_RE,
     HOST_RE,
     TOKEN_RE,
     TOKEN_TEXT_RE,
@@ -46,3 +49,13 @@ def test_a_host_and_an_authority_share_the_host_grammar() -> None:
 )
 def test_a_content_length_is_ascii_digits_only(value: str, valid: bool) -> None:
     assert is_content_length(value) is valid
+
+
+def test_a_field_value_refuses_every_control_but_htab_as_bytes_and_as_text():
+    """RFC 9110 section 5.5, one rule for the request's bytes and the response's
+    strings: CTL (%x00-1F, %x7F) but HTAB is refused, everything else allowed."""
+    for code in range(256):
+        forbidden = (code < 0x20 and code != 0x09) or code == 0x7F
+        as_bytes = FIELD_VALUE_FORBIDDEN_RE.search(bytes([code])) is not None
+        as_text = FIELD_VALUE_FORBIDDEN_TEXT_RE.search(chr(code)) is not None
+        assert as_bytes == as_text == forbidden, hex(code)

@@ -19,7 +19,6 @@ Rules of this module (RFC 9112 section 5, RFC 9110 section 5):
   ``limit_request_fields``.
 """
 
-import re
 from dataclasses import dataclass
 
 from minigun.config import Config
@@ -29,7 +28,7 @@ from minigun.http.errors import (
     LimitRequestHeaders,
     ObsoleteFolding,
 )
-from minigun.http.grammar import TOKEN_RE
+from minigun.http.grammar import FIELD_VALUE_FORBIDDEN_RE, TOKEN_RE
 from minigun.http.unreader import CRLF, Unreader
 
 #: The ceiling of ``limit_request_fields``; 0 or a larger value means the ceiling.
@@ -37,8 +36,6 @@ MAX_HEADERS = 32768
 #: ``limit_request_field_size`` = 0 means this size, as in gunicorn.
 DEFAULT_MAX_HEADERFIELD_SIZE = 8190
 
-# RFC 9110 section 5.5: field values carry no CTL except HTAB.
-VALUE_FORBIDDEN_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 FOLD_START = (b" ", b"\t")
 #: How a line that ``Unreader.read_line`` ended at a bare CR or LF ends.
 BARE_LINE_ENDS = (b"\r", b"\n")
@@ -183,6 +180,6 @@ def parse_field(lines: list[bytes], rules: FieldRules) -> tuple[str, str]:
         raise InvalidHeaderName(name.decode("latin-1"))
     parts = [part.strip(b" \t") for part in [first, *lines[1:]]]
     value = b" ".join(part for part in parts if part)
-    if VALUE_FORBIDDEN_RE.search(value):
+    if FIELD_VALUE_FORBIDDEN_RE.search(value):
         raise InvalidHeader(name.decode("ascii"))
     return name.decode("ascii").upper(), value.decode("latin-1")

@@ -1,7 +1,7 @@
 """The HTTP grammar minigun checks, written once (as h11 keeps its ABNF in one module).
 
-Chapter question: a token, a host, a length: each is one line of the RFCs' ABNF; why
-should a server ever write one of them twice?
+Chapter question: a token, a host, a field value, a length: each is one line of the
+RFCs' ABNF; why should a server ever write one of them twice?
 
 Every rule here is quoted beside the regular expression that implements it. The
 parser checks a client's bytes with them, the response checks an application's
@@ -20,6 +20,13 @@ TCHAR = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]"
 TOKEN = TCHAR + rb"+"
 TOKEN_RE = re.compile(TOKEN)
 TOKEN_TEXT_RE = re.compile(TOKEN.decode("ascii"))
+
+# RFC 9110 section 5.5: a field value carries no CTL (RFC 5234: %x00-1F / %x7F) but
+# HTAB; RFC 9112 section 4's reason-phrase allows the same characters. The
+# characters, for a [] class (the reason phrase's is negated):
+CONTROLS = r"\x00-\x08\x0a-\x1f\x7f"
+FIELD_VALUE_FORBIDDEN_RE = re.compile(f"[{CONTROLS}]".encode("ascii"))
+FIELD_VALUE_FORBIDDEN_TEXT_RE = re.compile(f"[{CONTROLS}]")
 
 # RFC 3986 section 3.2.2: host = IP-literal / IPv4address / reg-name
 #   (IPv4address is a reg-name too; IP-literal is "[" IPv6 or IPvFuture "]")

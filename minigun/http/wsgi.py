@@ -34,7 +34,13 @@ from minigun.config import Config
 from minigun.glogging import WSGI_ERRORS
 from minigun.http.errors import ConfigurationProblem, InvalidHeader, InvalidResponse
 from minigun.http.exchange import Close, Exchange
-from minigun.http.grammar import HOST_RE, TOKEN_TEXT_RE, is_content_length
+from minigun.http.grammar import (
+    CONTROLS,
+    FIELD_VALUE_FORBIDDEN_TEXT_RE,
+    HOST_RE,
+    TOKEN_TEXT_RE,
+    is_content_length,
+)
 from minigun.http.message import HTTP_1_1, Request
 from minigun.sock import SocketAddress
 from minigun.util import http_date, is_hoppish
@@ -65,8 +71,7 @@ WARNED: set[str] = set()
 # PEP 3333: a status is a three-digit code, a space and a reason phrase. The phrase
 # is optional on the wire (RFC 9112 section 4) and gunicorn accepts "200" alone:
 # so does minigun, and it sends the code's usual phrase.
-STATUS_RE = re.compile(r"([1-5][0-9][0-9])(?: [^\x00-\x08\x0a-\x1f\x7f]*)?")
-VALUE_FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+STATUS_RE = re.compile(rf"([1-5][0-9][0-9])(?: [^{CONTROLS}]*)?")
 
 
 def create(
@@ -469,7 +474,7 @@ def check_header(name: str, value: str) -> None:
         raise InvalidResponse(f"header {name!r}: names and values must be str")
     if not TOKEN_TEXT_RE.fullmatch(name):
         raise InvalidResponse(f"header name {name!r}")
-    if VALUE_FORBIDDEN_RE.search(value) or not is_latin1(value):
+    if FIELD_VALUE_FORBIDDEN_TEXT_RE.search(value) or not is_latin1(value):
         # The value itself stays out of the message: it may be a secret (a
         # session cookie, a token), and the message goes to the error log.
         raise InvalidResponse(
