@@ -27,6 +27,22 @@ def test_hup_starts_new_workers_with_the_new_config(serve, tmp_path):
     assert "Hang up: Master" in server.log.text
 
 
+def test_hup_new_workers_parse_by_the_new_settings(serve, tmp_path):
+    """A worker builds its parse rules once (ParseRules): after a HUP that lowers
+    limit_request_line, the new workers refuse a request line the old one took."""
+    config = tmp_path / "conf.py"
+    config.write_text("limit_request_line = 4094\n")
+    server = serve("examples.app_pid:app", "-c", str(config), *FAST)
+    long_path = "/" + "x" * 200
+    old_pid = server.get_pid()
+    assert server.request(long_path)[0] == 200
+    config.write_text("limit_request_line = 100\n")
+    server.kill(signal.SIGHUP)
+    wait_until(lambda: old_pid not in server.worker_pids())
+    assert server.request(long_path)[0] == 414
+    assert server.request("/")[0] == 200
+
+
 def test_hup_rebinds_only_when_bind_changed(serve, tmp_path):
     first, second = free_port(), free_port()
     config = tmp_path / "conf.py"
