@@ -41,8 +41,8 @@ CODE = re.compile(
     r"|https?://[\x21-\x7e]+",
     re.DOTALL | re.MULTILINE,
 )
-# A gloss: an English word or two in full-width parentheses right after Chinese text.
-GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])（[\x20-\x7e]+）")
+# A gloss: English in full-width parentheses right after Chinese text (or its quote).
+GLOSS = re.compile(r"(?<=[\u4e00-\u9fff”」])（[\x20-\x7e]+）")
 # What may not touch an ASCII variant for it to be a word of prose (not an identifier,
 # a path, an option or a package name): worker_class, worker.pid, uvicorn-worker.
 BEFORE = r"(?<![A-Za-z0-9_./-])"
@@ -231,6 +231,7 @@ def test_a_planted_wrong_term_is_found(
         "零停机的 USR2。",
         "```console\n$ minigun --workers 2\n[INFO] Booting worker with pid: 12\n```",
         "见 [工作进程](https://example.org/worker)。",
+        "即“请求走私”（request smuggling）。",
     ],
 )
 def test_code_names_and_glosses_are_not_prose(text: str, terms: list[Term]) -> None:
