@@ -17,8 +17,10 @@ English (a glossary term such as ``master``, a name).
 
 from __future__ import annotations
 
+import html
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ CHINESE_MARKDOWN = [
     ROOT / "kit" / "README.zh_CN.md",
 ]
 SHOWN = 40
+BUILD_TIMEOUT = 240  # seconds for one strict build (tests/conftest.py builds them)
 
 # Not prose: a fenced block, a role and its target, a code span, a link target, a URL.
 CODE = re.compile(
@@ -250,3 +253,17 @@ def test_a_planted_wrong_term_fails_a_real_catalog(
     found = check(catalog_texts(spoilt, name="index.po"), terms)
     assert found, "a planted bare worker went unnoticed"
     assert {f.variant for f in found} == {"worker"}, found
+
+
+@pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
+def test_the_chinese_glossary_shows_the_term_list(
+    book_edition: Callable[[str], Path], terms: list[Term]
+) -> None:
+    """The list is rendered from terms.toml beside the glossary, in Chinese only."""
+    chinese = (book_edition("html-zh") / "glossary.html").read_text(encoding="utf-8")
+    english = (book_edition("html") / "glossary.html").read_text(encoding="utf-8")
+    assert 'id="zh-term-list"' in chinese, "no term list on the Chinese glossary page"
+    table = html.unescape(chinese[chinese.index('id="zh-term-list"') :])
+    missing = [t.zh for t in terms if t.zh not in table or t.wrong[0] not in table]
+    assert not missing, f"terms.toml entries missing from the page: {missing}"
+    assert "zh-term-list" not in english, "the English glossary shows the term list"
