@@ -38,10 +38,12 @@ CHINESE_MARKDOWN = [
 SHOWN = 40
 BUILD_TIMEOUT = 240  # seconds for one strict build (tests/conftest.py builds them)
 
-# Not prose: a fenced block, a role and its target, a code span, a link target, a URL.
+# Not prose: a fenced block, a role and its target, a code span, a link target, a URL,
+# and a call or a tuple a hint writes without backticks: pre_fork(server, worker),
+# (pid, status).
 CODE = re.compile(
     r"^```.*?^```|\{[\w:-]+\}`[^`]*`|``.+?``|`[^`\n]+`|\]\([^)\s]*\)|<https?://[^>]*>"
-    r"|https?://[\x21-\x7e]+",
+    r"|https?://[\x21-\x7e]+|[A-Za-z_][\w.]*\([^()\n]*\)|\([\w .*'\"]+,[\w .,*'\"]+\)",
     re.DOTALL | re.MULTILINE,
 )
 # A gloss: English in full-width parentheses right after Chinese text (or its quote).
@@ -231,6 +233,8 @@ def test_a_planted_wrong_term_is_found(
         "工作进程（worker）由主进程（arbiter）fork 出来。",
         "读取 minigun/workers/base.py 中的 self.worker.pid 和 worker_class。",
         "uvicorn-worker 包里的类。",
+        "调用 self.cfg.pre_fork(server, worker) 和 call_startup_hook(name, hook)。",
+        "它返回 (pid, status)，没有时返回 None。",
         "零停机的 USR2。",
         "```console\n$ minigun --workers 2\n[INFO] Booting worker with pid: 12\n```",
         "见 [工作进程](https://example.org/worker)。",
