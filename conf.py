@@ -39,6 +39,7 @@ extensions = [
     "sphinxcontrib.svgbob",
     "minigun_book",
     "minigun_i18n",
+    "minigun_terms",
     "minigun_states",
     "minigun_runs",
     "minigun_render",
