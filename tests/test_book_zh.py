@@ -302,6 +302,11 @@ def test_the_themes_labels_are_chinese_in_a_browser(editions: Path) -> None:
         assert not re.search(rf"\b{english}\b", shown), f"{english!r} is on the page"
     search = page.select_one("input.sidebar-search")
     assert search is not None and search["placeholder"] == "搜索", search
+    labels = [str(element["aria-label"]) for element in page.select("[aria-label]")]
+    assert "展开或收起站点导航侧栏" in labels, labels  # furo writes it as fixed English
+    assert not [label for label in labels if label.startswith("Toggle")], labels
+    titles = [title.get_text() for title in page.select("svg symbol title")]
+    assert "菜单" in titles and "Menu" not in titles, titles
     title = page.select_one("title")
     assert title is not None and CJK.search(title.get_text()), title
 

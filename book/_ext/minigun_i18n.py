@@ -74,6 +74,32 @@ THEME_LABELS = (
 )
 
 
+def N_(message: str) -> str:  # gettext's name for it, which pybabel knows
+    """Marks ``message`` for ``make gettext`` and returns it untranslated."""
+    return message
+
+
+# What furo writes as fixed English, not through gettext: the screen-reader labels of
+# the sidebar toggles and the colour switch, and the titles of its icons. The page
+# template (book/_templates/page.html) replaces each fragment with its translation.
+FIXED_LABELS = {
+    'aria-label="{}"': (
+        N_("Toggle site navigation sidebar"),
+        N_("Toggle table of contents sidebar"),
+        N_("Toggle Light / Dark / Auto color theme"),
+    ),
+    "<title>{}</title>": (
+        N_("Contents"),
+        N_("Menu"),
+        N_("Expand"),
+        N_("Light mode"),
+        N_("Dark mode"),
+        N_("Auto light/dark, in light mode"),
+        N_("Auto light/dark, in dark mode"),
+    ),
+}
+
+
 class KeepAutodocInEnglish(SphinxTransform):
     """Mark what autodoc rendered as not translatable, before translation runs.
 
@@ -137,6 +163,19 @@ def add_language_switch(
 ) -> None:
     tag = next((tag for tag in CLASSROOM_TAGS if app.tags.has(tag)), None)
     context["language_switch"] = other_edition_link(pagename, app.config.language, tag)
+    context["fixed_labels"] = fixed_labels()
+
+
+def fixed_labels() -> list[tuple[str, str]]:
+    """Each of furo's fixed English fragments beside the same fragment translated
+    (none in the English edition, where the two are the same)."""
+    pairs = []
+    for fragment, labels in FIXED_LABELS.items():
+        for label in labels:
+            translated = str(_(label))
+            if translated != label:
+                pairs.append((fragment.format(label), fragment.format(translated)))
+    return pairs
 
 
 def name_the_edition(app: Sphinx) -> None:
