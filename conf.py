@@ -41,6 +41,7 @@ extensions = [
     "minigun_i18n",
     "minigun_terms",
     "minigun_states",
+    "minigun_diagrams",
     "minigun_runs",
     "minigun_render",
 ]
@@ -121,6 +122,9 @@ html_css_files = ["minigun.css"]
 html_theme_options = {"navigation_with_keys": True}
 html_last_updated_fmt = None
 html_show_sourcelink = False
+# The footer's credit names furo alone: its Sphinx part ("Sphinx and @pradyunsg's")
+# holds an English possessive that the Chinese edition's catalog cannot translate.
+html_show_sphinx = False
 
 # Copy buttons copy the command, not the prompt or the output.
 copybutton_prompt_text = r"\$ |>>> |\.\.\. "
@@ -141,7 +145,7 @@ if STUDENT_EDITION:
     # no copy of the page sources, so the only code is the listings, holes cut.
     extensions.remove("sphinx.ext.viewcode")
     html_copy_source = False
-    html_title = f"minigun {release}: student edition"
+    html_title = f"minigun {release}: student edition"  # translated: minigun_i18n
 elif INSTRUCTOR_EDITION:
     html_title = f"minigun {release}: instructor edition"
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
 from runs_recorder import SCENARIOS, Run, is_alive, record_all  # noqa: E402
-from runs_timeline import timeline_svg  # noqa: E402
+from runs_timeline import milestone, timeline_svg  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 # The chapters about the running server, each with its run (issue 28).
@@ -271,3 +271,18 @@ def test_each_chapter_about_the_running_server_shows_its_run() -> None:
         assert f"```{{recorded-run}} {scenario}\n```" in book, (
             f"{scenario}: shown nowhere"
         )
+
+
+def test_a_milestone_label_is_in_the_pages_language() -> None:
+    """The timeline's labels go through the page's catalog, numbers filled in after."""
+    chinese = {"drained %s queued": "处理完排队的 %s 个", "boot": "启动工作进程"}.get
+    assert milestone("[INFO] Accepted 3 queued connections", str) == "drained 3 queued"
+    translated = milestone(
+        "[INFO] Accepted 3 queued connections", lambda w: chinese(w, w)
+    )
+    assert translated == "处理完排队的 3 个"
+    assert (
+        milestone("Booting worker with pid: 12", lambda w: chinese(w, w))
+        == "启动工作进程"
+    )
+    assert milestone("nothing the timeline marks", str) is None

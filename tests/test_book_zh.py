@@ -280,3 +280,61 @@ def test_the_readers_listings_show_no_exercise_markers(
     shutdown = TAG.sub("", (editions / edition / "shutdown.html").read_text("utf-8"))
     following = source[marker].strip()
     assert re.search(rf"\n{marker}\n{marker + 1} +{re.escape(following)}", shutdown)
+
+
+THEME_LABELS = {
+    "Next": "下一页",
+    "Previous": "上一页",
+    "On this page": "本页目录",
+    "Back to top": "回到顶部",
+    "Skip to content": "跳到正文",
+}
+
+
+def test_the_themes_labels_are_chinese_in_a_browser(editions: Path) -> None:
+    """What furo writes around a page (book/_ext/minigun_i18n.py), as Chromium shows
+    it: the Chinese words, not the English ones; the search box asks in Chinese."""
+    dom = browser.rendered_dom(editions / "html-zh" / "arbiter.html")
+    page = BeautifulSoup(dom, "html.parser")
+    shown = " ".join(page.get_text(" ").split())
+    for english, chinese in THEME_LABELS.items():
+        assert chinese in shown, f"{chinese!r} ({english}) is not on the page"
+        assert not re.search(rf"\b{english}\b", shown), f"{english!r} is on the page"
+    search = page.select_one("input.sidebar-search")
+    assert search is not None and search["placeholder"] == "搜索", search
+    labels = [str(element["aria-label"]) for element in page.select("[aria-label]")]
+    assert "展开或收起站点导航侧栏" in labels, labels  # furo writes it as fixed English
+    assert not [label for label in labels if label.startswith("Toggle")], labels
+    titles = [title.get_text() for title in page.select("svg symbol title")]
+    assert "菜单" in titles and "Menu" not in titles, titles
+    title = page.select_one("title")
+    assert title is not None and CJK.search(title.get_text()), title
+
+
+def drawn_labels(svg: Path) -> list[str]:
+    """The words of a drawing as Chromium reads the SVG: svgbob draws a Chinese label
+    one character per ``<text>``, grouped, so each group's characters are one label."""
+    drawing = BeautifulSoup(browser.rendered_dom(svg), "html.parser")
+    labels = []
+    for element in drawing.select("svg > text, svg > g"):
+        texts = element.select("text") if element.name == "g" else [element]
+        labels.append("".join(text.get_text() for text in texts))
+    return labels
+
+
+def test_a_diagrams_labels_are_chinese_in_a_browser(editions: Path) -> None:
+    """The master loop's drawing in the Chinese edition: one source, its words from
+    the catalog (book/_ext/minigun_diagrams.py), code left as it is."""
+    for edition, present, absent in (
+        ("html-zh", ["收到首次心跳", "队列已空", "manage_workers:"], ["heartbeat"]),
+        ("html", ["first heartbeat seen", "manage_workers:"], ["心跳"]),
+    ):
+        page = read_page(editions / edition / "arbiter.html")
+        drawings = [img["src"] for img in page.select("img") if "svgbob" in img["src"]]
+        assert drawings, f"no diagram in {edition}/arbiter.html"
+        labels = drawn_labels(editions / edition / str(drawings[0]))
+        joined = " ".join(labels)
+        for words in present:
+            assert words in joined, f"{edition}: {words!r} not drawn: {labels}"
+        for words in absent:
+            assert words not in joined, f"{edition}: {words!r} drawn: {labels}"

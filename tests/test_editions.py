@@ -595,6 +595,44 @@ def test_the_chinese_student_edition_has_holes_and_no_instructor_material(
     assert "这是学生版" in index, "the Chinese student edition does not say what it is"
 
 
+# English prose the editions' own machinery writes (book/_ext, the theme): none of it
+# may reach a Chinese edition. Code, listings and the API appendix may stay English.
+GENERATED_ENGLISH = (
+    "what exercise",
+    "asks you to fill in",
+    "the region that exercise",
+    "Show the reference solution",
+    "Show the solution",
+    "student edition",
+    "instructor edition",
+    "the minigun authors",
+    "On this page",
+    "Back to top",
+    "Skip to content",
+    "Made with",
+    "Link to this",
+)
+
+
+@pytest.mark.timeout(4 * BUILD_TIMEOUT)
+@pytest.mark.parametrize("edition", ["html-zh-student", "html-zh-instructor"])
+def test_the_chinese_classroom_editions_write_no_english_of_their_own(
+    book_edition: Callable[[str], Path], edition: str
+) -> None:
+    """Titles, captions, the solution's fold, the theme's words: all Chinese."""
+    folder = book_edition(edition)
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        found = [english for english in GENERATED_ENGLISH if english in text]
+        assert not found, f"{edition}/{page.name}: {found}"
+    shutdown = visible_text(folder / "shutdown.html")
+    if edition == "html-zh-student":
+        assert "minigun 0" in shutdown and "学生版" in shutdown, "no Chinese title"
+        assert "练习 15 要你补全的部分" in shutdown, "the hole's caption is not Chinese"
+    else:
+        assert "教师版" in shutdown and "查看参考答案" in shutdown, shutdown[-500:]
+
+
 @pytest.mark.timeout(2 * BUILD_TIMEOUT)
 def test_the_chinese_instructor_edition_has_the_notes_and_syllabus_in_chinese(
     chinese_instructor: Path,

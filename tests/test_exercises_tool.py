@@ -11,6 +11,7 @@ here.
 
 import ast
 import io
+import itertools
 import re
 import shutil
 import string
@@ -475,8 +476,16 @@ def test_list_counts_no_guard_and_tells_untouched_from_failing(kit: Layout):
     solve(kit, "add", answer="return a - b")
     _, text = run_command(commands.list_exercises, kit)
     lines = text.splitlines()
-    assert lines[0].endswith(" calc             failing (0 of 1 pass)"), lines
-    assert lines[1].split() == ["2", "bump", "ch.", "2", "calc", "not", "started"]
+    assert lines[0].endswith(" ch. 2 Calculating  failing (0 of 1 pass)"), lines
+    assert lines[1].split() == [
+        "2",
+        "bump",
+        "ch.",
+        "2",
+        "Calculating",
+        "not",
+        "started",
+    ]
     calc = kit.package / "calc.py"
     calc.write_text(calc.read_text().replace("return a - b", "return a + b"))
     _, text = run_command(commands.list_exercises, kit)
@@ -742,8 +751,8 @@ def test_a_chinese_student_gets_chinese_hints_and_list(chinese: Layout):
     solve(chinese, "add")
     _, listed = run_command(commands.list_exercises, chinese)
     rows = listed.splitlines()
-    assert rows[0].split() == ["1", "add", "第", "2", "章", "calc", "已完成"], listed
-    assert rows[1].split() == ["2", "bump", "第", "2", "章", "calc", "未开始"], listed
+    assert rows[0].split() == ["1", "add", "第", "2", "章《计算》", "已完成"], listed
+    assert rows[1].split() == ["2", "bump", "第", "2", "章《计算》", "未开始"], listed
     assert_no_english_sentence(hint + listed)
 
 
@@ -760,6 +769,29 @@ def test_a_chinese_hint_wraps_by_terminal_columns():
     for line in commands.fill(text, 88, indent="  ").splitlines():
         assert commands.display_width(line) <= 88, line
         assert not line.lstrip().startswith(("，", "。")), line
+
+
+def test_a_chinese_line_breaks_between_words_never_inside_one():
+    """The hint that broke as 阻/塞: every width from 20 to 60 columns."""
+    text = (
+        "提示 1/3：监听 socket 是非阻塞的，所以没抢到的那些调用 accept() 会立即抛出 "
+        "BlockingIOError，而不是阻塞。主进程和工作进程在优雅关闭时各做各的事。"
+    )
+    whole = ("阻塞", "主进程", "工作进程", "优雅关闭", "BlockingIOError", "accept()")
+    for width in range(20, 61):
+        lines = commands.fill(text, width, indent="  ").splitlines()
+        joined = "".join(line.strip() for line in lines)
+        assert joined.replace(" ", "") == text.replace(" ", ""), lines
+        for line in lines:
+            assert commands.display_width(line) <= width, (width, line)
+            assert not line.lstrip().startswith(("，", "。", "）")), (width, line)
+        ends = [
+            line.rstrip()[-1] + next_line.strip()[0]
+            for line, next_line in itertools.pairwise(lines)
+        ]
+        for word in whole:
+            for end in ends:
+                assert end not in word, f"{width} columns: {word} broken: {lines}"
 
 
 def test_the_real_catalogue_has_every_hint_in_chinese():

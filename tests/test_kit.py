@@ -9,6 +9,7 @@ book in CI.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zlib
@@ -27,10 +28,12 @@ from exercises.tool import kitcheck
 from exercises.tool.book import Book
 from exercises.tool.catalogue import load_catalogue
 from exercises.tool.chapters import Chapters
+from exercises.tool.commands import TEXT_WIDTH
 from exercises.tool.holes import load_holes, restore
 from exercises.tool.kit import RUNNER_MODULES, build_kit
 from exercises.tool.layout import Layout
 from exercises.tool.leaks import find_leaks, reference_lines
+from exercises.tool.wrap import display_width
 
 ROOT = Path(__file__).resolve().parents[1]
 CHINESE_CALC_CATALOG = 'msgid "Calculating"\nmsgstr "计算"\n'
@@ -308,5 +311,74 @@ def test_the_real_kits_runner_lists_in_chinese(real_kit: Layout):
     rows = listed.splitlines()
     assert len(rows) == len(load_catalogue(real_kit.catalogue)) + 1, listed
     assert rows[0].split()[-1] == "未开始", listed
-    assert "第 1 章 prefork" in rows[0], listed
+    assert "第 1 章《" in rows[0] and "prefork" not in rows[0].split("》")[0], listed
     assert rows[-1].startswith("进度 ["), listed
+
+
+def run_in_chinese(kit: Layout, *arguments: str) -> str:
+    """What the kit's runner prints (stdout and stderr) under a Chinese locale."""
+    env = {**os.environ, "LANG": "zh_CN.UTF-8"}
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        env.pop(variable, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "exercises.tool", *arguments],
+        cwd=kit.root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+# Two English words in a row, once code is taken out: prose the runner left in English.
+ENGLISH_PROSE = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;]+[A-Za-z]{2,}\b)+")
+CODE = re.compile(
+    r"`[^`]*`"  # a command or a name in backticks
+    r"|'[^']*'"  # a repr: the exercise asked for
+    r"|\S*[\w)\]]*[-_./:()=<>\[\]\d]\S*"  # a path, a call, an identifier, a number
+)
+
+
+def english_prose(output: str) -> list[str]:
+    """The lines holding English prose, traceback source lines left out (code)."""
+    found = []
+    in_traceback = False
+    for line in output.splitlines():
+        if line.startswith("未通过"):
+            in_traceback = True
+        elif not line.strip():
+            in_traceback = False
+        elif in_traceback and not line.lstrip().startswith("E "):
+            continue  # a traceback's own lines are the test's code
+        if ENGLISH_PROSE.search(CODE.sub(" ", line)):
+            found.append(line)
+    return found
+
+
+def test_the_real_kits_runner_says_everything_in_chinese(real_kit: Layout):
+    """Every command a student runs, under LANG=zh_CN.UTF-8: no English sentence
+    outside code, the hole's message in Chinese, hints broken between words."""
+    outputs = {
+        "exercise": run_in_chinese(real_kit, "exercise"),
+        "hint": run_in_chinese(real_kit, "hint", "8"),
+        "list": run_in_chinese(real_kit, "list"),
+        "holes": run_in_chinese(real_kit, "holes"),
+        "reset": run_in_chinese(real_kit, "reset", "graceful-stop"),
+        "unknown": run_in_chinese(real_kit, "exercise", "nope"),
+    }
+    for command, output in outputs.items():
+        assert output.strip(), f"{command} printed nothing"
+        assert english_prose(output) == [], f"{command}:\n{output}"
+    hole = next(line for line in outputs["exercise"].splitlines() if "E   " in line)
+    assert "练习 accept-in-child" in hole and "第 1 章《" in hole, hole
+    for line in outputs["hint"].splitlines()[1:]:
+        assert display_width(line) <= TEXT_WIDTH, line
+
+
+def test_english_prose_is_found_outside_code():
+    assert english_prose("E   NotImplementedError: exercise add: see chapter 1") != []
+    assert english_prose("未开始  第 1 章《The pre-fork model》") != []
+    assert english_prose("修改  minigun/arbiter.py:12，在 Arbiter.run 中") == []
+    assert english_prose("（`make hint EX=accept-in-child` 查看下一条提示）") == []

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,11 +40,13 @@ SHOWN = 40
 BUILD_TIMEOUT = 240  # seconds for one strict build (tests/conftest.py builds them)
 
 # Not prose: a fenced block, a role and its target, a code span, a link target, a URL,
-# and a call or a tuple a hint writes without backticks: pre_fork(server, worker),
-# (pid, status).
+# a call or a tuple a hint writes without backticks: pre_fork(server, worker),
+# (pid, status), and text in ASCII double quotes, which a diagram's label uses for
+# code ("pid = os.fork()"; Chinese prose quotes with “ ”).
 CODE = re.compile(
     r"^```.*?^```|\{[\w:-]+\}`[^`]*`|``.+?``|`[^`\n]+`|\]\([^)\s]*\)|<https?://[^>]*>"
-    r"|https?://[\x21-\x7e]+|[A-Za-z_][\w.]*\([^()\n]*\)|\([\w .*'\"]+,[\w .,*'\"]+\)",
+    r"|https?://[\x21-\x7e]+|[A-Za-z_][\w.]*\([^()\n]*\)|\([\w .*'\"]+,[\w .,*'\"]+\)"
+    r'|"[^"\n]*"',
     re.DOTALL | re.MULTILINE,
 )
 # A gloss: English in full-width parentheses right after Chinese text (or its quote).
@@ -126,13 +129,19 @@ def findings(where: str, text: str, terms: list[Term]) -> list[Finding]:
     return result
 
 
+def kept_as_is(message: Message) -> bool:
+    """A translation that is its English (a diagram's code label, wrapped onto lines
+    of its own, counts as the same)."""
+    return str(message.string).split() == str(message.id).split()
+
+
 def catalog_texts(po: Path, name: str | None = None) -> list[tuple[str, str]]:
     """(where, msgstr) for each translated message that is not its English as is."""
     with po.open("rb") as source:
         catalog = read_po(source, locale="zh_CN")
     texts = []
     for message in catalog:
-        if not message.id or not message.string or message.string == message.id:
+        if not message.id or not message.string or kept_as_is(message):
             continue
         line = f":{message.lineno}" if message.lineno else ""
         texts.append((f"{name or po.relative_to(ROOT)}{line}", str(message.string)))
@@ -239,6 +248,7 @@ def test_a_planted_wrong_term_is_found(
         "```console\n$ minigun --workers 2\n[INFO] Booting worker with pid: 12\n```",
         "见 [工作进程](https://example.org/worker)。",
         "即“请求走私”（request smuggling）。",
+        "记下子进程：\n\"worker.pid, workers[pid]\"\n\"return pid\"",
     ],
 )
 def test_code_names_and_glosses_are_not_prose(text: str, terms: list[Term]) -> None:

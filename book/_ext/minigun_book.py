@@ -101,7 +101,7 @@ class SolutionDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         if is_student_edition(self):
             return []  # the student's book holds no solution, not even folded
-        title = self.arguments[0] if self.arguments else "Show the solution"
+        title = self.arguments[0] if self.arguments else str(_("Show the solution"))
         block = details()
         heading = summary()
         heading += nodes.Text(title)
@@ -252,7 +252,9 @@ class ExercisesDirective(SphinxDirective):
             "```{literalinclude} ../" + entry["file"],
             ":language: python",
             f":pyobject: {region_function(layout, exercise)}",
-            f":caption: {entry['file']}: what exercise {number} asks you to fill in",
+            ":caption: "
+            + str(_("%(file)s: what exercise %(number)d asks you to fill in"))
+            % {"file": entry["file"], "number": number},
             ":lineno-match:",
             "```",
         ]
@@ -262,7 +264,7 @@ class ExercisesDirective(SphinxDirective):
         """The folded reference: the real code between the region's markers."""
         region = entry["region"]
         return [
-            "````{solution} Show the reference solution",
+            "````{solution} " + str(_("Show the reference solution")),
             "```{literalinclude} ../" + entry["file"],
             ":language: python",
             f':start-after: "# exercise: {region}"',

@@ -9,6 +9,13 @@ extension holds the two rules the catalogs alone cannot express:
   chapters. So everything autodoc renders (signatures, and text whose source is a
   docstring) stays out of the catalogs and shows in English in both editions, like
   the listings.
+* The words around the pages are the edition's language too: the book's title (the
+  student's and the instructor's edition name themselves), the copyright line, and
+  the labels furo and Sphinx print (Next, Previous, On this page, Back to top, ...).
+  Sphinx's own Chinese catalog translates some of them; the rest are messages of
+  the catalog of Sphinx's own messages, ``book/locale/zh_CN/LC_MESSAGES/sphinx.po``,
+  which Sphinx reads before its own. :data:`THEME_LABELS` names them, so that
+  ``make gettext`` extracts them from this file like the book's other labels.
 * Every page of each edition links to the same page of the other one. The two
   builds sit side by side (``_build/html``, ``_build/html-zh``), so the link is
   relative: up to the build folder, across, and down the same page name. It works
@@ -22,6 +29,7 @@ from typing import Any
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.locale import _
 from sphinx.transforms import SphinxTransform
 
 # Each language: the folder its reader's edition is built into, and the name of the
@@ -34,6 +42,62 @@ EDITIONS = {
 }
 OTHER_EDITION = {"en": "zh_CN", "zh_CN": "en"}
 CLASSROOM_TAGS = ("student", "instructor")
+
+# The book's title in each edition (conf.py's html_title is the English one).
+TITLES = {
+    None: _("minigun %(release)s"),
+    "student": _("minigun %(release)s: student edition"),
+    "instructor": _("minigun %(release)s: instructor edition"),
+}
+COPYRIGHT = _("%(year)s, the minigun authors")
+
+# What furo's templates and Sphinx's HTML writer print that Sphinx's Chinese catalog
+# (8.2) leaves in English. The msgids are the templates' own, spaces included;
+# "Made with " is the footer's credit, which conf.py keeps to furo alone (its
+# Sphinx part holds an English possessive no catalog can reach).
+THEME_LABELS = (
+    _("Next"),
+    _("Previous"),
+    _("Home"),
+    _("On this page"),
+    _("Back to top"),
+    _("Skip to content"),
+    _("Made with "),
+    _("Copyright &#169; %(copyright)s"),
+    _("Link to this heading"),
+    _("Link to this code"),
+    _("Link to this term"),
+    _("Link to this definition"),
+    _("Link to this table"),
+    _("Link to this image"),
+    _("Please activate JavaScript to enable the search functionality."),
+)
+
+
+def N_(message: str) -> str:  # gettext's name for it, which pybabel knows
+    """Marks ``message`` for ``make gettext`` and returns it untranslated."""
+    return message
+
+
+# What furo writes as fixed English, not through gettext: the screen-reader labels of
+# the sidebar toggles and the colour switch, and the titles of its icons. The page
+# template (book/_templates/page.html) replaces each fragment with its translation.
+FIXED_LABELS = {
+    'aria-label="{}"': (
+        N_("Toggle site navigation sidebar"),
+        N_("Toggle table of contents sidebar"),
+        N_("Toggle Light / Dark / Auto color theme"),
+    ),
+    "<title>{}</title>": (
+        N_("Contents"),
+        N_("Menu"),
+        N_("Expand"),
+        N_("Light mode"),
+        N_("Dark mode"),
+        N_("Auto light/dark, in light mode"),
+        N_("Auto light/dark, in dark mode"),
+    ),
+}
 
 
 class KeepAutodocInEnglish(SphinxTransform):
@@ -99,9 +163,35 @@ def add_language_switch(
 ) -> None:
     tag = next((tag for tag in CLASSROOM_TAGS if app.tags.has(tag)), None)
     context["language_switch"] = other_edition_link(pagename, app.config.language, tag)
+    context["fixed_labels"] = fixed_labels()
+
+
+def fixed_labels() -> list[tuple[str, str]]:
+    """Each of furo's fixed English fragments beside the same fragment translated
+    (none in the English edition, where the two are the same)."""
+    pairs = []
+    for fragment, labels in FIXED_LABELS.items():
+        for label in labels:
+            translated = str(_(label))
+            if translated != label:
+                pairs.append((fragment.format(label), fragment.format(translated)))
+    return pairs
+
+
+def name_the_edition(app: Sphinx) -> None:
+    """The title and the copyright line in the edition's language.
+
+    Run once the builder exists: Sphinx has loaded the catalogs by then, and the
+    HTML builder reads both values only when it starts writing.
+    """
+    tag = next((tag for tag in CLASSROOM_TAGS if app.tags.has(tag)), None)
+    app.config.html_title = str(TITLES[tag]) % {"release": app.config.release}
+    year = app.config.copyright.split(",")[0]
+    app.config.copyright = str(COPYRIGHT) % {"year": year}
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_transform(KeepAutodocInEnglish)
+    app.connect("builder-inited", name_the_edition)
     app.connect("html-page-context", add_language_switch)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -157,8 +157,19 @@ def fill_runs(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         placeholder.replace_self(shown)
 
 
-# The timeline's lane names, for the catalog (runs_timeline asks for them by word).
+# The timeline's lane names and milestone labels, for the catalog (runs_timeline asks
+# for them by word: runs_timeline.MILESTONES).
 LANE_NAMES = (_("master"), _("worker"), _("commands"))
+MILESTONE_NAMES = (
+    _("start"),
+    _("boot"),
+    _("exit"),
+    _("promoted"),
+    _("reload"),
+    _("max_requests reached"),
+    _("drained %s queued"),
+    _("TTOU ignored"),
+)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -17,6 +17,7 @@ and its colours follow the page's (``currentColor``) in the dark theme too.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
@@ -45,7 +46,7 @@ MILESTONES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Master has been promoted"), "promoted"),
     (re.compile(r"Hang up"), "reload"),
     (re.compile(r"Autorestarting worker"), "max_requests reached"),
-    (re.compile(r"Accepted (\d+) queued"), r"drained \1 queued"),
+    (re.compile(r"Accepted (\d+) queued"), "drained %s queued"),
     (re.compile(r"TTOU ignored"), "TTOU ignored"),
 ]
 HOOK = re.compile(r"\bhook (\w+)")
@@ -71,7 +72,7 @@ class Lane:
     def place(self, x: float, label: str, kind: str) -> None:
         """Put a label in the first row where it does not overlap the one before;
         near the right edge it ends at its mark instead of starting there."""
-        width = len(label) * CHAR + 8
+        width = label_width(label) + 8
         left = x - width if x + width > WIDTH else x
         for row, free_from in enumerate(self.rows):
             if left >= free_from:
@@ -104,12 +105,20 @@ class Lane:
         return self.top + 10 + BAR * max(self.bar_rows(), default=0)
 
 
-def milestone(text: str) -> str | None:
+def milestone(text: str, names: Callable[[str], str] = str) -> str | None:
+    """The label of a log line the timeline marks, in the page's language (``names``
+    translates the label, its ``%s`` filled with what the line says)."""
     for pattern, label in MILESTONES:
         found = pattern.search(text)
         if found:
-            return found.expand(label)
+            return names(label) % found.groups() if found.groups() else names(label)
     return None
+
+
+def label_width(label: str) -> float:
+    """The label's width in the picture: a Chinese character takes two columns."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in label)
+    return columns * CHAR
 
 
 def process_lanes(run: Run, names: Callable[[str], str]) -> dict[int, Lane]:
@@ -128,7 +137,7 @@ def process_lanes(run: Run, names: Callable[[str], str]) -> dict[int, Lane]:
         lane = lanes[event.pid]
         lane.last = event.t
         hook = HOOK.search(event.text)
-        label = milestone(event.text)
+        label = milestone(event.text, names)
         if hook:
             lane.marks.append((event.t, hook[1], "hook"))
         elif label:
@@ -192,7 +201,7 @@ class Drawing:
     ) -> None:
         """A label from ``x``; one that would cross the right edge ends at ``x``."""
         anchor = ""
-        if x + len(label) * CHAR > WIDTH:
+        if x + label_width(label) > WIDTH:
             x, anchor = x - 4, ' text-anchor="end"'
         self.parts.append(
             f'<text x="{x}" y="{y}" fill="{colour}"{anchor}>{escape(label)}</text>'

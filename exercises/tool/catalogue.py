@@ -10,6 +10,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .messages import say
+
 FIELDS = ("id", "title", "chapter", "region", "file", "tests", "points", "hints")
 NOT_STRINGS = ("points", "hints")
 OPTIONAL_FIELDS = ("hints_zh_CN",)  # the hints in Chinese, one for one
@@ -118,5 +120,5 @@ def find_exercise(exercises: list[Exercise], key: str) -> Exercise:
         names = {exercise.id, exercise.region, exercise.folder_name}
         if key in names or (key.isdigit() and int(key) == exercise.number):
             return exercise
-    known = ", ".join(exercise.id for exercise in exercises)
-    raise CatalogueError(f"no exercise {key!r}; known: {known}")
+    known = say("list_separator").join(exercise.id for exercise in exercises)
+    raise CatalogueError(say("no_such_exercise", asked=key, known=known))

@@ -12,7 +12,6 @@ exercise is found by running every exercise's tests (one pytest run, see
 import datetime
 import re
 import time
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -30,13 +29,16 @@ from .results import (
     Outcome,
     run_exercises,
 )
+from .wrap import display_width, fill, pad
 
 PROGRESS_WIDTH = 30
 TEXT_WIDTH = 88
-# An ASCII word, spaces, or one character; closing punctuation stays with what it ends.
-UNBREAKABLE = re.compile(r"(?:[\x21-\x7e]+|\s+|.)[，。：；）！？、”]*")
 ENGLISH_TASK, CHINESE_TASK = "README.md", "README.zh_CN.md"
 TRACEBACK_LINES = 14
+# The hole's error as a traceback shows it (catalogue.Exercise.starter_message).
+HOLE_ERROR = re.compile(
+    r"NotImplementedError: (?P<message>exercise (?P<id>[\w-]+): .*)$"
+)
 CLEAR_SCREEN = "\x1b[2J\x1b[H"
 
 
@@ -148,7 +150,9 @@ def describe(layout: Layout, exercise: Exercise, total: int, outcome: Outcome) -
     else:
         shown = max(hints_shown(layout, exercise), 1)
         record_hint(layout, exercise, shown)
-        lines += failure_lines(outcome)
+        lines += [
+            hole_in_language(line, layout, chapters) for line in failure_lines(outcome)
+        ]
         lines += ["", hint_text(exercise, shown)]
         if shown < len(exercise.hints):
             lines += [say("next_hint", id=exercise.id)]
@@ -211,6 +215,29 @@ def failure_lines(outcome: Outcome) -> list[str]:
     return lines + [f"  {line}" for line in traceback]
 
 
+def hole_in_language(line: str, layout: Layout, chapters: Chapters) -> str:
+    """A traceback line with a hole's ``NotImplementedError``, in the student's
+    language.
+
+    The message is written into the kit's source when the kit is built, in English
+    (one package serves both languages); the runner says it again in Chinese.
+    """
+    found = HOLE_ERROR.search(line)
+    if found is None or not is_chinese():
+        return line
+    try:
+        exercise = find_exercise(load_catalogue(layout.catalogue), found["id"])
+    except CatalogueError:
+        return line
+    message = say(
+        "hole_error",
+        id=exercise.id,
+        title=title_of(layout, exercise),
+        chapter=chapter_name(chapters, exercise.chapter),
+    )
+    return line[: found.start("message")] + message
+
+
 def progress_bar(total: int, outcomes: dict[int, Outcome]) -> str:
     solved = sum(1 for outcome in outcomes.values() if outcome.solved)
     filled = PROGRESS_WIDTH * solved // max(total, 1)
@@ -248,31 +275,6 @@ def hint_text(exercise: Exercise, number: int) -> str:
     hints = hints_of(exercise)
     text = say("hint", number=number, total=len(hints), text=hints[number - 1])
     return fill(text, TEXT_WIDTH, indent="  ")
-
-
-def fill(text: str, width: int, indent: str) -> str:
-    """Wraps ``text`` to ``width`` terminal columns, Chinese as well as English.
-
-    :func:`textwrap.fill` breaks only at spaces and counts characters, but Chinese has
-    no spaces and each of its characters takes two columns. So the text is cut into
-    pieces that may not be split (a run of ASCII such as ``listener.accept()``, one
-    wide character, or a space) and laid out greedily by their width.
-    """
-    lines, line, used = [], "", 0
-    for piece in UNBREAKABLE.findall(text):
-        size = display_width(piece)
-        if line and used + size > width and not piece.isspace():
-            lines.append(line.rstrip())
-            line, used = indent, len(indent)
-        if piece.isspace() and line.strip() == "":
-            continue  # no space at the start of a continued line
-        line, used = line + piece, used + size
-    return "\n".join([*lines, line.rstrip()])
-
-
-def display_width(text: str) -> int:
-    """Terminal columns: two for a wide (East Asian) character, one for the rest."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 YES = ("y", "yes")
@@ -360,18 +362,23 @@ def list_exercises(layout: Layout, key: str | None, out: TextIO) -> int:
     outcomes = survey(layout, exercises)
     chapters = Chapters.load(layout.chapters)
     still_open = open_holes(layout.package)
-    for exercise in exercises:
-        number = chapters.number(exercise.chapter)
-        chapter = (
-            say("chapter_short", number=number, chapter=exercise.chapter)
-            if number
-            else exercise.chapter
-        )
-        outcome = outcomes[exercise.number]
-        status = status_text(outcome, exercise.id in still_open)
-        out.write(f"{exercise.number:2d}  {exercise.id:<19} {chapter:<22} {status}\n")
+    names = [chapter_name(chapters, exercise.chapter) for exercise in exercises]
+    column = max(display_width(name) for name in names)
+    for exercise, name in zip(exercises, names, strict=True):
+        status = status_text(outcomes[exercise.number], exercise.id in still_open)
+        row = f"{exercise.number:2d}  {exercise.id:<19} {pad(name, column)}  {status}"
+        out.write(row + "\n")
     out.write(progress_bar(len(exercises), outcomes))
     return 0
+
+
+def chapter_name(chapters: Chapters, stem: str) -> str:
+    """``ch. 11 Graceful timeout`` (``第 11 章 优雅超时``): number and title as the
+    student's edition of the book has them; the file's stem while neither is known."""
+    number, title = chapters.number(stem), chapters.title(stem)
+    if number is None:
+        return title or stem
+    return say("chapter_short", number=number, chapter=title or stem)
 
 
 def status_text(outcome: Outcome, hole_open: bool) -> str:

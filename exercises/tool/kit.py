@@ -52,6 +52,7 @@ RUNNER_MODULES = (
     "messages.py",
     "regions.py",
     "results.py",
+    "wrap.py",
 )
 SHARED_EXERCISE_FILES = ("catalogue.toml", "fakes.py")
 EXAMPLES = ("examples/__init__.py", "examples/hello.py")

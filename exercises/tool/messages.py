@@ -83,6 +83,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "  (`make hint EX={id}` for the next one)",
         "  （`make hint EX={id}` 查看下一条提示）",
     ),
+    "hole_error": (
+        "exercise {id}: see {chapter}, {title}",
+        "练习 {id}（{title}）的空缺还没有填：先读{chapter}",
+    ),
     "progress": (
         "Progress [{bar}] {solved}/{total} solved",
         "进度 [{bar}] 已完成 {solved}/{total}",
@@ -97,6 +101,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "every_hint_shown": (
         "Every hint has been shown; here they are again:",
         "所有提示都已显示过，再列一遍：",
+    ),
+    "list_separator": (", ", "、"),
+    "no_such_exercise": (
+        "no exercise {asked!r}; known: {known}",
+        "没有叫 {asked!r} 的练习；已有的练习：{known}",
     ),
     # make reset
     "reset_which": (
@@ -147,7 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "no_holes_open": ("Every hole is filled.", "所有空缺都已填好。"),
     # make list
-    "chapter_short": ("ch. {number} {chapter}", "第 {number} 章 {chapter}"),
+    "chapter_short": ("ch. {number} {chapter}", "第 {number} 章《{chapter}》"),
     "not_started": ("not started", "未开始"),
     "solved": ("solved", "已完成"),
     "not_running": ("not running ({meaning})", "无法运行（{meaning}）"),
