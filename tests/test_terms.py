@@ -248,7 +248,7 @@ def test_a_planted_wrong_term_is_found(
         "```console\n$ minigun --workers 2\n[INFO] Booting worker with pid: 12\n```",
         "见 [工作进程](https://example.org/worker)。",
         "即“请求走私”（request smuggling）。",
-        "记下子进程：\n\"worker.pid, workers[pid]\"\n\"return pid\"",
+        '记下子进程：\n"worker.pid, workers[pid]"\n"return pid"',
     ],
 )
 def test_code_names_and_glosses_are_not_prose(text: str, terms: list[Term]) -> None:
