@@ -27,7 +27,7 @@ from runs_timeline import milestone, timeline_svg  # noqa: E402
 SVG = "{http://www.w3.org/2000/svg}"
 # The chapters about the running server, each with its run (issue 28).
 CHAPTERS_WITH_RUNS = {
-    "prefork": "kill-worker",
+    "prefork": "tiny-prefork",
     "arbiter": "start",
     "worker": "worker-retires",
     "shutdown": "term-in-flight",
@@ -95,6 +95,30 @@ def test_start_shows_the_master_its_workers_a_request_and_term(
     assert signals_sent(run) == [("TERM", master)]
     assert sorted(pids_logging(run, "Worker exiting")) == sorted(workers)
     assert run.events[-1].text == f"(minigun {master} exited with status 0)"
+
+
+@pytest.mark.timeout(120)
+def test_the_tiny_server_loses_a_child_and_outlives_its_master(
+    runs: dict[str, Run],
+) -> None:
+    """The prefork chapter's baseline: what the rest of the book adds is missing."""
+    run = runs["tiny-prefork"]
+    (master,) = pids_logging(run, "Listening at")
+    children = pids_logging(run, "Child accepting")
+    assert len(children) == 3 and master not in children
+    victim, *orphans = children
+    assert signals_sent(run) == [
+        ("KILL", victim),
+        ("TERM", master),
+        *(("TERM", pid) for pid in orphans),
+    ]
+    assert pids_logging(run, f"Child {victim} exited with status -9") == [master]
+    assert len(pids_logging(run, "Child accepting")) == 3  # never a replacement
+    exited = run.transcript().index(f"(python {master} exited with status -15)")
+    after_term = run.transcript()[exited:]
+    assert re.search(r"^Hello from child \d+$", after_term, re.MULTILINE)
+    orphan_rows = [(pid, ppid) for pid, ppid, _ in ps_rows(run) if pid in orphans]
+    assert {pid for pid, ppid in orphan_rows if ppid != master} == set(orphans)
 
 
 @pytest.mark.timeout(120)

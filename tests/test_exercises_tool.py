@@ -148,6 +148,7 @@ def project(tmp_path: Path) -> Layout:
     (root / "examples").mkdir()
     (root / "examples" / "__init__.py").write_text("")
     (root / "examples" / "hello.py").write_text('"""The app `make run` serves."""\n')
+    (root / "examples" / "tiny_prefork.py").write_text('"""The smallest server."""\n')
     exercises = root / "exercises"
     exercises.mkdir()
     (exercises / "catalogue.toml").write_text(CATALOGUE)

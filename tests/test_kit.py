@@ -90,6 +90,7 @@ def test_the_kit_is_laid_out_as_the_contract_says(kit: Layout):
         "minigun/calc.py",
         "examples/__init__.py",
         "examples/hello.py",
+        "examples/tiny_prefork.py",
         "exercises/catalogue.toml",
         "exercises/fakes.py",
         "exercises/chapters.json",

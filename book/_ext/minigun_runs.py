@@ -169,6 +169,7 @@ MILESTONE_NAMES = (
     _("max_requests reached"),
     _("drained %s queued"),
     _("TTOU ignored"),
+    _("reaped %s"),
 )
 
 

@@ -264,24 +264,25 @@ class Session:
                 raise self.fail(f"{what} never happened")
             time.sleep(0.02)
 
-    def wait_exit(self, process_index: int = 0) -> int:
+    def wait_exit(self, process_index: int = 0, name: str = "minigun") -> int:
         """Wait for a server started by :meth:`start` to exit; record its status."""
         process = self.processes[process_index]
         try:
             status = process.wait(timeout=WAIT)
         except subprocess.TimeoutExpired:
-            raise self.fail(f"minigun {process.pid} did not exit") from None
-        self.add("exit", f"(minigun {process.pid} exited with status {status})")
+            raise self.fail(f"{name} {process.pid} did not exit") from None
+        self.add("exit", f"({name} {process.pid} exited with status {status})")
         return status
 
-    def wait_gone(self, pid: int) -> None:
-        """Wait for a process that is not our child (a promoted master) to end."""
+    def wait_gone(self, pid: int, name: str = "minigun") -> None:
+        """Wait for a process that is not our child (a promoted master, an orphan)
+        to end."""
         deadline = time.monotonic() + WAIT
         while is_alive(pid):
             if time.monotonic() > deadline:
                 raise self.fail(f"process {pid} did not exit")
             time.sleep(0.05)
-        self.add("exit", f"(minigun {pid} exited)")
+        self.add("exit", f"({name} {pid} exited)")
 
     # The second terminal.
 
@@ -379,6 +380,35 @@ class Session:
 # shows. Short timeouts keep a run fast without changing its story.
 
 FAST = "--graceful-timeout 5"
+TINY_CHILD = re.compile(r"\[(\d+)\] \[INFO\] Child accepting")
+
+
+def tiny_prefork(s: Session) -> None:
+    """The prefork chapter's build-up: the 40-line server (examples/tiny_prefork.py)
+    serves, loses a child for good, and outlives its master's TERM."""
+    master = s.start(f"python examples/tiny_prefork.py {s.port}")
+    s.wait_for(TINY_CHILD.pattern, count=3)
+    children = [int(m[1]) for m in s.log_matches(TINY_CHILD.pattern)]
+    answers = [s.curl() for _ in range(3)]
+    s.expect(
+        all(a.startswith("Hello from child ") for a in answers), "a request failed"
+    )
+    s.ps()
+    victim, *survivors = children
+    s.kill("KILL", victim)
+    s.wait_for(f"Child {victim} exited with status -9")
+    s.expect(s.curl().startswith("Hello from child "), "the others stopped answering")
+    s.expect(len(s.ps().splitlines()) == 4, "the dead child was replaced")
+    s.kill("TERM", master)
+    s.expect(s.wait_exit(name="python") == -signal.SIGTERM, "TERM did not kill it")
+    listed = ",".join(str(pid) for pid in survivors)
+    orphans = s.shell(f"ps -o pid,ppid,args -p {listed}")
+    s.expect(len(orphans.splitlines()) == 3, "the children died with their master")
+    answer = s.curl()
+    s.expect(answer.startswith("Hello from child "), "the orphans do not answer")
+    for pid in survivors:
+        s.kill("TERM", pid)
+        s.wait_gone(pid, name="child")
 
 
 def start_request_ps_term(s: Session) -> None:
@@ -580,6 +610,7 @@ def socket_activation(s: Session) -> None:
 
 
 SCENARIOS: dict[str, Callable[[Session], None]] = {
+    "tiny-prefork": tiny_prefork,
     "start": start_request_ps_term,
     "kill-worker": kill_worker,
     "worker-retires": worker_retires,

@@ -41,17 +41,20 @@ REQUEST_COLOUR = "#27ae60"
 # What a log line means on the timeline: the label its mark gets.
 MILESTONES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Starting minigun"), "start"),
-    (re.compile(r"Booting worker"), "boot"),
+    (re.compile(r"Booting worker|Child accepting"), "boot"),
     (re.compile(r"Worker exiting|Shutting down"), "exit"),
     (re.compile(r"Master has been promoted"), "promoted"),
     (re.compile(r"Hang up"), "reload"),
     (re.compile(r"Autorestarting worker"), "max_requests reached"),
     (re.compile(r"Accepted (\d+) queued"), "drained %s queued"),
     (re.compile(r"TTOU ignored"), "TTOU ignored"),
+    (re.compile(r"Child (\d+) exited"), "reaped %s"),
 ]
 HOOK = re.compile(r"\bhook (\w+)")
-SERVED_BY = re.compile(r"(?:worker|in) (\d+)$")
-MASTER_LINE = re.compile(r"Starting minigun")
+SERVED_BY = re.compile(r"(?:worker|in|child) (\d+)$")
+# minigun's master says it starts; the tiny server of the prefork chapter only
+# says where it listens (minigun's master says that too).
+MASTER_LINE = re.compile(r"Starting minigun|Listening at: ")
 
 
 @dataclass
@@ -143,7 +146,7 @@ def process_lanes(run: Run, names: Callable[[str], str]) -> dict[int, Lane]:
         elif label:
             lane.marks.append((event.t, label, "milestone"))
     for event in run.events:  # a master's life ends when it exits, after its last line
-        exited = re.match(r"\(minigun (\d+) exited", event.text)
+        exited = re.match(r"\(\w+ (\d+) exited", event.text)
         if event.kind == "exit" and exited and int(exited[1]) in lanes:
             lanes[int(exited[1])].last = event.t
     return lanes

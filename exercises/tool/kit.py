@@ -9,6 +9,7 @@ repository (a fresh git repository with one commit, none of this one's history):
                               # the kit's own files, from the template folder kit/
     minigun/                  # the package with every exercise's region cut at once
     examples/hello.py         # what `make run` serves
+    examples/tiny_prefork.py  # the prefork chapter's smallest server, to run
     exercises/catalogue.toml fakes.py tool/ chapters.json holes.json
     exercises/NN-id/          # task (English, Chinese), conftest, tests
     book/en/ book/zh_CN/      # the student edition, built
@@ -55,7 +56,7 @@ RUNNER_MODULES = (
     "wrap.py",
 )
 SHARED_EXERCISE_FILES = ("catalogue.toml", "fakes.py")
-EXAMPLES = ("examples/__init__.py", "examples/hello.py")
+EXAMPLES = ("examples/__init__.py", "examples/hello.py", "examples/tiny_prefork.py")
 CACHES = ("__pycache__", "*.pyc", ".pytest_cache", ".ruff_cache", ".mypy_cache")
 # What an exercise folder keeps to the teacher: the wrong answer the check runs, the
 # hidden tests the grader runs, and anything a student's run left behind.
