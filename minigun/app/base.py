@@ -177,7 +177,8 @@ class Application(BaseApplication):
         util.add_app_directory(self.cfg.chdir)
 
     def add_pythonpath(self) -> None:
-        """Put each ``--pythonpath`` directory on ``sys.path``, as ``chdir``'s."""
+        """Put each ``--pythonpath`` directory on ``sys.path`` where ``chdir``'s
+        went, after it, in the order given (the first found first)."""
         entries = (self.cfg.pythonpath or "").split(",")
         for directory in [os.path.abspath(e.strip()) for e in entries if e.strip()]:
             util.add_app_directory(directory)
