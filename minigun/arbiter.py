@@ -52,11 +52,11 @@ from types import FrameType
 
 import setproctitle
 
-from minigun import __version__, sock, systemd, util
+from minigun import __version__, reloader, sock, systemd, util
 from minigun.app.base import BaseApplication
 from minigun.backoff import RespawnBackoff
 from minigun.config import Config
-from minigun.errors import BOOT_FAILURES, HaltServer
+from minigun.errors import BOOT_FAILURES, ConfigError, HaltServer
 from minigun.glogging import Logger
 from minigun.pidfile import Pidfile
 from minigun.wakepipe import WakePipe
@@ -194,11 +194,28 @@ class Arbiter:
         check_config = getattr(self.worker_class, "check_config", None)
         if check_config is not None:
             check_config(self.cfg, self.log)
+        if self.cfg.reload:
+            self.check_reload_engine()
         # raw_env in the master's own environment, before a preloaded app reads it
         # at import (the workers inherit it; they set it again, for a HUP's new one)
         os.environ.update(self.cfg.env)
         if self.cfg.preload_app:
             self.app.wsgi()
+
+    def check_reload_engine(self) -> None:
+        """Under ``reload``, log how the workers will watch the code.
+
+        Checked here, once, rather than in each worker: ``inotify`` asked for by
+        name and unable to run is a :class:`ConfigError` (one line and exit 1 at
+        start-up; a HUP is rolled back), never workers failing to boot one by one.
+        """
+        try:
+            choice = reloader.check_engine(self.cfg.reload_engine)
+        except reloader.EngineUnavailable as error:
+            raise ConfigError(
+                f"reload_engine is 'inotify', but inotify cannot run here: {error}"
+            ) from None
+        self.log.info("Reload engine: %s (%s)", choice.engine, choice.reason)
 
     def change_num_workers(self, value: int, first: bool = False) -> None:
         """Keep ``value`` workers from now on, and tell the ``nworkers_changed`` hook.

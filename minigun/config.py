@@ -116,7 +116,6 @@ GUNICORN_ONLY_SETTINGS = frozenset(
     {
         "enable_backlog_metric",
         "initgroups",
-        "reload_engine",
         "spew",
         "ssl_version",
         "tmp_upload_dir",
@@ -128,6 +127,7 @@ warning (it was probably written for gunicorn), not silence and not a failure.""
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 HEADER_MAP_CHOICES = ("drop", "refuse", "dangerous")
 ASGI_LOOPS = ("auto", "asyncio", "uvloop")
+RELOAD_ENGINES = ("auto", "poll", "inotify")
 ASGI_LIFESPAN_MODES = ("auto", "on", "off")
 ONE_GIBIBYTE = 1024**3
 TYPO_SIMILARITY = 0.8
@@ -770,14 +770,27 @@ SETTINGS: list[Setting] = [
         "reload",
         SERVER_MECHANICS,
         "Restart workers when a source file changes (for development).",
-        "Each worker polls the files of the modules it imported, once a second. An "
-        "application that fails to load is answered 500 until a file changes, "
-        "rather than stopping the server. A preloaded app is the master's and is "
-        "not reloaded.",
+        "Each worker watches the files of the modules it imported (reload_engine "
+        "says how). An application that fails to load is answered 500 until a "
+        "file changes, rather than stopping the server. A preloaded app is the "
+        "master's and is not reloaded.",
         validator=validate_bool,
         default=False,
         cli=("--reload",),
         action="store_true",
+    ),
+    Setting(
+        "reload_engine",
+        SERVER_MECHANICS,
+        "How reload notices a change: auto, poll or inotify.",
+        "``poll`` reads each file's modification time once a second (standard "
+        "library only); ``inotify`` lets Linux's inotify wake the worker at once "
+        "(needs minigun[inotify]); ``auto`` uses inotify where it can run, else "
+        "poll. ``inotify`` that cannot run here stops the start with one line.",
+        validator=validate_choice(RELOAD_ENGINES),
+        default="auto",
+        cli=("--reload-engine",),
+        meta="STRING",
     ),
     Setting(
         "reload_extra_files",
@@ -795,7 +808,9 @@ SETTINGS: list[Setting] = [
         "chdir",
         SERVER_MECHANICS,
         "Change to this directory before loading the app.",
-        "It is also put first on sys.path, so the app module is found there.",
+        "It is also put on sys.path, so the app module is found there: before "
+        "the installed packages, after the standard library, so that an app's "
+        "signal.py or json.py shadows nothing the server imports.",
         validator=validate_chdir,
         cli=("--chdir",),
         meta="DIR",
@@ -806,7 +821,8 @@ SETTINGS: list[Setting] = [
         "pythonpath",
         SERVER_MECHANICS,
         "Comma-separated directories to add to sys.path.",
-        "Added before the app is imported, e.g. '/srv/lib,/srv/app'.",
+        "Added before the app is imported, e.g. '/srv/lib,/srv/app', where chdir's "
+        "folder goes: after the standard library.",
         validator=validate_string,
         cli=("--pythonpath",),
         meta="STRING",
@@ -1408,6 +1424,7 @@ class Config:
     # Server Mechanics
     preload_app: bool
     reload: bool
+    reload_engine: str
     reload_extra_files: list[str]
     chdir: str
     pythonpath: str | None

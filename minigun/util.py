@@ -41,6 +41,9 @@ DEFAULT_PORT = 8000
 
 MAX_PORT = 65535
 
+STANDARD_LIBRARY = os.path.dirname(os.__file__)
+"""The standard library's folder (that of ``os.py``), as ``sys.path`` names it."""
+
 STATSD_DEFAULT_PORT = 8125
 SYSLOG_DEFAULT_PORT = 514
 SYSLOG_UNIX_TYPES = {"dgram": socket.SOCK_DGRAM, "stream": socket.SOCK_STREAM}
@@ -390,6 +393,50 @@ def getcwd() -> str:
     if pwd_env and os.path.exists(pwd_env) and os.path.samefile(pwd_env, cwd):
         return pwd_env
     return cwd
+
+
+def add_app_directory(directory: str) -> None:
+    """Put a folder of the application (``chdir``, ``pythonpath``) on ``sys.path``,
+    after the standard library and before the installed packages.
+
+    Before the installed packages, so that the app's own ``config.py`` or ``app/``
+    wins over a package of the same name, as in gunicorn. After the standard
+    library, because the server goes on importing it after this point (the arbiter,
+    the worker class, modules imported where they are first needed), and so do the
+    libraries under the app: a ``signal.py`` or ``json.py`` of the app's placed
+    first would be imported in their stead and break the server at start-up.
+    gunicorn puts the folder first and breaks on the few standard modules it
+    imports late (``json``, ``platform``). A folder already on the path (``python
+    -m`` puts the working directory first) is moved, not listed twice.
+    """
+    places = [i for i, entry in enumerate(sys.path) if _same_folder(entry, directory)]
+    if places and places[0] > _index_on_path(STANDARD_LIBRARY):
+        return  # already where it belongs (a worker loads the app again)
+    sys.path[:] = [entry for entry in sys.path if not _same_folder(entry, directory)]
+    sys.path.insert(_first_site_packages_index(), directory)
+
+
+def _first_site_packages_index() -> int:
+    """The index of the first installed-packages folder on ``sys.path`` (the end
+    when there is none, as under ``python -S``)."""
+    import site  # noqa: PLC0415 (already imported at start-up, unless -S)
+
+    folders = [*site.getsitepackages(), site.getusersitepackages()]
+    indexes = [_index_on_path(folder) for folder in folders]
+    return min((index for index in indexes if index >= 0), default=len(sys.path))
+
+
+def _index_on_path(folder: str) -> int:
+    """Where ``folder`` first is on ``sys.path``, or -1."""
+    for index, entry in enumerate(sys.path):
+        if _same_folder(entry, folder):
+            return index
+    return -1
+
+
+def _same_folder(entry: str, folder: str) -> bool:
+    """Whether a ``sys.path`` entry names ``folder`` ("" is the working one)."""
+    return os.path.realpath(entry or ".") == os.path.realpath(folder)
 
 
 def user_to_uid(user: str | int) -> int:

@@ -209,7 +209,6 @@ KILL = re.compile(r"\bkill -([A-Z0-9]+)\b")
 # are not (the sentence says the option is theirs).
 OTHER_PROGRAMS_OPTIONS: dict[str, list[str] | str] = {
     "--spew": "gunicorn's, which minigun does not implement (the sentence says so)",
-    "--reload-engine": "gunicorn's, which minigun does not implement (ditto)",
     "--timeout 2s": "wrk's (the benchmark's load generator)",
     "-W -n --keep-going": ["sphinx-build"],
     "--jobs": [sys.executable, "-m", "exercises.tool.grade"],

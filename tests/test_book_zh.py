@@ -189,9 +189,8 @@ def test_both_editions_carry_the_recorded_run(editions: Path, chapter: str) -> N
 WIDTHS = (1280, 800)
 
 
-def layout_problems(page: Path, width: int) -> list[str]:
-    """What does not fit in ``page`` at ``width`` px, as Chromium lays it out."""
-    layout = browser.measured(page, width, PAGE_LAYOUT)
+def layout_problems(page: Path, width: int, layout: dict) -> list[str]:
+    """What does not fit in ``page`` at ``width`` px, as Chromium laid it out."""
     where = f"{page.parent.name}/{page.name} at {width} px"
     problems = [f"{where}: clipped listing {clip}" for clip in layout["clipped"]]
     for run in layout["runs"]:
@@ -204,7 +203,7 @@ def layout_problems(page: Path, width: int) -> list[str]:
     return problems
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(300)
 def test_every_page_fits_the_screen_in_a_browser(editions: Path) -> None:
     """In headless Chromium at 1280 and 800 px, every page of the English edition and
     the Chinese pages with recorded runs: no listing with its end hidden behind a
@@ -213,10 +212,16 @@ def test_every_page_fits_the_screen_in_a_browser(editions: Path) -> None:
     pages = sorted((editions / "html").glob("*.html"))
     pages += [editions / "html-zh" / f"{chapter}.html" for chapter in RUN_CHAPTERS]
     with_runs = {f"{chapter}.html" for chapter in RUN_CHAPTERS}
-    jobs = [(page, width) for page in pages for width in WIDTHS]
     with ThreadPoolExecutor(max_workers=2) as pool:  # two cores: two browsers at once
-        results = list(pool.map(lambda job: layout_problems(*job), jobs))
-    problems = [problem for found in results for problem in found]
+        layouts = pool.map(
+            lambda width: browser.measured_each(pages, width, PAGE_LAYOUT), WIDTHS
+        )
+        problems = [
+            problem
+            for width, measured in zip(WIDTHS, layouts, strict=True)
+            for page, layout in zip(pages, measured, strict=True)
+            for problem in layout_problems(page, width, layout)
+        ]
     assert not problems, "\n".join(problems)
     for page in pages:
         if page.name in with_runs:

@@ -44,6 +44,9 @@ from exercises.tool.workcopy import starter_message
 ROOT = Path(__file__).resolve().parents[1]
 LAYOUT = Layout(ROOT)
 EXERCISES = load_catalogue(LAYOUT.catalogue)
+SCAN = scan_package(LAYOUT.package)
+"""The reference package's regions, scanned once: a scan parses and checks every
+module, and the tests below ask for a region hundreds of times."""
 BUILD_TIMEOUT = 240  # seconds for one strict build (tests/conftest.py builds them)
 SHORTEST_DISTINCTIVE = 12  # characters: shorter lines (``else:``) prove nothing
 TAG = re.compile(r"<[^>]+>")
@@ -101,7 +104,7 @@ def built_files(folder: Path) -> list[Path]:
 
 
 def region_lines(exercise: Exercise) -> list[str]:
-    (region,) = scan_package(LAYOUT.package).named(exercise.region)
+    (region,) = SCAN.named(exercise.region)
     lines = region.path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines[region.begin : region.end - 1]]
 
@@ -110,7 +113,7 @@ def lines_outside_regions() -> set[Fragment]:
     """Every fragment the book could show that is not inside an exercise region."""
     inside = {
         (region.path, number)
-        for region in scan_package(LAYOUT.package).regions
+        for region in SCAN.regions
         for number in range(region.begin, region.end + 1)
     }
     seen: set[Fragment] = set()
@@ -211,10 +214,9 @@ def folded(text: str) -> str:
 
 def package_code_outside_regions() -> str:
     """The package's lines outside every region, folded, one a line."""
-    scan = scan_package(LAYOUT.package)
     inside = {
         (region.path, number)
-        for region in scan.regions
+        for region in SCAN.regions
         for number in range(region.begin, region.end + 1)
     }
     return "\n".join(
@@ -230,7 +232,7 @@ def reference_lines() -> dict[str, str]:
     outside = package_code_outside_regions()
     by_region = {exercise.region: exercise.id for exercise in EXERCISES}
     found: dict[str, str] = {}
-    for region in scan_package(LAYOUT.package).regions:
+    for region in SCAN.regions:
         body = region.path.read_text(encoding="utf-8").splitlines()
         for line in map(folded, body[region.begin : region.end - 1]):
             names = [w for w in IDENTIFIER.findall(line) if not keyword.iskeyword(w)]
@@ -483,7 +485,7 @@ def names_the_package_defines() -> set[str]:
 
 def names_the_answer_uses(exercise: Exercise) -> set[str]:
     """The package's names the reference region reads or calls (not its locals)."""
-    (region,) = scan_package(LAYOUT.package).named(exercise.region)
+    (region,) = SCAN.named(exercise.region)
     body = region.path.read_text(encoding="utf-8").splitlines()
     code = textwrap.dedent("\n".join(body[region.begin : region.end - 1]))
     tree = ast.parse("def region():\n" + textwrap.indent(code, "    "))

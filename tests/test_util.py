@@ -1,5 +1,7 @@
 """import_app in all its forms and all its failures, parse_address, load_class."""
 
+import os
+import sys
 import textwrap
 
 import pytest
@@ -233,3 +235,21 @@ def test_user_and_group_names_and_numbers():
     assert util.group_to_gid(grp.getgrgid(os.getegid()).gr_name) == os.getegid()
     with pytest.raises(ValueError, match="no such group"):
         util.group_to_gid("no-such-group-xyz")
+
+
+def test_an_app_directory_goes_after_the_standard_library(monkeypatch, tmp_path):
+    """Before the installed packages, after the standard library and the app
+    directories already there (chdir's, then each pythonpath in the order given);
+    moved, not doubled, when Python put it first; left in place when it is asked
+    again (a worker loads the app again)."""
+    import site
+
+    installed = site.getsitepackages()[0]
+    first = os.path.dirname(os.__file__)
+    app, lib = str(tmp_path / "app"), str(tmp_path / "lib")
+    monkeypatch.setattr(sys, "path", [app, first, installed])
+    util.add_app_directory(app)
+    assert sys.path == [first, app, installed]
+    util.add_app_directory(lib)
+    util.add_app_directory(app)
+    assert sys.path == [first, app, lib, installed]

@@ -52,11 +52,20 @@ from sphinx.util.tags import Tags
 
 from exercises.tool.catalogue import find_exercise, load_catalogue
 from exercises.tool.layout import Layout
-from exercises.tool.regions import cut_regions
+from exercises.tool.regions import Scan, cut_regions, scan_package
 from exercises.tool.workcopy import region_function, starter_message
 
 STUDENT = "student"
 INSTRUCTOR = "instructor"
+
+
+def reference_scan(app: Sphinx, layout: Layout) -> Scan:
+    """The reference package's regions, scanned once per build: a scan parses and
+    checks every module, and the student edition asks where each exercise's hole is."""
+    scan: Scan | None = getattr(app, "minigun_reference_scan", None)
+    if scan is None:
+        scan = app.minigun_reference_scan = scan_package(layout.package)
+    return scan
 
 
 def is_student_edition(directive: SphinxDirective) -> bool:
@@ -243,15 +252,15 @@ class ExercisesDirective(SphinxDirective):
             return self.hole_markup(number, entry)
         return self.solution_markup(number, entry)
 
-    @staticmethod
-    def hole_markup(number: int, entry: dict[str, Any]) -> list[str]:
+    def hole_markup(self, number: int, entry: dict[str, Any]) -> list[str]:
         """The function holding the region, as the kit's package has it (a hole)."""
         layout = Layout(ROOT)
         exercise = find_exercise(load_catalogue(layout.catalogue), entry["id"])
+        scan = reference_scan(self.env.app, layout)
         return [
             "```{literalinclude} ../" + entry["file"],
             ":language: python",
-            f":pyobject: {region_function(layout, exercise)}",
+            f":pyobject: {region_function(scan, exercise)}",
             ":caption: "
             + str(_("%(file)s: what exercise %(number)d asks you to fill in"))
             % {"file": entry["file"], "number": number},

@@ -37,7 +37,7 @@ from xml.etree import ElementTree
 from .catalogue import CatalogueError, Exercise, find_exercise, load_catalogue
 from .gradebook import write_gradebook
 from .layout import Layout
-from .results import GUARD_TEST, WORK_ENV
+from .results import GUARD_TEST, ONE_PLUGIN, WORK_ENV
 from .similarity import compare_class, write_similarity
 
 GRADE_FOLDER = Path("_build") / "grade"
@@ -256,6 +256,7 @@ def run_exercise(root: Path, exercise: Exercise, limits: Limits) -> tuple[int, s
     log = root / ".runs" / f"{name}.log"
     log.parent.mkdir(exist_ok=True)
     environment = {**os.environ, WORK_ENV: str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    environment.update(ONE_PLUGIN)
     for variable in TEACHERS_ONLY_ENVIRONMENT:  # the teacher's pytest habits stay home
         environment.pop(variable, None)
     with log.open("w", encoding="utf-8") as output:
@@ -294,6 +295,8 @@ def pytest_command(root: Path, exercise: Exercise, limits: Limits) -> list[str]:
         "--tb=short",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "pytest_timeout",
         f"--timeout={limits.test}",
         f"--junitxml={root / '.runs' / f'{name}.xml'}",
         f"--basetemp={root / '.runs' / f'{name}.tmp'}",

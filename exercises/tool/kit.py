@@ -38,6 +38,7 @@ from .catalogue import Exercise, load_catalogue
 from .chapters import LANGUAGES, Chapters
 from .holes import Hole, holes_json, starter_of
 from .layout import BACKUPS, HINTS_SHOWN, Layout
+from .regions import scan_package
 from .workcopy import region_function, write_kit_package
 
 TEMPLATE = "kit"
@@ -133,8 +134,9 @@ def hole_table(
 ) -> dict[str, Hole]:
     """Each exercise's hole: its file, its function, and that function as shipped."""
     holes = {}
+    scan = scan_package(layout.package)
     for exercise in exercises:
-        function = region_function(layout, exercise)
+        function = region_function(scan, exercise)
         text = (kit.root / exercise.file).read_text(encoding="utf-8")
         holes[exercise.id] = Hole(exercise.file, function, starter_of(text, function))
     return holes

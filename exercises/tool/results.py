@@ -32,6 +32,11 @@ TEST_TIMEOUT = 10  # seconds for one test: student code may loop forever
 RUN_TIMEOUT = 120  # seconds for the whole pytest process
 COLLECTION_FAILURE = "collection failure"  # pytest's message for a module that broke
 TIMED_OUT = -1
+ONE_PLUGIN = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+"""An exercise's pytest loads the one plugin it uses, pytest-timeout, by name
+(``-p pytest_timeout``), not every plugin installed beside it (the teacher's xdist,
+anyio...): those change nothing an exercise checks, and loading them was two thirds
+of the start-up of each of the many runs a check, a kit check or a grading makes."""
 
 # pytest's exit codes (pytest.ExitCode), named for the messages that explain them.
 EXIT_OK = 0
@@ -159,7 +164,7 @@ def run_pytest(
         return subprocess.run(
             command,
             cwd=cwd,
-            env=environment,
+            env={**environment, **ONE_PLUGIN},
             capture_output=True,
             text=True,
             timeout=RUN_TIMEOUT,
@@ -180,6 +185,8 @@ def pytest_command(*folders: str | Path, report: Path) -> list[str]:
         "--tb=short",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "pytest_timeout",
         f"--timeout={TEST_TIMEOUT}",
         f"--junitxml={report}",
     ]

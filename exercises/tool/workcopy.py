@@ -18,11 +18,11 @@ from .book import Book
 from .catalogue import Exercise, load_catalogue
 from .layout import Layout
 from .regions import (
+    Scan,
     cut,
     cut_regions,
     enclosing_function,
     replace_region,
-    scan_package,
     strip_markers,
 )
 
@@ -98,9 +98,12 @@ def write_reference(layout: Layout, dest: Path) -> None:
     copy_package(layout, dest, strip_markers)
 
 
-def region_function(layout: Layout, exercise: Exercise) -> str:
-    """The qualified name of the reference function holding the exercise's region."""
-    for region in scan_package(layout.package).named(exercise.region):
+def region_function(scan: Scan, exercise: Exercise) -> str:
+    """The qualified name of the reference function holding the exercise's region,
+    in ``scan``, the reference package scanned once for every exercise (a scan
+    parses and checks every module: once per exercise, it was most of a kit's
+    build time)."""
+    for region in scan.named(exercise.region):
         tree = ast.parse(region.path.read_text(encoding="utf-8"))
         return enclosing_function(tree, region) or "?"
     return "?"

@@ -170,17 +170,18 @@ class Application(BaseApplication):
                 self.cfg.set(name, value)
 
     def chdir(self) -> None:
-        """Move to ``cfg.chdir`` and import the app from there, as gunicorn does."""
+        """Move to ``cfg.chdir`` and import the app from there, as gunicorn does
+        (the folder goes on ``sys.path`` after the standard library:
+        :func:`~minigun.util.add_app_directory` says why)."""
         os.chdir(self.cfg.chdir)
-        if self.cfg.chdir not in sys.path:
-            sys.path.insert(0, self.cfg.chdir)
+        util.add_app_directory(self.cfg.chdir)
 
     def add_pythonpath(self) -> None:
-        """Put each ``--pythonpath`` directory first on ``sys.path``."""
+        """Put each ``--pythonpath`` directory on ``sys.path`` where ``chdir``'s
+        went, after it, in the order given (the first found first)."""
         entries = (self.cfg.pythonpath or "").split(",")
         for directory in [os.path.abspath(e.strip()) for e in entries if e.strip()]:
-            if directory not in sys.path:
-                sys.path.insert(0, directory)
+            util.add_app_directory(directory)
 
     def run(self) -> int:
         """Print or check the configuration, or detach and start the arbiter."""

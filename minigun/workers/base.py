@@ -57,7 +57,7 @@ from minigun.glogging import Logger
 from minigun.http import wsgi
 from minigun.http.exchange import Exchange
 from minigun.http.message import ParseRules, Request
-from minigun.reloader import Reloader
+from minigun.reloader import Reloader, create_reloader
 from minigun.sock import (
     BaseSocket,
     SocketAddress,
@@ -333,7 +333,12 @@ class Worker:
         if not self.cfg.reload:
             return
         extra_files = [*self.cfg.reload_extra_files, *self.load_failure_files]
-        self.reloader = Reloader(self.reload_after_change, extra_files)
+        self.reloader = create_reloader(
+            self.cfg.reload_engine,
+            self.reload_after_change,
+            extra_files,
+            warn=self.log.warning,
+        )
         self.reloader.start()
 
     def reload_after_change(self, path: str) -> None:

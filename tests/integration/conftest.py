@@ -299,8 +299,8 @@ def run_to_exit(processes: ProcessTracker) -> Callable[..., tuple[int, str]]:
     """``run_to_exit(*ARGS)``: run a minigun that should stop by itself; return its
     exit code and output (it is killed, and the test fails, if it does not)."""
 
-    def run(*args: str, timeout: float = 20.0) -> tuple[int, str]:
-        proc, log = start_minigun(*args)
+    def run(*args: str, timeout: float = 20.0, **kwargs) -> tuple[int, str]:
+        proc, log = start_minigun(*args, **kwargs)
         processes.started.append(proc)
         try:
             code = proc.wait(timeout)

@@ -481,6 +481,47 @@ def test_an_app_file_named_like_the_library_it_imports_is_told(run_to_exit, tmp_
     assert f"The file {tmp_path / 'requests.py'} has the name of the module" in output
 
 
+LATE_STANDARD_MODULES = (
+    "signal", "selectors", "json", "platform", "random", "tempfile", "queue",
+    "threading", "logging", "datetime",
+)  # fmt: skip
+"""Standard modules the server (or gunicorn) imports after it has moved to ``chdir``:
+the arbiter, the worker class, modules imported where first needed."""
+
+APP_WITH_ITS_OWN_BOTTLE = """
+import signal
+
+import bottle
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"{bottle.WHOSE} bottle, SIGTERM={int(signal.SIGTERM)}".encode()]
+"""
+
+
+def test_app_modules_named_like_standard_ones_shadow_nothing(serve, tmp_path):
+    """An app folder holding ``signal.py``, ``json.py``, ... (a ``chdir`` and a
+    ``pythonpath``) starts and serves: the standard library comes first on
+    ``sys.path``, for the server and for the app alike. The app's own modules still
+    come before the installed packages: its ``bottle.py`` is the one it imports."""
+    project, extra = tmp_path / "project", tmp_path / "extra"
+    for folder in (project, extra):
+        folder.mkdir()
+        for name in LATE_STANDARD_MODULES:
+            (folder / f"{name}.py").write_text(
+                f"raise ImportError('the app folder\\'s {name}.py was imported')\n"
+            )
+    (project / "own_app.py").write_text(APP_WITH_ITS_OWN_BOTTLE)
+    (extra / "bottle.py").write_text("WHOSE = 'the app folder\\'s own'\n")
+    server = serve(
+        "own_app:app", "--chdir", str(project), "--pythonpath", str(extra),
+        "--worker-class", "gthread",
+    )  # fmt: skip
+    assert server.request("/") == (200, b"the app folder's own bottle, SIGTERM=15")
+    assert "was imported" not in server.log.text
+
+
 # --- gthread: check_config ------------------------------------------------------------
 
 
