@@ -78,6 +78,7 @@ def create(
     server_addr: SocketAddress,
     cfg: Config,
     exchange: Exchange,
+    constant: Environ | None = None,
 ) -> tuple["Response", Environ]:
     """Return the response object and the WSGI environ for ``req``.
 
@@ -89,6 +90,8 @@ def create(
         cfg: the server's config.
         exchange: the connection's state machine, which decides the framing and
             whether the connection stays open.
+        constant: :func:`base_environ` for ``cfg``, if the caller keeps it (a
+            worker builds it once); it is copied, never changed.
 
     Raises:
         InvalidHeader: an HTTP/1.1 request without exactly one valid Host (400).
@@ -96,7 +99,7 @@ def create(
     """
     check_host(req)
     resp = Response(req, sock, cfg, exchange)
-    environ = base_environ(cfg)
+    environ = dict(constant) if constant is not None else base_environ(cfg)
     environ.update(request_environ(req, sock))
     environ.update(address_environ(req, peer_addr, server_addr))
     environ.update(path_environ(req, cfg))
