@@ -53,7 +53,7 @@ import tomllib
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make ``bench.loadgen`` importable
@@ -103,6 +103,8 @@ SPREAD_IDEAL_RPS = 160.0
 SERVERS = ("minigun", "gunicorn")
 CEILING = "ceiling"  # bench/ceiling.py: the smallest pre-fork server, for hello only
 CEILING_SCRIPT = ROOT / "bench" / "ceiling.py"
+# /proc/PID/stat after the command's closing parenthesis: utime and stime, in ticks.
+STAT_UTIME, STAT_STIME = 11, 12
 
 
 # Servers.
@@ -248,6 +250,20 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(STOP_TIMEOUT)
 
 
+def workers_cpu_seconds(server: Server) -> float:
+    """The CPU time (user and system) the server's workers have used so far.
+
+    Per request, it is the measure the shared machine disturbs least: a round
+    that loses the cores to other jobs serves fewer requests a second, but each
+    request still costs the worker about the same CPU time.
+    """
+    ticks = 0
+    for pid in server.worker_pids():
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(stat[STAT_UTIME]) + int(stat[STAT_STIME])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_per_worker_mib(server: Server) -> float:
     """The mean resident set size of the server's workers."""
     sizes = []
@@ -269,6 +285,7 @@ class Measured:
     startup: float
     rss_mib: float
     hup_lost: int | None = None
+    cpu_us: list[float] = field(default_factory=list)  # per request, each round
 
     @property
     def rps(self) -> list[float]:
@@ -318,16 +335,27 @@ def measure_plan(
         }
         for server in servers.values():
             plan.load(server.url(), WARMUP_SECONDS, plan.connections)
-        rounds: dict[str, list[LoadResult]] = {name: [] for name in names}
+        measured = {
+            name: Measured([], server.startup, 0.0) for name, server in servers.items()
+        }
         for _ in range(plan.rounds):
             for name, server in servers.items():
-                rounds[name].append(
-                    plan.load(server.url(), plan.seconds, plan.connections)
-                )
-        return {
-            name: Measured(rounds[name], server.startup, rss_per_worker_mib(server))
-            for name, server in servers.items()
-        }
+                load_round(server, plan, measured[name])
+        for name, server in servers.items():
+            measured[name].rss_mib = rss_per_worker_mib(server)
+        return measured
+
+
+def load_round(server: Server, plan: LoadPlan, measured: Measured) -> None:
+    """One round of load on ``server``: its result, and its workers' CPU time per
+    request (the requests counted as the client's rate times the round's length)."""
+    cpu_before = workers_cpu_seconds(server)
+    result = plan.load(server.url(), plan.seconds, plan.connections)
+    requests = result.rps * plan.seconds
+    measured.rounds.append(result)
+    if requests:
+        cpu = workers_cpu_seconds(server) - cpu_before
+        measured.cpu_us.append(cpu / requests * 1e6)
 
 
 @dataclass
@@ -471,6 +499,11 @@ def rows_for(label: str, app: str, pair: dict[str, Measured]) -> Iterator[str]:
                   floor)  # fmt: skip
     yield row(label, app, "errors", str(errors(ours)), str(errors(theirs)), "",
               str(errors(ceiling)) if ceiling else "")  # fmt: skip
+    cpu = {name: statistics.median(m.cpu_us or [0.0]) for name, m in pair.items()}
+    yield row(label, app, "workers' CPU time per request, µs, median",
+              f"{cpu['minigun']:.0f}", f"{cpu['gunicorn']:.0f}",
+              ratio(cpu["minigun"], cpu["gunicorn"]),
+              f"{cpu[CEILING]:.0f}" if ceiling else "")  # fmt: skip
 
 
 def start_rows(label: str, started: dict[str, Started], memory) -> Iterator[str]:
@@ -579,11 +612,13 @@ def machine_line(options) -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     load = {"wrk": "wrk", "python": "the Python client"}[options.load]
+    start = options.load_average_at_start  # `uptime`'s first figure
     return (
         f"Machine: nproc {os.cpu_count()}, {cpu}, Python {platform.python_version()}, "
         f"{GUNICORN_VERSION.replace('==', ' ')}; load: {load}, "
         f"{options.connections} connections, {options.rounds} rounds x "
-        f"{options.seconds:g} s, interleaved."
+        f"{options.seconds:g} s, interleaved; load average {start:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end."
     )
 
 
@@ -621,6 +656,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     options = parse_args(argv)
+    options.load_average_at_start = os.getloadavg()[0]
     pythons = {"minigun": ensure_minigun(), "gunicorn": ensure_gunicorn()}
     pythons[CEILING] = pythons["minigun"]  # the same interpreter, without minigun
     with tempfile.TemporaryDirectory(prefix="minigun-bench-") as tmp:

@@ -562,3 +562,16 @@ def test_an_early_hint_that_would_split_the_head_is_refused():
     hints = [("Link", "</a>\r\nX-Injected: 1")]
     with pytest.raises(errors.InvalidResponse, match="control character"):
         exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", hinting_app(hints))
+
+
+def test_the_date_header_is_formatted_once_a_second(monkeypatch) -> None:
+    """Every response of one second shares one formatted Date; the next second
+    gets its own."""
+    now = [1_800_000_000.2]
+    monkeypatch.setattr(wsgi.time, "time", lambda: now[0])
+    first = wsgi.date_now()
+    now[0] += 0.7  # the same second
+    assert wsgi.date_now() is first
+    now[0] += 0.2  # the next one
+    assert wsgi.date_now() == "Fri, 15 Jan 2027 08:00:01 GMT"
+    assert first == "Fri, 15 Jan 2027 08:00:00 GMT"

@@ -160,6 +160,7 @@ class Worker:
         self.tmp = WorkerTmp(cfg.worker_tmp_dir, cfg.uid, cfg.gid)
         self.wsgi: wsgi.WSGIApp | None = None  # loaded in the child (load_wsgi)
         self.ssl_context: ssl.SSLContext | None = None  # built in the child, if TLS
+        self.request_handler: RequestHandler | None = None  # made at the 1st request
         self.wake_pipe: WakePipe | None = None  # made in the child, by init_process
         self.stop_deadline: float | None = None  # set by TERM: when draining must end
         self.request_in_hand: Request | None = None  # what ABRT interrupts
@@ -474,9 +475,9 @@ class Worker:
         assert self.wsgi is not None, "load_wsgi() comes before the first request"
         if exchange is None:
             exchange = open_exchange(self, sock, peer_addr)
-        return RequestHandler(self, self.wsgi).handle(
-            listener, sock, peer_addr, exchange
-        )
+        if self.request_handler is None:  # one for the worker's life, as its app
+            self.request_handler = RequestHandler(self, self.wsgi)
+        return self.request_handler.handle(listener, sock, peer_addr, exchange)
 
     def client_wait_limit(self) -> float | None:
         """The longest one wait for a client may last: half the master's

@@ -19,12 +19,12 @@ Rules of the worker:
   bookkeeping both threads share.
 - A kept-alive client stays with the worker that accepted it, so *when* a worker
   accepts decides how the clients spread over the workers. A worker with a free
-  thread accepts at once. A worker whose threads are all busy leaves new clients to
-  the others for ``ACCEPT_DELAY``; then, since no other worker took them, it takes
-  at most as many as it already holds (at least ``threads``) and waits again. A
-  burst still gets in within a few delays, the number held doubling each time, but
-  one worker cannot swallow it while another has as much room. (gunicorn accepts
-  while it has room, so a burst can land on one worker while another idles.)
+  thread accepts at once. A worker whose threads are all busy leaves a new client
+  to the others for ``ACCEPT_DELAY``; then, since no other worker took it, it takes
+  what is queued, until the queue is empty: the clients of a burst have sent their
+  requests and are waiting. So every worker first fills its own threads, and a
+  burst of 2,000 clients is in within one delay. (gunicorn accepts while it has
+  room, so a burst can land on one worker while another idles.)
 - At most ``worker_connections`` connections are open. A full worker stops watching
   the listeners; if clients are waiting in the backlog it makes room, answering one
   response per turn of its loop with ``Connection: close``, so that no client waits
@@ -122,7 +122,7 @@ class ThreadWorker(base.Worker):
         self.idle: dict[Connection, None] = {}  # idle ones, oldest first
         self.busy: set[Connection] = set()  # the ones a pool thread is serving
         self.watching_listeners = False
-        self.throttle = AcceptThrottle(time.monotonic, self.cfg.threads)
+        self.throttle = AcceptThrottle(time.monotonic)
         self.making_room = False  # full, with clients waiting in the backlog
         # Held for every change to connections, idle, busy and the selector's table,
         # and to claim making_room: the main thread and the pool threads change
@@ -198,11 +198,12 @@ class ThreadWorker(base.Worker):
 
     # Accepting: when to take a new client, and when to leave it to the others.
 
-    def observe_accepting(self) -> None:
+    def observe_accepting(self, client_waiting: bool = False) -> None:
         """Bring the accepting state up to date: the throttle, and whether a full
         worker must make room for clients waiting in the backlog. The questions
-        below (:meth:`wants_connections`) only read it."""
-        self.throttle.observe(self.has_free_thread(), len(self.connections))
+        below (:meth:`wants_connections`) only read it. ``client_waiting``: a
+        listener was reported readable."""
+        self.throttle.observe(self.has_free_thread(), client_waiting)
         self.making_room = not self.has_room() and self.has_clients_waiting()
 
     def wants_connections(self) -> bool:
@@ -250,17 +251,16 @@ class ThreadWorker(base.Worker):
 
         One turn takes several, so a burst of connections is not accepted one
         loop turn at a time; a worker that has just filled its threads stops and
-        leaves the rest to the others. Nothing is taken once we stopped (a pool
-        thread may have counted our last request in the meantime).
+        leaves the rest to the others, unless their wait is over, when it takes
+        the queue until ``accept`` finds it empty. Nothing is taken once we stopped
+        (a pool thread may have counted our last request in the meantime).
         """
-        self.observe_accepting()
+        self.observe_accepting(client_waiting=True)
         while self.alive and self.wants_connections():
-            threads_were_busy = not self.has_free_thread()
             if not self.accept_and_serve(listener):
+                self.throttle.backlog_emptied()
                 return
-            if threads_were_busy:
-                self.throttle.took_one()
-            self.observe_accepting()
+            self.observe_accepting(client_waiting=True)
 
     def accept_and_serve(self, listener: BaseSocket) -> bool:
         """Accept one queued connection and hand it to the pool to serve; ``False``
@@ -366,14 +366,20 @@ class ThreadWorker(base.Worker):
         self.poller.register(conn.sock, selectors.EVENT_READ, callback)
 
     def close_idle_connections(self) -> None:
-        """Close the connections idle past their keep-alive deadline."""
+        """Close the connections idle past their keep-alive deadline.
+
+        Runs every turn of the loop, so it looks only at the oldest connections,
+        never at all of them: with 1,000 clients held, copying the table each turn
+        cost more than the rest of the turn.
+        """
         assert self.poller is not None
         # exercise: keepalive
         now = time.monotonic()
         with self.lock:
-            for conn in list(self.idle):  # oldest first: stop at the first waiting
+            while self.idle:
+                conn = next(iter(self.idle))  # the oldest: the first to expire
                 if conn.idle_until > now:
-                    break
+                    break  # every later one was parked later
                 self.poller.unregister(conn.sock)
                 del self.idle[conn]
                 self.close_connection(conn)
