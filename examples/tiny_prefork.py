@@ -13,8 +13,11 @@ ANSWER = "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{}"
 
 
 def log(message: str) -> None:
+    """One write per line: the children share the terminal, and print's separate
+    write of the newline would let their lines run into each other."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S %z")
-    print(f"[{stamp}] [{os.getpid()}] [INFO] {message}", flush=True)
+    sys.stdout.write(f"[{stamp}] [{os.getpid()}] [INFO] {message}\n")
+    sys.stdout.flush()
 
 
 def serve(listener: socket.socket) -> None:

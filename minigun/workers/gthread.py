@@ -377,7 +377,7 @@ class ThreadWorker(base.Worker):
         now = time.monotonic()
         with self.lock:
             while self.idle:
-                conn = next(iter(self.idle))  # the oldest: the first to expire
+                conn = next(iter(self.idle))  # the oldest
                 if conn.idle_until > now:
                     break  # every later one was parked later
                 self.poller.unregister(conn.sock)
