@@ -72,8 +72,9 @@ gettext_allow_fuzzy_translations = False
 # Search in the Chinese edition: Sphinx splits Chinese text into words with jieba
 # (a dependency of the docs extra; without it no Chinese word reaches the index).
 # jieba's own dictionary does not know the book's terms (主进程, 工作进程, 优雅关闭):
-# this word list, one term and its weight a line, keeps each of them one word. The
-# English edition's search ignores the option.
+# this word list, one term and its weight a line, keeps each of them one word
+# (tests/test_terms.py fails when a Chinese term of terms.toml is missing from it or
+# jieba still cuts it). The English edition's search ignores the option.
 html_search_options = {
     "dict": str(ROOT / "book" / "locale" / "zh_CN" / "search-words.txt")
 }

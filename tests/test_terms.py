@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TERMS = ROOT / "book" / "locale" / "zh_CN" / "terms.toml"
 CATALOGS = ROOT / "book" / "locale" / "zh_CN" / "LC_MESSAGES"
 CATALOGUE = ROOT / "exercises" / "catalogue.toml"
+# jieba's user dictionary for the Chinese edition's search (conf.py's
+# html_search_options): every Chinese term of the list must be one word in it.
+SEARCH_WORDS = ROOT / "book" / "locale" / "zh_CN" / "search-words.txt"
 CHINESE_MARKDOWN = [
     *sorted((ROOT / "exercises").glob("*/README.zh_CN.md")),
     ROOT / "kit" / "README.zh_CN.md",
@@ -210,6 +213,31 @@ def test_the_term_list_is_sound(terms: list[Term]) -> None:
             variant in term.zh for variant in term.wrong if not variant.isascii()
         )
     assert len({term.en for term in terms}) == len(terms)
+
+
+def term_words(term: Term) -> list[str]:
+    """The Chinese words of a term: 信号，信号处理函数 -> two; glosses and ASCII
+    left out (重新执行（re-exec） -> 重新执行; PID 文件 -> 文件; fork -> none)."""
+    text = re.sub(r"（[^）]*）", "", term.zh)
+    pieces = re.split(r"[，；/\s]+", text)
+    return [p for p in pieces if re.fullmatch(r"[\u4e00-\u9fff]+", p)]
+
+
+def test_every_term_is_a_search_word(terms: list[Term]) -> None:
+    """The search splits Chinese text with jieba and search-words.txt: a term the
+    file lacks may be cut in two (重新加载 -> 重新 / 加载) and a search for it finds
+    nothing. So the file covers the list, and jieba, given it, keeps each term whole."""
+    import jieba
+
+    lines = SEARCH_WORDS.read_text(encoding="utf-8").splitlines()
+    listed = {line.split()[0] for line in lines if line.strip()}
+    wanted = [word for term in terms for word in term_words(term)]
+    missing = [word for word in wanted if word not in listed]
+    assert not missing, f"terms.toml words missing from {SEARCH_WORDS.name}: {missing}"
+    splitter = jieba.Tokenizer()
+    splitter.load_userdict(str(SEARCH_WORDS))
+    cut = {word: list(splitter.cut(word)) for word in wanted}
+    assert all(pieces == [word] for word, pieces in cut.items()), cut
 
 
 # The checker itself: it must catch a planted wrong term and leave code alone.
