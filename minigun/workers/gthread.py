@@ -55,7 +55,7 @@ import selectors
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from minigun.app.base import BaseApplication
 from minigun.config import Config
@@ -64,9 +64,6 @@ from minigun.sock import BaseSocket, SocketAddress
 from minigun.workers import base
 from minigun.workers.handler import open_exchange
 from minigun.workers.throttle import AcceptThrottle
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 OUT_OF_DESCRIPTORS = (errno.EMFILE, errno.ENFILE)  # accept fails, the client waits
 
@@ -113,7 +110,8 @@ class RequestThreads:
     A queue and threads rather than ``concurrent.futures``: a turn returns nothing
     to wait for (the thread parks or closes the connection itself), and the
     executor's ``Future`` per request, with its locks and conditions, cost the
-    worker a sixth of its CPU time per request (the performance appendix).
+    worker a tenth to a sixth of its CPU time per request (the performance
+    appendix).
     """
 
     def __init__(self, count: int, serve: Callable[[Connection], None], log: Logger):
