@@ -87,7 +87,10 @@ SETUPS = {
 APPS = {"hello": "bench.apps:hello", "sleep 50 ms": "bench.apps:sleep50"}
 # The same two applications in ASGI, for the asgi set-up: minigun's worker beside
 # gunicorn's own (``gunicorn -k asgi``, gunicorn >= 24).
-ASGI_APPS = {"hello": "bench.apps:asgi_hello", "sleep 50 ms": "bench.apps:asgi_sleep50"}
+ASGI_APPS = {
+    "hello": "bench.asgi_apps:asgi_hello",
+    "sleep 50 ms": "bench.asgi_apps:asgi_sleep50",
+}
 # The rows under load: 2,000 kept-alive clients on 2 x 8 threads, and how 20
 # kept-alive clients of the 50 ms app spread over 2 x 4 threads (ideal: 8 threads
 # x 20 requests/s = 160 requests/s).

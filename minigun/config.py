@@ -36,7 +36,6 @@ import argparse
 import copy
 import inspect
 import os
-import ssl
 import sys
 import textwrap
 from collections.abc import Callable, Mapping
@@ -82,7 +81,9 @@ from minigun.validators import (
 # For the default hooks' annotations only: importing the master, the workers and the
 # parser at run time would load the whole server with its registry, and make a cycle
 # as soon as one of them imports config.
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # ssl: only a server with TLS loads OpenSSL (performance appendix)
+    import ssl
+
     from minigun.arbiter import Arbiter
     from minigun.http.message import Request
     from minigun.http.wsgi import Environ, Response
@@ -1005,7 +1006,7 @@ SETTINGS: list[Setting] = [
         "Whether a client certificate is needed: 0 none, 1 optional, 2 required.",
         "The ssl module's CERT_NONE, CERT_OPTIONAL and CERT_REQUIRED.",
         validator=validate_cert_reqs,
-        default=ssl.CERT_NONE,
+        default=0,
         cli=("--cert-reqs",),
         meta="INT",
     ),
@@ -1446,7 +1447,7 @@ class Config:
     certfile: str | None
     keyfile: str | None
     ca_certs: str | None
-    cert_reqs: ssl.VerifyMode
+    cert_reqs: int
     ciphers: str | None
     do_handshake_on_connect: bool
     suppress_ragged_eofs: bool

@@ -24,7 +24,6 @@ import importlib
 import inspect
 import ipaddress
 import os
-import ssl
 import sys
 from collections.abc import Callable, Mapping
 
@@ -251,15 +250,19 @@ def validate_dict(value: object) -> dict[str, object]:
     return dict(value)
 
 
-def validate_cert_reqs(value: object) -> ssl.VerifyMode:
+CERT_REQS = {"none": 0, "optional": 1, "required": 2}
+"""The ssl module's ``CERT_NONE``, ``CERT_OPTIONAL`` and ``CERT_REQUIRED``, by value:
+naming them would import ``ssl`` (and OpenSSL) into every server, TLS or not."""
+
+
+def validate_cert_reqs(value: object) -> int:
     """0, 1 or 2 as in gunicorn, or the words none, optional, required."""
-    words = {mode.name.removeprefix("CERT_").lower(): mode for mode in ssl.VerifyMode}
-    if isinstance(value, str) and value.strip().lower() in words:
-        return words[value.strip().lower()]
-    try:
-        return ssl.VerifyMode(_to_int(value))
-    except ValueError:
-        raise ValueError("expected 0 (none), 1 (optional) or 2 (required)") from None
+    if isinstance(value, str) and value.strip().lower() in CERT_REQS:
+        return CERT_REQS[value.strip().lower()]
+    number = _to_int(value)
+    if number not in CERT_REQS.values():
+        raise ValueError("expected 0 (none), 1 (optional) or 2 (required)")
+    return number
 
 
 def validate_worker_class(value: object) -> str | type:

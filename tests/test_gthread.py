@@ -7,7 +7,6 @@ and the heartbeat that stops while a request is stuck.
 
 from __future__ import annotations
 
-import concurrent.futures
 import errno
 import os
 import select
@@ -19,9 +18,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 from minigun.config import Config
 from minigun.wakepipe import WakePipe
-from minigun.workers.gthread import ThreadWorker
+from minigun.workers.gthread import RequestThreads, ThreadWorker
 
 GET = b"GET /%s HTTP/1.1\r\nHost: test\r\n\r\n"
 
@@ -61,7 +62,7 @@ def running_worker(app=None, timeout=30, **settings) -> Iterator[tuple]:
     worker = ThreadWorker(
         1, os.getppid(), [listener], app or StaticApp(), timeout, cfg, QuietLog()
     )
-    worker.pool = concurrent.futures.ThreadPoolExecutor(cfg.threads)
+    worker.pool = RequestThreads(cfg.threads, worker.serve_turn, worker.log)
     worker.poller = selectors.DefaultSelector()
     worker.wake_pipe = WakePipe()
     worker.wsgi = worker.app.wsgi()
@@ -261,3 +262,36 @@ def test_a_worker_out_of_file_descriptors_holds_what_it_has_instead_of_dying():
     assert worker.accept_and_serve(OutOfDescriptorsListener()) is False  # no exception
     assert worker.worker_connections == 3
     assert not worker.has_room()  # from now on it makes room instead
+
+
+class RecordingLog:
+    def __init__(self) -> None:
+        self.exceptions: list[str] = []
+
+    def exception(self, message: str, *args: object) -> None:
+        self.exceptions.append(message % args)
+
+
+@pytest.mark.timeout(10)
+def test_a_pool_thread_survives_a_turn_that_raises():
+    """One thread, two turns: the first raises (logged), the second is still served;
+    then shutdown drops what is queued and ends the thread."""
+    served: list[str] = []
+
+    def serve(conn):
+        if conn == "bad":
+            raise RuntimeError("a bug in a turn")
+        served.append(conn)
+
+    log = RecordingLog()
+    pool = RequestThreads(1, serve, log)  # type: ignore[arg-type]
+    pool.submit("bad")  # type: ignore[arg-type]
+    pool.submit("good")  # type: ignore[arg-type]
+    deadline = time.monotonic() + 5
+    while not served and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pool.shutdown()
+    pool.threads[0].join(5)
+    assert served == ["good"]
+    assert log.exceptions == ["Error serving a connection"]
+    assert not pool.threads[0].is_alive()

@@ -21,11 +21,24 @@ NOT_IMPORTED = {
     "difflib": "only a config file with an unknown name needs it",
     "logging.handlers": "only syslog needs it",
     "minigun.instrument.statsd": "only statsd_host (or a logger_class naming it)",
+    "ssl": "only TLS needs it: minigun.sock.ssl_context imports it in the worker",
+    "asyncio": "only the asgi worker needs it",
+    "concurrent.futures": "only the gthread worker needs it",
 }
 
 
-def modules_after(statement: str) -> set[str]:
-    code = f"import sys; {statement}; print(' '.join(sys.modules))"
+def modules_after(statement: str, expect_failure: str = "") -> set[str]:
+    """The modules loaded after ``statement``; if it must raise ``expect_failure``,
+    those loaded when it did."""
+    if expect_failure:
+        statement = f"""
+try:
+    {statement}
+except {expect_failure}:
+    pass
+else:
+    raise SystemExit('no {expect_failure}')"""
+    code = f"import sys\n{statement}\nprint(' '.join(sys.modules))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -51,3 +64,15 @@ def test_the_paths_that_need_them_still_import_them():
         MASTER_IMPORTS + "; from minigun.app import wsgiapp; wsgiapp._pasterapp()"
     )
     assert {"minigun.app.pasterapp", "configparser"} <= loaded
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_with_tls_imports_ssl_as_it_builds_its_context():
+    """The other side of keeping ``ssl`` out: the TLS path still finds it."""
+    loaded = modules_after(
+        MASTER_IMPORTS + "; from minigun import config, sock; cfg = config.Config()"
+        "; cfg.set('ssl_context', lambda conf, factory: 'not a context')"
+        "; sock.ssl_context(cfg)",
+        expect_failure="TypeError",
+    )
+    assert "ssl" in loaded

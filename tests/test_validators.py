@@ -17,7 +17,7 @@ def test_validators_return_the_type_minigun_reads():
     assert validators.validate_bind("127.0.0.1:80") == ["127.0.0.1:80"]
     assert validators.validate_comma_list("A, B,") == ["A", "B"]
     assert validators.validate_proxy_protocol(True) == "auto"
-    assert validators.validate_cert_reqs("required") is ssl.CERT_REQUIRED
+    assert validators.validate_cert_reqs("required") == ssl.CERT_REQUIRED
     assert validators.validate_choice(("drop", "refuse"))("DROP") == "drop"
 
 

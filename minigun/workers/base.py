@@ -38,7 +38,6 @@ import os
 import random
 import signal
 import socket
-import ssl
 import sys
 import threading
 import time
@@ -46,7 +45,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol, cast
 
 import setproctitle
 
@@ -71,6 +70,8 @@ from minigun.workers.handler import RequestHandler, open_exchange, peer_text
 from minigun.workers.workertmp import WorkerTmp
 
 if TYPE_CHECKING:  # the arbiter imports this module: a run-time import would be a cycle
+    import ssl  # and only a server with TLS loads ssl (minigun.sock.ssl_context)
+
     from minigun.arbiter import Arbiter
 
 UNLIMITED_REQUESTS = sys.maxsize
@@ -291,10 +292,10 @@ class Worker:
         """Finish the TLS handshake before the first request is read; ``False``
         if it failed or took longer than ``header_timeout`` (logged at debug:
         the client's doing). A plain connection has nothing to do."""
-        if not isinstance(sock, ssl.SSLSocket):
+        if self.ssl_context is None:
             return True
-        try:
-            ssl_handshake(sock, self.cfg)
+        try:  # with a context, wrap_connection made it an ssl.SSLSocket
+            ssl_handshake(cast("ssl.SSLSocket", sock), self.cfg)
         except OSError as error:
             self.log.debug(
                 "TLS handshake with %s failed: %s", peer_text(peer_addr), error

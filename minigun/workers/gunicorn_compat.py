@@ -30,7 +30,6 @@ with requests (its own parser, its own access log format) is not minigun's.
 
 from __future__ import annotations
 
-import ssl
 from types import SimpleNamespace
 from typing import Any
 
@@ -92,6 +91,8 @@ class GunicornConfig:
     @property
     def ssl_options(self) -> dict[str, Any]:
         """gunicorn's TLS settings in one dict, from minigun's."""
+        import ssl  # noqa: PLC0415 (a server without TLS never loads it)
+
         cfg = self.minigun_cfg
         return {
             "keyfile": cfg.keyfile,

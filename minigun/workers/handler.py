@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import errno
 import socket
-import ssl
+import sys
 from typing import TYPE_CHECKING
 
 from minigun.glogging import Logger
@@ -239,10 +239,17 @@ def log_socket_error(log: Logger, error: OSError) -> None:
     """A client that hung up is routine (debug); any other socket error is ours."""
     if error.errno in CLIENT_GONE:
         log.debug("Client went away: %s", error)
-    elif isinstance(error, ssl.SSLError):  # no TLS, or broken TLS: the client's
+    elif is_tls_error(error):  # no TLS, or broken TLS: the client's
         log.debug("TLS error: %s", error)
     else:
         log.exception("Socket error processing request.")
+
+
+def is_tls_error(error: OSError) -> bool:
+    """Whether ``error`` is OpenSSL's. Only a server with TLS imports ``ssl``
+    (:func:`minigun.sock.ssl_context`), and without it no error can be one."""
+    ssl = sys.modules.get("ssl")
+    return ssl is not None and isinstance(error, ssl.SSLError)
 
 
 def log_failed_access(
