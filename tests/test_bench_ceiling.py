@@ -47,6 +47,15 @@ def children_of(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()]
 
 
+def wait_for_children(pid: int, count: int, timeout: float = 5.0) -> int:
+    """How many children the ceiling has, once it has ``count`` or the time is up:
+    the first child may answer before the master has forked the last one."""
+    deadline = time.monotonic() + timeout
+    while len(children_of(pid)) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return len(children_of(pid))
+
+
 def read_response(client: socket.socket) -> bytes:
     data = b""
     while b"Hello, world!\n" not in data:
@@ -67,7 +76,7 @@ def test_it_answers_and_closes_like_a_sync_worker():
             assert client.recv(1) == b""  # closed after one response
         assert response.startswith(b"HTTP/1.1 200 OK\r\n")
         assert response.endswith(b"\r\n\r\nHello, world!\n")
-        assert len(children_of(proc.pid)) == 2
+        assert wait_for_children(proc.pid, 2) == 2
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
@@ -89,9 +98,27 @@ def test_with_keep_alive_it_serves_several_requests_on_one_connection():
 @pytest.mark.timeout(30)
 def test_term_stops_the_master_and_its_children():
     proc, _port = start("--workers", "2")
+    assert wait_for_children(proc.pid, 2) == 2
     children = children_of(proc.pid)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 0
-    for child in children:
-        with pytest.raises(ProcessLookupError):
-            os.kill(child, 0)
+    assert gone(children), f"children left behind: {children}"
+
+
+def gone(pids: list[int], timeout: float = 5.0) -> bool:
+    """Every pid has exited and been reaped (an orphan's last moment, before init
+    reaps it, is a zombie that os.kill still finds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(is_running(pid) for pid in pids):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
