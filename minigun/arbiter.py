@@ -93,12 +93,8 @@ class SignalAction:
 class WorkerRecord:
     """The master's ledger entry for one child: what it knows of it and has asked.
 
-    The fork gave the child its own copy of ``worker``, and nothing the child does
-    to that copy comes back: the master learns only from the heartbeat file and
-    ``waitpid``. So what the master knows and decides about a child lives here, in
-    the master's table (:attr:`Arbiter.workers`), not on the worker. The hooks the
-    master calls still get ``worker`` itself, the object the child was forked
-    from, with its ``pid`` set: gunicorn's hooks receive a worker, not a record.
+    The hooks the master calls still get ``worker`` itself, the object the child was
+    forked from, with its ``pid`` set: gunicorn's hooks receive a worker, not a record.
     """
 
     pid: int

@@ -512,12 +512,7 @@ class Worker:
             self.wakeup()
 
     def keeps_connection_open(self) -> bool:
-        """Whether this response may promise the client an open connection.
-
-        Not by default, and never in the sync worker: waiting for a client's next
-        request would keep every other client queued. A worker that can wait for
-        many clients at once (gthread) overrides it.
-        """
+        """Whether this response may promise an open connection (gthread's may)."""
         return False
 
     # Stopping: the connections already queued.
