@@ -350,12 +350,7 @@ class Worker:
         self.wakeup()
 
     def init_signals(self) -> None:
-        """Install the worker's own handlers.
-
-        The master's were reset once, right after the fork
-        (:meth:`forget_master_state`), so a signal this
-        worker does not handle keeps the default action it got there.
-        """
+        """Install the worker's own handlers; the master's were reset at the fork."""
         handlers = {
             signal.SIGTERM: self.handle_exit,
             signal.SIGQUIT: self.handle_quit,
@@ -519,12 +514,8 @@ class Worker:
 
     def drain_backlog(self) -> None:
         """After ``TERM``: take the connections already queued on the listeners,
-        without waiting for more, until every queue is empty or the stop deadline
-        has passed (without ``TERM``, no deadline: nothing).
-
-        Their clients connected before the stop, and the kernel resets whatever is
-        still queued when the last listener closes (:mod:`minigun.workers.sync`
-        says why; gunicorn lets that happen).
+        until every queue is empty or the stop deadline has passed (without ``TERM``,
+        no deadline: nothing).
         """
         accepted = 0
         for listener in self.sockets:
