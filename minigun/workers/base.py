@@ -386,11 +386,8 @@ class Worker:
         """ABRT, the master's timeout kill: name the request in hand, run the
         ``worker_abort`` hook, then exit 1.
 
-        The ``SystemExit`` is raised wherever the application was stuck, so it
-        unwinds the application's own ``finally`` blocks on its way out; the request
-        path answers the request 500 as it passes, if it still can
-        (:meth:`~minigun.workers.handler.RequestHandler.handle_request`, with the
-        exchange's verdict, :meth:`~minigun.http.exchange.Exchange.time_out`).
+        The ``SystemExit`` is raised wherever the application was stuck, so it unwinds
+        the application's own ``finally`` blocks on its way out.
         """
         self.alive = False
         self.aborted = True
