@@ -93,12 +93,8 @@ class SignalAction:
 class WorkerRecord:
     """The master's ledger entry for one child: what it knows of it and has asked.
 
-    The fork gave the child its own copy of ``worker``, and nothing the child does
-    to that copy comes back: the master learns only from the heartbeat file and
-    ``waitpid``. So what the master knows and decides about a child lives here, in
-    the master's table (:attr:`Arbiter.workers`), not on the worker. The hooks the
-    master calls still get ``worker`` itself, the object the child was forked
-    from, with its ``pid`` set: gunicorn's hooks receive a worker, not a record.
+    The hooks the master calls still get ``worker`` itself, the object the child was
+    forked from, with its ``pid`` set: gunicorn's hooks receive a worker, not a record.
     """
 
     pid: int
@@ -180,11 +176,9 @@ class Arbiter:
         """Take the settings of ``app.cfg``: at start-up, on every HUP, and when a
         reload is rolled back (:meth:`restore_config`).
 
-        This is the one place the master's ``self.cfg`` changes. Everywhere else
-        the master reads ``self.cfg.<name>`` as it needs it, and what it derives
-        from the config (the logs, the worker class) is rebuilt here, with it. The
-        number of workers is the exception: it changes only where it is decided
-        (:meth:`change_num_workers`)."""
+        The one place the master's ``self.cfg`` changes; what the master derives from
+        it (the logs, the worker class) is rebuilt here, with it.
+        """
         self.app = app
         self.cfg = app.cfg
         if self.log.cfg is not self.cfg:  # a new config: rebuild the logs from it
@@ -220,11 +214,8 @@ class Arbiter:
     def change_num_workers(self, value: int, first: bool = False) -> None:
         """Keep ``value`` workers from now on, and tell the ``nworkers_changed`` hook.
 
-        gunicorn calls the hook from a property setter, so any assignment runs user
-        code; minigun calls it here, by name, where the number is decided: at
-        start-up (``first``: the old value is ``None``), on TTIN, TTOU, WINCH, and on
-        every HUP, even when the number stays the same or the reload is rolled back
-        (:meth:`restore_config`).
+        Called by name wherever the number is decided (``first``: at start-up, the old
+        value is ``None``), even when a HUP keeps the number or is rolled back.
         """
         old_value = None if first else self.num_workers
         self.num_workers = value
@@ -555,14 +546,8 @@ class Arbiter:
 
     def restore_config(self) -> None:
         """Go back to the configuration from before the last HUP, and its number of
-        workers.
-
-        ``app.reload()`` swaps the application's config for a new one, and puts the
-        old one back itself when the new one does not load. When the new one loaded
-        but the reload failed later (:meth:`reload`), or its workers cannot boot
-        (:meth:`roll_back_reload`), the master swaps it back here, then takes its
-        settings from it again (:meth:`setup`), so master and application never
-        disagree.
+        workers, and take its settings again (:meth:`setup`), so that master and
+        application never disagree.
         """
         if self.previous_cfg is not None:
             self.app.cfg = self.previous_cfg

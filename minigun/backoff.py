@@ -25,10 +25,8 @@ STABLE_LIFETIME = 10.0  # seconds: a worker that lived this long was not crash-l
 class RespawnBackoff:
     """How long the master waits before it replaces workers that keep dying young.
 
-    The first crash is replaced at once, because one crash is news, not a loop; each
-    young crash after it doubles the wait, from ``FIRST_RESPAWN_DELAY`` up to
-    ``MAX_RESPAWN_DELAY``. A crash after ``STABLE_LIFETIME`` seconds of life, or after
-    that long without a crash, starts again from nothing.
+    A crash after ``STABLE_LIFETIME`` seconds of life, or after that long without a
+    crash, starts again from nothing.
     """
 
     def __init__(self, clock: Callable[[], float]) -> None:

@@ -105,11 +105,7 @@ def import_app(uri: str) -> WSGIApp:
 
 
 def refuse_a_file_name(uri: str) -> None:
-    """``app.py`` names a file, not a module: say which module was meant.
-
-    gunicorn gives the same hint (``did you mean 'app:application'?``); a path
-    such as ``project/wsgi.py`` is turned into the dotted ``project.wsgi``.
-    """
+    """``app.py`` names a file, not a module: say which module was meant."""
     module_name, _, variable = uri.partition(":")
     if not (module_name.endswith(".py") and os.path.isfile(module_name)):
         return
@@ -399,15 +395,8 @@ def add_app_directory(directory: str) -> None:
     """Put a folder of the application (``chdir``, ``pythonpath``) on ``sys.path``,
     after the standard library and before the installed packages.
 
-    Before the installed packages, so that the app's own ``config.py`` or ``app/``
-    wins over a package of the same name, as in gunicorn. After the standard
-    library, because the server goes on importing it after this point (the arbiter,
-    the worker class, modules imported where they are first needed), and so do the
-    libraries under the app: a ``signal.py`` or ``json.py`` of the app's placed
-    first would be imported in their stead and break the server at start-up.
-    gunicorn puts the folder first and breaks on the few standard modules it
-    imports late (``json``, ``platform``). A folder already on the path (``python
-    -m`` puts the working directory first) is moved, not listed twice.
+    A folder already on the path (``python -m`` puts the working directory first) is
+    moved, not listed twice.
     """
     places = [i for i, entry in enumerate(sys.path) if _same_folder(entry, directory)]
     if places and places[0] > _index_on_path(STANDARD_LIBRARY):

@@ -145,11 +145,7 @@ def validate_bind(value: object) -> list[str]:
 
 def validate_ip_list(value: object) -> list[str]:
     """Comma-separated addresses or networks (``10.0.0.0/8``), or ``*`` for any;
-    ``None`` trusts nobody.
-
-    A network with host bits set (``100.64.0.0/1``) is refused, as gunicorn
-    refuses it: it is almost always a typo (of ``/10`` here), and read as the
-    network it falls in it would trust half the address space.
+    ``None`` trusts nobody. A network with host bits set is refused as a typo.
     """
     addresses = validate_comma_list(value)
     for address in addresses:

@@ -239,13 +239,8 @@ class Body:
         return self.take(size)
 
     def read_to_end(self) -> bytes:
-        """The rest of the body as one ``bytes``, costing about its size in memory.
-
-        Joining pieces, or growing a bytearray and converting it, holds the body
-        twice at the end. Here the pieces go into one ``io.BytesIO`` that grows
-        ahead of them (see :func:`make_room`), and ``getvalue()`` of a BytesIO that
-        is exactly full hands over its buffer without copying it.
-        """
+        """The rest of the body as one ``bytes``, costing about its size in memory:
+        a BytesIO that is exactly full hands over its buffer without a copy."""
         out = io.BytesIO()
         out.write(self.take(len(self.buffer)))
         while data := self.fill(READ_ALL_SIZE):
@@ -332,13 +327,11 @@ class Body:
 
 
 def make_room(out: io.BytesIO, promised: int) -> None:
-    """Once ``out`` is full, grow it for the bytes the framing still ``promised``.
+    """Once ``out`` is full, grow it for the bytes the framing still ``promised``,
+    by at most what has arrived: a declared length is only a promise.
 
-    It grows at most to twice what has arrived (at least by ``READ_ALL_SIZE``): a
-    client that declares a gigabyte and sends a few bytes must not cost a gigabyte.
-    The last growth is exactly what is left, so a body with a Content-Length ends
-    in a buffer just its size. Writing one byte at the far end allocates the room
-    at once, so the writes that fill it never grow the buffer piece by piece.
+    Writing one byte at the far end allocates the room at once, so the writes that
+    fill it never grow the buffer piece by piece.
     """
     position = out.tell()
     end = out.seek(0, io.SEEK_END)

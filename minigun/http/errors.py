@@ -230,11 +230,7 @@ def status_for(exc: BaseException) -> HTTPStatus:
 
 
 def render_error(exc: BaseException) -> bytes:
-    """Render a complete error response for ``exc`` that closes the connection.
-
-    The body is short plain text. A client's own mistake is described to it; the
-    details of a server-side failure stay in the error log, not on the wire.
-    """
+    """Render a complete error response for ``exc`` that closes the connection."""
     status = status_for(exc)
     body = f"{status.phrase}\n"
     if isinstance(exc, ParseException):

@@ -325,12 +325,8 @@ class Response:
         return headers
 
     def write(self, data: bytes) -> None:
-        """Send body bytes, framed, never past the declared Content-Length.
-
-        The head goes out with the first body bytes: one system call, and for a
-        small response one TCP segment, instead of two (the profile in the
-        performance appendix shows ``sendall`` as the worker's biggest cost).
-        """
+        """Send body bytes, framed, never past the declared Content-Length; the head
+        goes in the same ``sendall`` as the first of them."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"a WSGI body is bytes, not {type(data).__name__}")
         if not data:

@@ -254,20 +254,10 @@ class ASGIWorker(base.Worker):
     # Stopping.
 
     async def stop_gracefully(self) -> None:
-        """Stop watching the listeners; let the requests in flight finish, then
-        accept what queued meanwhile, as the sync worker does
-        (:meth:`~minigun.workers.base.Worker.drain_backlog`), close the listeners
-        at once and serve those too, all within the stop deadline
-        (``graceful_timeout``).
-
-        The listeners are closed right after the last ``accept``, not when the
-        worker leaves: under steady load the queue never empties, and whatever
-        is queued when the last copy of a listener closes is reset.
-
-        An idle kept-alive connection is not closed under its client, who may be
-        sending the next request at that very moment: it gets the rest of its
-        ``keepalive`` wait, and a request that comes is answered with
-        ``Connection: close``."""
+        """Stop watching the listeners, let the requests in flight finish, then accept
+        what queued meanwhile, close the listeners at once and serve those too, all
+        within the stop deadline (``graceful_timeout``).
+        """
         if self.accepting:
             self.stop_accepting()
         if self.stop_deadline is None:  # max_requests, or the master is gone

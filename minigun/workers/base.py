@@ -351,12 +351,7 @@ class Worker:
         self.wakeup()
 
     def init_signals(self) -> None:
-        """Install the worker's own handlers.
-
-        The master's were reset once, right after the fork
-        (:meth:`forget_master_state`), so a signal this
-        worker does not handle keeps the default action it got there.
-        """
+        """Install the worker's own handlers; the master's were reset at the fork."""
         handlers = {
             signal.SIGTERM: self.handle_exit,
             signal.SIGQUIT: self.handle_quit,
@@ -392,11 +387,8 @@ class Worker:
         """ABRT, the master's timeout kill: name the request in hand, run the
         ``worker_abort`` hook, then exit 1.
 
-        The ``SystemExit`` is raised wherever the application was stuck, so it
-        unwinds the application's own ``finally`` blocks on its way out; the request
-        path answers the request 500 as it passes, if it still can
-        (:meth:`~minigun.workers.handler.RequestHandler.handle_request`, with the
-        exchange's verdict, :meth:`~minigun.http.exchange.Exchange.time_out`).
+        The ``SystemExit`` is raised wherever the application was stuck, so it unwinds
+        the application's own ``finally`` blocks on its way out.
         """
         self.alive = False
         self.aborted = True
@@ -513,24 +505,15 @@ class Worker:
             self.wakeup()
 
     def keeps_connection_open(self) -> bool:
-        """Whether this response may promise the client an open connection.
-
-        Not by default, and never in the sync worker: waiting for a client's next
-        request would keep every other client queued. A worker that can wait for
-        many clients at once (gthread) overrides it.
-        """
+        """Whether this response may promise an open connection (gthread's may)."""
         return False
 
     # Stopping: the connections already queued.
 
     def drain_backlog(self) -> None:
         """After ``TERM``: take the connections already queued on the listeners,
-        without waiting for more, until every queue is empty or the stop deadline
-        has passed (without ``TERM``, no deadline: nothing).
-
-        Their clients connected before the stop, and the kernel resets whatever is
-        still queued when the last listener closes (:mod:`minigun.workers.sync`
-        says why; gunicorn lets that happen).
+        until every queue is empty or the stop deadline has passed (without ``TERM``,
+        no deadline: nothing).
         """
         accepted = 0
         for listener in self.sockets:

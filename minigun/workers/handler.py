@@ -139,11 +139,7 @@ class RequestHandler:
         peer_addr: SocketAddress,
         exchange: Exchange,
     ) -> tuple[wsgi.Response, wsgi.Environ]:
-        """The response and the environ for ``req``; the request is counted.
-
-        Counted first: the request that reaches ``max_requests`` turns the worker's
-        ``alive`` off, so its response already says ``Connection: close``.
-        """
+        """The response and the environ for ``req``, counting the request first."""
         server_addr = listener.getsockname()
         resp, environ = wsgi.create(
             req, sock, peer_addr, server_addr, self.cfg, exchange, self.base_environ
