@@ -30,8 +30,9 @@ run: venv  ## serve examples/hello.py on http://127.0.0.1:8000
 
 # The suite runs TEST_WORKERS tests at once, each in a pytest-xdist worker process; auto
 # is one per core. On two cores, four workers were no faster than two: the book builds
-# the tests read keep the cores busy. What tests share is built once per run, whichever
-# worker asks first (the book's editions: tests/conftest.py).
+# the tests read keep the cores busy. What tests share is built once per run: the book's
+# editions are started in the background as the run begins, and the tests that read them
+# run last (tests/conftest.py).
 # `make test TEST_WORKERS=0` runs every test in one process, one after another.
 TEST_WORKERS ?= auto
 
