@@ -30,7 +30,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORDS = re.compile(r"[A-Za-z]{2,}(?:\s+[A-Za-z]{2,}){3,}")
 DOCSTRING_PAGES = {"api"}
 # Whichever test runs first waits for both builds, here or in another worker.
-pytestmark = pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
+pytestmark = [
+    pytest.mark.timeout(2 * BUILD_TIMEOUT + 30),
+    pytest.mark.reads_editions("html", "html-zh"),  # started early: tests/conftest.py
+]
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,14 @@ LINE_NUMBER = re.compile(r'<span class="linenos">[^<]*</span>')
 SEARCHED_SOURCES = ("minigun", "tests", "examples", "book", "pyproject.toml")
 INSTRUCTOR_ONLY = ("book/instructor", "book/syllabus.md", "book/classroom.md")
 STORY_CHAPTERS = sorted({exercise.chapter for exercise in EXERCISES})
+# The four classroom editions, started as the run begins (tests/conftest.py); the
+# first test to read one may wait for the builds still running.
+pytestmark = [
+    pytest.mark.reads_editions(
+        "html-student", "html-instructor", "html-zh-student", "html-zh-instructor"
+    ),
+    pytest.mark.timeout(4 * BUILD_TIMEOUT),
+]
 
 
 @pytest.fixture(scope="module")

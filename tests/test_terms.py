@@ -298,6 +298,7 @@ def test_a_planted_wrong_term_fails_a_real_catalog(
 
 
 @pytest.mark.timeout(2 * BUILD_TIMEOUT + 30)
+@pytest.mark.reads_editions("html", "html-zh")  # started early: tests/conftest.py
 def test_the_chinese_glossary_shows_the_term_list(
     book_edition: Callable[[str], Path], terms: list[Term]
 ) -> None:
