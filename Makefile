@@ -33,8 +33,10 @@ run: venv  ## serve examples/hello.py on http://127.0.0.1:8000
 # than compute. What tests share is built once per run: the book's editions are started in
 # the background as the run begins, and the tests that read them run last
 # (tests/conftest.py). On two cores, same run of 1,791 tests: two workers 251 s, four 166 s.
+# At most eight: past that, a big machine runs more servers and browsers at once than the
+# timing tests were measured with, for little gain.
 # `make test TEST_WORKERS=0` runs every test in one process, one after another.
-TEST_WORKERS ?= $(shell echo $$((2 * $$(nproc))))
+TEST_WORKERS ?= $(shell n=$$((2 * $$(nproc))); echo $$((n > 8 ? 8 : n)))
 
 test: venv debian  ## the whole test suite, TEST_WORKERS tests at a time
 	$(PY) -m pytest -n $(TEST_WORKERS)
