@@ -67,6 +67,12 @@ class Reloader(threading.Thread):
         self.extra_files = [os.path.abspath(path) for path in extra_files]
         self.interval = interval
         self.stopped = threading.Event()
+        self.begin_watching()
+
+    def begin_watching(self) -> None:
+        """Take the engine's first look at the files. In the constructor, not in the
+        thread: a change made while the thread is starting must still count."""
+        raise NotImplementedError
 
     def watched_files(self) -> set[str]:
         """The source file of every imported module, and the extra files."""
@@ -95,13 +101,7 @@ class PollReloader(Reloader):
 
     engine = "poll"
 
-    def __init__(
-        self,
-        on_change: Callable[[str], None],
-        extra_files: Iterable[str] = (),
-        interval: float = POLL_INTERVAL,
-    ) -> None:
-        super().__init__(on_change, extra_files, interval)
+    def begin_watching(self) -> None:
         self.mtimes = self.snapshot()
 
     def snapshot(self) -> dict[str, int | None]:
@@ -141,13 +141,7 @@ class InotifyReloader(Reloader):
     aside) and the new content after them; a restart then would import a file
     half written or not there yet."""
 
-    def __init__(
-        self,
-        on_change: Callable[[str], None],
-        extra_files: Iterable[str] = (),
-        interval: float = POLL_INTERVAL,
-    ) -> None:
-        super().__init__(on_change, extra_files, interval)
+    def begin_watching(self) -> None:
         self.inotify_simple = _import_inotify_simple()
         try:
             self.inotify = self.inotify_simple.INotify()
