@@ -356,6 +356,19 @@ class Background:
         return self.exception
 
 
+def term_cuts_a_request_past_the_graceful_timeout(server, path: str) -> None:
+    """TERM with a request that outlives ``--graceful-timeout 1``: the master still
+    exits 0 within seconds, and the client sees its connection cut, not an answer.
+    Any worker class; the server must log requests at debug (REQUEST_STARTED)."""
+    stuck = Background(server.request, path)
+    server.wait_for(REQUEST_STARTED)
+    started = time.monotonic()
+    server.kill(signal.SIGTERM)
+    assert server.wait_exit() == 0
+    assert time.monotonic() - started < 5
+    assert isinstance(stuck.error(), OSError)
+
+
 class Load:
     """A bounded stream of requests from two client threads, recording each outcome."""
 
