@@ -398,8 +398,7 @@ def add_app_directory(directory: str) -> None:
     A folder already on the path (``python -m`` puts the working directory first) is
     moved, not listed twice.
     """
-    places = [i for i, entry in enumerate(sys.path) if _same_folder(entry, directory)]
-    if places and places[0] > _index_on_path(STANDARD_LIBRARY):
+    if _index_on_path(directory) > _index_on_path(STANDARD_LIBRARY):
         return  # already where it belongs (a worker loads the app again)
     sys.path[:] = [entry for entry in sys.path if not _same_folder(entry, directory)]
     sys.path.insert(_first_site_packages_index(), directory)
