@@ -157,22 +157,6 @@ def fill_runs(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         placeholder.replace_self(shown)
 
 
-# The timeline's lane names and milestone labels, for the catalog (runs_timeline asks
-# for them by word: runs_timeline.MILESTONES).
-LANE_NAMES = (_("master"), _("worker"), _("commands"))
-MILESTONE_NAMES = (
-    _("start"),
-    _("boot"),
-    _("exit"),
-    _("promoted"),
-    _("reload"),
-    _("max_requests reached"),
-    _("drained %s queued"),
-    _("TTOU ignored"),
-    _("reaped %s"),
-)
-
-
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(recorded_run)
     app.add_directive("recorded-run", RecordedRunDirective)

@@ -38,17 +38,24 @@ SIGNAL_COLOUR = "#c0392b"
 HOOK_COLOUR = "#8e44ad"
 REQUEST_COLOUR = "#27ae60"
 
+
+def N_(label: str) -> str:
+    """Mark a label for the catalog (pybabel extracts ``N_``). It is translated
+    where the timeline is drawn, in the page's language (``names``), not here."""
+    return label
+
+
 # What a log line means on the timeline: the label its mark gets.
 MILESTONES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"Starting minigun"), "start"),
-    (re.compile(r"Booting worker|Child accepting"), "boot"),
-    (re.compile(r"Worker exiting|Shutting down"), "exit"),
-    (re.compile(r"Master has been promoted"), "promoted"),
-    (re.compile(r"Hang up"), "reload"),
-    (re.compile(r"Autorestarting worker"), "max_requests reached"),
-    (re.compile(r"Accepted (\d+) queued"), "drained %s queued"),
-    (re.compile(r"TTOU ignored"), "TTOU ignored"),
-    (re.compile(r"Child (\d+) exited"), "reaped %s"),
+    (re.compile(r"Starting minigun"), N_("start")),
+    (re.compile(r"Booting worker|Child accepting"), N_("boot")),
+    (re.compile(r"Worker exiting|Shutting down"), N_("exit")),
+    (re.compile(r"Master has been promoted"), N_("promoted")),
+    (re.compile(r"Hang up"), N_("reload")),
+    (re.compile(r"Autorestarting worker"), N_("max_requests reached")),
+    (re.compile(r"Accepted (\d+) queued"), N_("drained %s queued")),
+    (re.compile(r"TTOU ignored"), N_("TTOU ignored")),
+    (re.compile(r"Child (\d+) exited"), N_("reaped %s")),
 ]
 HOOK = re.compile(r"\bhook (\w+)")
 SERVED_BY = re.compile(r"(?:worker|in|child) (\d+)$")
@@ -135,7 +142,7 @@ def process_lanes(run: Run, names: Callable[[str], str]) -> dict[int, Lane]:
             continue
         if event.pid not in lanes:
             master = event.pid in masters
-            role = names("master") if master else names("worker")
+            role = names(N_("master")) if master else names(N_("worker"))
             lanes[event.pid] = Lane(f"{role} {event.pid}", event.pid, event.t, master)
         lane = lanes[event.pid]
         lane.last = event.t
@@ -167,7 +174,7 @@ def answer_of(run: Run, command: Event) -> Event | None:
 
 def command_lane(run: Run, lanes: dict[int, Lane], names: Callable[[str], str]) -> Lane:
     """The commands typed; each request's bar goes on the lane of who answered it."""
-    lane = Lane(names("commands"))
+    lane = Lane(names(N_("commands")))
     for event in run.events:
         if event.kind != "command":
             continue
