@@ -128,3 +128,42 @@ def test_without_a_deadline_a_socket_read_waits_for_data(pair) -> None:
     assert unreader.read_line(100, LimitRequestLine) == b"GET / HTTP/1.1"
     client.close()
     assert unreader.read() == b""
+
+
+class TimeoutCountingSocket(socket.socket):
+    """A socket that counts the calls that change its timeout."""
+
+    settimeout_calls = 0
+
+    def settimeout(self, value: float | None) -> None:
+        self.settimeout_calls += 1
+        super().settimeout(value)
+
+
+def test_bytes_already_there_are_read_without_a_timer(pair) -> None:
+    client, server = pair
+    counted = TimeoutCountingSocket(fileno=server.detach())
+    try:
+        unreader = SocketUnreader(counted)
+        unreader.set_limits(time.monotonic() + 5, None)
+        client.sendall(b"GET / HTTP/1.1\r\n")
+        assert unreader.read_line(100, LimitRequestLine) == b"GET / HTTP/1.1"
+        assert counted.settimeout_calls == 0, "a read with bytes waiting set a timer"
+        threading.Timer(0.1, client.sendall, [b"Host: x\r\n"]).start()
+        assert unreader.read_line(100, LimitRequestLine) == b"Host: x"
+        assert counted.settimeout_calls == 2, "a read that waited had no timeout"
+        assert counted.gettimeout() is None
+    finally:
+        counted.close()
+
+
+def test_a_socket_with_a_timeout_of_its_own_still_meets_the_deadline(pair) -> None:
+    _client, server = pair
+    server.settimeout(5)
+    unreader = SocketUnreader(server)
+    start = time.monotonic()
+    unreader.set_limits(start + 0.3, None)
+    with pytest.raises(RequestTimeout):
+        unreader.read(10)
+    assert 0.25 < time.monotonic() - start < 2
+    assert server.gettimeout() == 5, "the socket's own timeout was not restored"
