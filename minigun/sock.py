@@ -72,6 +72,9 @@ class BaseSocket:
             self.bind(self.sock, address)
         if not self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
             self.sock.listen(cfg.backlog)
+        # Asked once: a listener's address never changes, and every request's
+        # environ needs it (SERVER_NAME, SERVER_PORT).
+        self.server_addr: SocketAddress = self.sock.getsockname()
 
     def set_options(self, sock: socket.socket) -> None:
         """Allow a restart to bind while old connections sit in TIME_WAIT."""
@@ -86,7 +89,7 @@ class BaseSocket:
         return self.sock.fileno()
 
     def getsockname(self) -> SocketAddress:
-        return self.sock.getsockname()
+        return self.server_addr
 
     def accept(self) -> tuple[socket.socket, SocketAddress]:
         return self.sock.accept()
