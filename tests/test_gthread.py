@@ -53,8 +53,11 @@ class StaticApp:
 
 
 @contextmanager
-def running_worker(app=None, timeout=30, **settings) -> Iterator[tuple]:
-    """A ThreadWorker serving on a fresh 127.0.0.1 listener, stopped afterwards."""
+def running_worker(
+    app=None, timeout=30, prepare=lambda worker: None, **settings
+) -> Iterator[tuple]:
+    """A ThreadWorker serving on a fresh 127.0.0.1 listener, stopped afterwards;
+    ``prepare(worker)`` runs before its loop starts."""
     cfg = Config()
     for name, value in {"threads": 2, **settings}.items():
         cfg.set(name, value)
@@ -66,6 +69,7 @@ def running_worker(app=None, timeout=30, **settings) -> Iterator[tuple]:
     worker.poller = selectors.DefaultSelector()
     worker.wake_pipe = WakePipe()
     worker.wsgi = worker.app.wsgi()
+    prepare(worker)
     loop = threading.Thread(target=worker.run, daemon=True)
     loop.start()
     try:
@@ -217,6 +221,68 @@ def test_max_requests_ends_the_loop():
                 read_response(client)
         wait_until(lambda: not worker.alive, 5, "the loop still runs")
         assert worker.requests_served == 2
+
+
+class OwnedLock:
+    """A lock that knows which thread holds it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.owner: int | None = None
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        self.owner = threading.get_ident()
+
+    def __exit__(self, *exc_info) -> None:
+        self.owner = None
+        self.lock.release()
+
+
+class LockWatchingSelector(selectors.DefaultSelector):
+    """Notes each change to a client connection's entry made while the calling
+    thread held the worker's lock."""
+
+    def __init__(self, worker: ThreadWorker) -> None:
+        super().__init__()
+        self.worker = worker
+        self.calls_holding_the_lock: list[str] = []
+        self.client_calls = 0
+
+    def note(self, call: str, fileobj) -> None:
+        if isinstance(fileobj, socket.socket) and fileobj not in self.worker.sockets:
+            self.client_calls += 1
+            if self.worker.lock.owner == threading.get_ident():
+                self.calls_holding_the_lock.append(call)
+
+    def register(self, fileobj, events, data=None):
+        self.note("register", fileobj)
+        return super().register(fileobj, events, data)
+
+    def unregister(self, fileobj):
+        self.note("unregister", fileobj)
+        return super().unregister(fileobj)
+
+
+def test_a_request_s_path_makes_no_selector_call_holding_the_lock():
+    # A thread gives up the GIL in a system call; holding the lock meanwhile made
+    # every thread that wanted the lock wait for it to win the GIL back.
+    watching: list[LockWatchingSelector] = []
+
+    def prepare(worker: ThreadWorker) -> None:
+        worker.lock = OwnedLock()
+        worker.poller = LockWatchingSelector(worker)
+        watching.append(worker.poller)
+
+    with (
+        running_worker(keepalive=5, prepare=prepare) as (_worker, port),
+        connect(port) as client,
+    ):
+        for path in (b"one", b"two", b"three"):
+            client.sendall(GET % path)
+            assert read_response(client).endswith(b"/" + path)
+    assert watching[0].client_calls >= 4, "the requests never went through the selector"
+    assert watching[0].calls_holding_the_lock == []
 
 
 def idle_worker(**settings) -> ThreadWorker:

@@ -16,7 +16,12 @@ Rules of the worker:
 - A connection is in exactly one place at a time: in a pool thread (busy), or in
   the selector (idle). The main thread takes an idle one out of the selector when
   it is readable; the pool thread that served it puts it back. One lock guards the
-  bookkeeping both threads share.
+  tables both threads share (open, busy, idle). On the path of every request, the
+  thread that holds a connection makes its system calls (to the selector,
+  ``close``) after letting go of the lock: a thread gives up the GIL in a system
+  call, and one that did so holding the lock kept every thread that wanted the
+  lock waiting until it had the GIL back. (Closing expired connections, once per
+  connection, still does both under the lock.)
 - A kept-alive client stays with the worker that accepted it, so *when* a worker
   accepts decides how the clients spread over the workers. A worker with a free
   thread accepts at once. A worker whose threads are all busy leaves a new client
@@ -49,6 +54,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import math
 import queue
 import select
 import selectors
@@ -352,10 +358,14 @@ class ThreadWorker(base.Worker):
             self.worker_connections = held
 
     def reuse_connection(self, conn: Connection) -> None:
-        """An idle connection is readable: the client's next request (or its close)."""
+        """An idle connection is readable: the client's next request (or its close).
+
+        An idle connection is the main thread's alone, so it leaves the selector
+        outside the lock (see the module's rules).
+        """
         assert self.poller is not None
+        self.poller.unregister(conn.sock)
         with self.lock:
-            self.poller.unregister(conn.sock)
             del self.idle[conn]
         self.submit(conn)
 
@@ -380,13 +390,18 @@ class ThreadWorker(base.Worker):
         try:
             keep_alive = self.serve_connection(conn)
         finally:
-            with self.lock:
+            with self.lock:  # the tables; the system calls come after
                 self.busy.discard(conn)
                 if keep_alive:  # the response promised the client an open connection
-                    self.park(conn)
+                    conn.idle_until = math.inf  # see park()
+                    self.idle[conn] = None
                 else:
-                    self.close_connection(conn)
+                    self.connections.discard(conn)
                 news_for_the_loop = not self.alive or not self.watching_listeners
+            if keep_alive:
+                self.park(conn)
+            else:
+                conn.close()
             if news_for_the_loop:  # stopping, or a thread or a slot freed
                 self.wakeup()
 
@@ -405,13 +420,14 @@ class ThreadWorker(base.Worker):
     def park(self, conn: Connection) -> None:
         """Wait, for at most ``keepalive`` seconds, for the client's next request.
 
-        Called with the lock held.
+        ``conn`` is in ``self.idle`` already, without a deadline, so the main thread
+        cannot close it before the selector watches it; the deadline starts once
+        it is watched. Called without the lock.
         """
         assert self.poller is not None
-        conn.idle_until = time.monotonic() + self.cfg.keepalive
-        self.idle[conn] = None
         callback = functools.partial(self.reuse_connection, conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, callback)
+        conn.idle_until = time.monotonic() + self.cfg.keepalive
 
     def close_idle_connections(self) -> None:
         """Close the connections idle past their keep-alive deadline.
