@@ -306,12 +306,20 @@ class ThreadWorker(base.Worker):
         One turn takes several, so a burst of connections is not accepted one
         loop turn at a time; a worker that has just filled its threads stops and
         leaves the rest to the others, unless their wait is over, when it takes
-        the queue until ``accept`` finds it empty. Nothing is taken once we stopped
-        (a pool thread may have counted our last request in the meantime).
+        the queue until ``accept`` finds it empty.
+
+        Nothing is taken once the worker stops. Whether it has stopped is asked,
+        and the client accepted, under ``count_lock``, which a pool thread holds
+        while it counts the worker's last request (``max_requests``): a client
+        that connected after that request was answered is left to the next worker.
         """
         self.observe_accepting(client_waiting=True)
-        while self.alive and self.wants_connections():
-            if not self.accept_and_serve(listener):
+        while self.wants_connections():
+            with self.count_lock:
+                if not self.alive:
+                    return
+                accepted = self.accept_and_serve(listener)
+            if not accepted:
                 self.throttle.backlog_emptied()
                 return
             self.observe_accepting(client_waiting=True)
