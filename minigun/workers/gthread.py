@@ -82,7 +82,7 @@ class Connection:
 
     def __init__(
         self,
-        worker: base.Worker,
+        worker: ThreadWorker,
         listener: BaseSocket,
         sock: socket.socket,
         peer_addr: SocketAddress,
@@ -94,6 +94,8 @@ class Connection:
         self.exchange.on_progress = self.body_progressed
         self.busy_since = 0.0  # when a pool thread took it, or its body last moved
         self.idle_until = 0.0  # when an idle connection is closed
+        # what the selector calls when the idle connection is readable
+        self.on_readable = functools.partial(worker.reuse_connection, self)
 
     def body_progressed(self) -> None:
         """Body bytes arrived: the request in hand is moving, not stuck."""
@@ -171,7 +173,10 @@ class ThreadWorker(base.Worker):
         log: Logger,
     ) -> None:
         super().__init__(age, ppid, sockets, app, timeout, cfg, log)
+        # Read once: a worker's settings never change, and these are read per request.
         self.worker_connections = self.cfg.worker_connections
+        self.threads = self.cfg.threads
+        self.keepalive = self.cfg.keepalive
         self.pool: RequestThreads | None = None
         self.poller: selectors.BaseSelector | None = None
         self.connections: set[Connection] = set()  # every open one, busy or idle
@@ -203,7 +208,7 @@ class ThreadWorker(base.Worker):
     def init_process(self) -> None:
         """Make the pool and the selector in the child (threads do not survive a
         fork), then boot as every worker does."""
-        self.pool = RequestThreads(self.cfg.threads, self.serve_turn, self.log)
+        self.pool = RequestThreads(self.threads, self.serve_turn, self.log)
         self.poller = selectors.DefaultSelector()
         super().init_process()
 
@@ -274,7 +279,7 @@ class ThreadWorker(base.Worker):
         ``busy`` counts the connections being served and those queued for a
         thread, so a freshly accepted connection takes a thread at once.
         """
-        return len(self.busy) < self.cfg.threads
+        return len(self.busy) < self.threads
 
     def has_clients_waiting(self) -> bool:
         """Whether a client is queued on a listener (a full worker does not watch
@@ -417,7 +422,7 @@ class ThreadWorker(base.Worker):
         """Whether this response may promise keep-alive: not while stopping; and
         while a full worker makes room for the backlog, one response per turn of
         the loop closes (more would only send clients to the back of the queue)."""
-        if not self.alive or self.cfg.keepalive <= 0:
+        if not self.alive or self.keepalive <= 0:
             return False
         if self.making_room:  # cheap test first; then claim it under the lock
             with self.lock:
@@ -433,9 +438,8 @@ class ThreadWorker(base.Worker):
         it is watched. Called without the lock.
         """
         assert self.poller is not None
-        callback = functools.partial(self.reuse_connection, conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, callback)
-        conn.idle_until = time.monotonic() + self.cfg.keepalive
+        self.poller.register(conn.sock, selectors.EVENT_READ, conn.on_readable)
+        conn.idle_until = time.monotonic() + self.keepalive
 
     def close_idle_connections(self) -> None:
         """Close the connections idle past their keep-alive deadline.
