@@ -16,12 +16,14 @@ Rules of the worker:
 - A connection is in exactly one place at a time: in a pool thread (busy), or in
   the selector (idle). The main thread takes an idle one out of the selector when
   it is readable; the pool thread that served it puts it back. One lock guards the
-  tables both threads share (open, busy, idle). On the path of every request, the
-  thread that holds a connection makes its system calls (to the selector,
-  ``close``) after letting go of the lock: a thread gives up the GIL in a system
-  call, and one that did so holding the lock kept every thread that wanted the
-  lock waiting until it had the GIL back. (Closing expired connections, once per
-  connection, still does both under the lock.)
+  tables both threads share (open, busy, idle), and the changes that must go with
+  them: parking a connection (listed as idle with its deadline, and watched by the
+  selector) and closing an expired one are each one step under the lock, so the
+  main thread never meets a connection half parked. Any other system call on a
+  request's path (the main thread taking a readable connection out of the
+  selector, ``close``) is made after letting go of the lock: a thread gives up the
+  GIL in a system call, and one that did so holding the lock kept every thread
+  that wanted the lock waiting until it had the GIL back.
 - A kept-alive client stays with the worker that accepted it, so *when* a worker
   accepts decides how the clients spread over the workers. A worker with a free
   thread accepts at once. A worker whose threads are all busy leaves a new client
@@ -54,7 +56,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import math
 import queue
 import select
 import selectors
@@ -403,18 +404,15 @@ class ThreadWorker(base.Worker):
         try:
             keep_alive = self.serve_connection(conn)
         finally:
-            with self.lock:  # the tables; the system calls come after
+            with self.lock:
                 self.busy.discard(conn)
                 if keep_alive:  # the response promised the client an open connection
-                    conn.idle_until = math.inf  # see park()
-                    self.idle[conn] = None
+                    self.park(conn)
                 else:
                     self.connections.discard(conn)
                 news_for_the_loop = not self.alive or not self.watching_listeners
-            if keep_alive:
-                self.park(conn)
-            else:
-                conn.close()
+            if not keep_alive:
+                conn.close()  # after the lock (see the module's rules)
             if news_for_the_loop:  # stopping, or a thread or a slot freed
                 self.wakeup()
 
@@ -433,13 +431,14 @@ class ThreadWorker(base.Worker):
     def park(self, conn: Connection) -> None:
         """Wait, for at most ``keepalive`` seconds, for the client's next request.
 
-        ``conn`` is in ``self.idle`` already, without a deadline, so the main thread
-        cannot close it before the selector watches it; the deadline starts once
-        it is watched. Called without the lock.
+        Called with the lock held: the main thread closes expired connections
+        under it, and must never meet one that is listed as idle but not yet
+        watched by the selector.
         """
         assert self.poller is not None
-        self.poller.register(conn.sock, selectors.EVENT_READ, conn.on_readable)
         conn.idle_until = time.monotonic() + self.keepalive
+        self.idle[conn] = None
+        self.poller.register(conn.sock, selectors.EVENT_READ, conn.on_readable)
 
     def close_idle_connections(self) -> None:
         """Close the connections idle past their keep-alive deadline.
