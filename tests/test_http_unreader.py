@@ -167,3 +167,17 @@ def test_a_socket_with_a_timeout_of_its_own_still_meets_the_deadline(pair) -> No
         unreader.read(10)
     assert 0.25 < time.monotonic() - start < 2
     assert server.gettimeout() == 5, "the socket's own timeout was not restored"
+
+
+def test_a_timeout_set_after_the_reader_was_made_does_not_replace_the_deadline(pair):
+    # An application may set a timeout on the raw socket (minigun.socket) before
+    # it reads the body: the reader's own clock still decides.
+    _client, server = pair
+    unreader = SocketUnreader(server)
+    server.settimeout(5)
+    start = time.monotonic()
+    unreader.set_limits(None, 0.3)
+    with pytest.raises(RequestTimeout):
+        unreader.read(10)
+    assert time.monotonic() - start < 2
+    assert server.gettimeout() == 5

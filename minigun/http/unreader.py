@@ -173,15 +173,15 @@ class SocketUnreader(Unreader):
     def __init__(self, sock: socket.socket) -> None:
         super().__init__()
         self.sock = sock
-        # A socket with a timeout of its own would wait even when told not to, and
-        # a TLS socket takes no flags: both always wait with a timeout.
-        self.can_read_without_waiting = sock.gettimeout() is None and not is_tls(sock)
+        self.takes_flags = not is_tls(sock)  # a TLS socket's recv takes none
 
     def chunk(self, size: int = RECV_SIZE) -> bytes:
         wait = self.time_to_wait()
         if wait is None:
             return self.sock.recv(size)
-        if self.can_read_without_waiting:
+        # A socket given a timeout of its own (an application may set one on
+        # ``minigun.socket``) would wait for it even when told not to.
+        if self.takes_flags and self.sock.gettimeout() is None:
             with contextlib.suppress(BlockingIOError):
                 return self.sock.recv(size, socket.MSG_DONTWAIT)
         return self.recv_within(size, wait)
