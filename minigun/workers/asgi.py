@@ -27,11 +27,13 @@ each promise:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import errno
 import signal
 import socket
 import time
+import traceback
 from collections.abc import Callable
 from types import FrameType
 from typing import Any, TypeVar
@@ -96,6 +98,7 @@ class ASGIWorker(base.Worker):
         self.connections: dict[asyncio.Task[None], Connection] = {}
         self.accepting = False
         self.lifespan: Lifespan | None = None
+        self.keepalive = self.cfg.keepalive  # read once, as the handler reads its own
 
     def run(self) -> None:
         try:
@@ -116,6 +119,8 @@ class ASGIWorker(base.Worker):
         heartbeat = asyncio.ensure_future(self.beat_heartbeat())
         assert self.wsgi is not None
         app: ASGIApp = self.wsgi  # type: ignore[assignment]  # -k asgi: an ASGI app
+        # the hooks and the environ's constant keys, read from the settings once
+        self.request_handler = RequestHandler(self, self.wsgi)
         self.lifespan = Lifespan(app, self.cfg.asgi_lifespan, self.log)
         if not await self.lifespan.startup():
             # Reported as a boot error, as a failed import is: the master halts.
@@ -210,8 +215,16 @@ class ASGIWorker(base.Worker):
         return True
 
     def connection_ended(self, task: asyncio.Task[None]) -> None:
-        """Forget the connection; accept again if it was holding the limit."""
+        """Forget the connection; accept again if it was holding the limit.
+
+        An error that escaped the connection is logged here, with its traceback:
+        left in the task, asyncio would print it to stderr, outside the server's
+        log, as an exception "never retrieved".
+        """
         self.connections.pop(task, None)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            trace = "".join(traceback.format_exception(error))
+            self.log.error("Error serving a connection\n%s", trace)
         if self.alive and not self.accepting and self.has_room():
             self.start_accepting()
 
@@ -249,7 +262,7 @@ class ASGIWorker(base.Worker):
     def keeps_connection_open(self) -> bool:
         """Kept-alive connections cost the loop almost nothing: keep them while
         the worker serves and ``keepalive`` allows."""
-        return self.alive and self.cfg.keepalive > 0
+        return self.alive and self.keepalive > 0
 
     # Stopping.
 
@@ -295,6 +308,11 @@ class Connection:
         self.server_addr = server_addr
         self.peer_addr = peer_addr
 
+    def handler(self) -> RequestHandler:
+        """The worker's request handler: what the requests read of the settings."""
+        assert self.worker.request_handler is not None  # made before accepting
+        return self.worker.request_handler
+
     async def serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
@@ -319,12 +337,17 @@ class Connection:
                 return
 
     async def wait_for_next_request(self) -> bool:
-        """Wait up to ``keepalive`` seconds for the client's next request."""
+        """Wait up to ``keepalive`` seconds for the client's next request; ``False``
+        if none comes: the time ran out, or the client hung up or reset the idle
+        connection, which is routine (a debug line, as in the other workers)."""
         if self.unreader.buffer:
             return True
         try:
-            await self.unreader.receive_more(self.cfg.keepalive)
+            await self.unreader.receive_more(self.worker.keepalive)
         except TimeoutError:
+            return False
+        except OSError as error:
+            log_socket_error(self.log, error)
             return False
         return bool(self.unreader.buffer)
 
@@ -370,11 +393,11 @@ class Connection:
 
     async def handle_request(self, req: Request) -> None:
         """The hooks, the scope, the application, the access log."""
-        worker, exchange = self.worker, self.exchange
+        worker, exchange, handler = self.worker, self.exchange, self.handler()
         environ: wsgi.Environ = {}
         resp = None
         try:
-            worker.call_hook_or_raise("pre_request", self.cfg.pre_request, worker, req)
+            worker.call_hook_or_raise("pre_request", handler.pre_request, worker, req)
             started = datetime.datetime.now()
             resp, environ = wsgi.create(
                 req,
@@ -384,6 +407,7 @@ class Connection:
                 self.server_addr,
                 self.cfg,
                 exchange,
+                handler.base_environ,
             )
             worker.count_request()
             if not worker.keeps_connection_open():
@@ -392,7 +416,7 @@ class Connection:
             self.log.access(resp, req, environ, datetime.datetime.now() - started)
         finally:
             worker.call_hook(
-                "post_request", self.cfg.post_request, worker, req, environ, resp
+                "post_request", handler.post_request, worker, req, environ, resp
             )
 
     async def run_app(
@@ -413,7 +437,14 @@ class Connection:
 
     async def finish(self) -> None:
         """After the response: read past the rest of the body (within the exchange's
-        bounds), then the exchange says whether the connection stays open."""
+        bounds), then the exchange says whether the connection stays open.
+
+        Most requests have nothing left to read: they are finished at once, without
+        arming a timer on the loop for a wait that does not happen.
+        """
+        with contextlib.suppress(NeedData):
+            self.exchange.finish_request()
+            return
         try:
             async with asyncio.timeout(DRAIN_MAX_SECONDS):
                 await self.complete(self.exchange.finish_request)
@@ -424,10 +455,8 @@ class Connection:
     def answer_failure(self, error: BaseException) -> None:
         """The exchange decides whose fault it was; the shared request path
         answers and logs it (inside the ``except`` block, for the traceback)."""
-        assert self.worker.wsgi is not None
-        handler = RequestHandler(self.worker, self.worker.wsgi)
         failure = self.exchange.fail(error)
-        handler.answer_failure(
+        self.handler().answer_failure(
             failure,
             self.exchange,
             self.sock,  # type: ignore[arg-type]  # sendall is all it uses

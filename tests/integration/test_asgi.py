@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -230,6 +231,22 @@ def test_a_client_that_leaves_mid_stream_ends_the_stream(asgi, events):
     pid = server.booted_pids()[0]
     wait_until(lambda: f"stream closed {pid}" in read_events(events))
     assert get_json(server, "/pid") == {"pid": pid}  # the worker serves on
+    assert "Traceback" not in server.log.text
+
+
+def test_a_client_that_resets_an_idle_connection_is_routine(asgi):
+    # The reset arrives while the worker waits for the next request on a kept-alive
+    # connection; it used to escape the connection's task, which asyncio printed to
+    # stderr as "Task exception was never retrieved".
+    server = asgi(FASTAPI, "--log-level", "debug")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+        client.sendall(b"GET /pid HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert read_response(client, b"}").startswith(b"HTTP/1.1 200 OK")
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    server.wait_for("Client went away")
+    pid = server.booted_pids()[0]
+    assert get_json(server, "/pid") == {"pid": pid}  # the worker serves on
+    assert "never retrieved" not in server.log.text
     assert "Traceback" not in server.log.text
 
 
