@@ -47,6 +47,11 @@ EDITIONS: dict[str, tuple[str, ...]] = {
 }
 """Each edition's Sphinx options, as the Makefile's target of that name passes them."""
 BUILD_TIMEOUT = 240  # seconds for one strict build on a loaded two-core machine
+# The environment the run started with, for every build. A build started in the
+# background inherits the process's environment as it is at that moment, and a test
+# running meanwhile in the same worker may have changed it: one sets LANG to
+# zh_CN.UTF-8, a locale this machine need not have, and Sphinx then refuses to start.
+RUN_ENVIRONMENT = dict(os.environ)
 BUILDS_AT_ONCE = 2  # each build is one process; more would only share the cores
 
 
@@ -63,6 +68,7 @@ def build_edition(name: str, out: Path) -> None:
     done = subprocess.run(
         command,
         cwd=ROOT,
+        env=RUN_ENVIRONMENT,
         capture_output=True,
         text=True,
         timeout=BUILD_TIMEOUT,
