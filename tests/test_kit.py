@@ -296,16 +296,22 @@ def test_the_real_kit_has_its_shape(real_kit: Layout):
         assert (real_kit.root / name).is_file(), f"the kit has no {name}"
 
 
-def test_the_real_kits_runner_lists_in_chinese(real_kit: Layout):
+def chinese_locale() -> dict[str, str]:
+    """This process's environment with a Chinese locale, and nothing that would
+    outrank LANG for gettext."""
     env = {**os.environ, "LANG": "zh_CN.UTF-8"}
     for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         env.pop(variable, None)
+    return env
+
+
+def test_the_real_kits_runner_lists_in_chinese(real_kit: Layout):
     listed = subprocess.run(
         [sys.executable, "-m", "exercises.tool", "list"],
         cwd=real_kit.root,
         capture_output=True,
         text=True,
-        env=env,
+        env=chinese_locale(),
         timeout=120,
         check=True,
     ).stdout
@@ -318,15 +324,12 @@ def test_the_real_kits_runner_lists_in_chinese(real_kit: Layout):
 
 def run_in_chinese(kit: Layout, *arguments: str) -> str:
     """What the kit's runner prints (stdout and stderr) under a Chinese locale."""
-    env = {**os.environ, "LANG": "zh_CN.UTF-8"}
-    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        env.pop(variable, None)
     done = subprocess.run(
         [sys.executable, "-m", "exercises.tool", *arguments],
         cwd=kit.root,
         capture_output=True,
         text=True,
-        env=env,
+        env=chinese_locale(),
         timeout=300,
         check=False,
     )
