@@ -212,11 +212,12 @@ def stop_started(proc: subprocess.Popen) -> None:
         proc.wait(STOP_TIMEOUT)
 
 
-def _is_zombie(pid: int) -> bool:
+def is_alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie waiting to be reaped."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+        return not Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
     except (OSError, IndexError):
-        return True
+        return False
 
 
 class ProcessTracker:
@@ -258,7 +259,7 @@ class ProcessTracker:
         for proc in self.started:
             stop_started(proc)
         for pid in leftovers:
-            if is_minigun_process(pid) and not _is_zombie(pid):
+            if is_minigun_process(pid) and is_alive(pid):
                 with contextlib.suppress(ProcessLookupError):  # it just exited
                     os.kill(pid, signal.SIGKILL)
 

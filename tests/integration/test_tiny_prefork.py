@@ -17,10 +17,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, LogBuffer, children_of, wait_until
+from conftest import ROOT, LogBuffer, children_of, is_alive, wait_until
 
 SERVER = ROOT / "examples" / "tiny_prefork.py"
 LISTENING = re.compile(r"\[(\d+)\] \[INFO\] Listening at: http://127\.0\.0\.1:(\d+)")
@@ -55,14 +54,6 @@ class Tiny:
             conn.close()
 
 
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 @pytest.fixture
 def tiny() -> Iterator[Tiny]:
     server = Tiny()
@@ -70,10 +61,10 @@ def tiny() -> Iterator[Tiny]:
         yield server
     finally:  # every pid it ever had, stopped by pid, orphans included
         for pid in [server.master, *server.children]:
-            if alive(pid):
+            if is_alive(pid):
                 os.kill(pid, signal.SIGKILL)
         server.proc.wait(timeout=10)
-        wait_until(lambda: not any(alive(pid) for pid in server.children))
+        wait_until(lambda: not any(is_alive(pid) for pid in server.children))
 
 
 @pytest.mark.timeout(30)
@@ -98,5 +89,5 @@ def test_a_child_that_dies_is_not_replaced(tiny: Tiny) -> None:
 def test_term_kills_the_master_and_leaves_orphans_serving(tiny: Tiny) -> None:
     os.kill(tiny.master, signal.SIGTERM)
     assert tiny.proc.wait(timeout=10) == -signal.SIGTERM
-    assert all(alive(pid) for pid in tiny.children), "a child died with its master"
+    assert all(is_alive(pid) for pid in tiny.children), "a child died with its master"
     assert int(tiny.get().split()[-1]) in tiny.children, "the orphans stopped serving"
